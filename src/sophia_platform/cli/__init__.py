@@ -1,0 +1,1 @@
+"""Typer command groups; thin layers that parse, call the core, and render."""
