@@ -38,7 +38,7 @@ def run(
     # A fixed environment keeps output parseable: no pager, no prompts, C locale.
     env = {**os.environ, "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
     try:
-        proc = subprocess.run(  # noqa: S603 - argv list, no shell
+        proc = subprocess.run(
             argv, cwd=cwd, capture_output=True, timeout=timeout, check=False, env=env
         )
     except subprocess.TimeoutExpired as exc:

@@ -6,6 +6,7 @@ test uses it to SIGKILL a real apply halfway and then checks that undo restores 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -237,10 +238,8 @@ def _restore(root: Path, entry: PathState) -> None:
 
 
 def _remove_empty(folder: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):  # not empty (or already gone): leave it
         folder.rmdir()
-    except OSError:
-        pass  # not empty (or already gone): leave it
 
 
 __all__ = ["ApplyResult", "UndoResult", "apply_plan", "describe", "journal_dir", "undo"]

@@ -1,4 +1,4 @@
-"""The git facts and index edits the cleanup needs, as argv lists run by :mod:`sophia_platform.git`."""
+"""The git facts and index edits the cleanup needs, run through :mod:`sophia_platform.git`."""
 
 from __future__ import annotations
 

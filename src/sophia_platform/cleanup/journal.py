@@ -102,7 +102,7 @@ def latest_open(root: Path, journal_id: str | None = None) -> Journal | None:
     if journal_id is not None:
         path = folder / f"{journal_id}.json"
         if not path.exists():
-            raise InputError(f"no journal {journal_id!r} in {folder}; see 'sophia cleanup undo --list'")
+            raise InputError(f"no journal {journal_id!r} in {folder}; run 'sophia cleanup undo'")
         return Journal.load(path)
     for path in sorted(folder.glob("*.json"), reverse=True):
         journal = Journal.load(path)

@@ -114,7 +114,9 @@ class Plan:
                 diff=str(raw.get("diff", "")),
             )
         except (ValueError, TypeError, AttributeError) as exc:
-            raise InputError(f"{source}: not a cleanup plan ({exc}); run 'sophia cleanup plan'") from exc
+            raise InputError(
+                f"{source}: not a cleanup plan ({exc}); run 'sophia cleanup plan'"
+            ) from (exc)
 
     @classmethod
     def read(cls, path: Path) -> Plan:
@@ -122,7 +124,9 @@ class Plan:
         try:
             return cls.from_json(path.read_text(encoding="utf-8"), str(path))
         except OSError as exc:
-            raise InputError(f"cannot read plan {path}: {exc.strerror}; run 'sophia cleanup plan'") from exc
+            raise InputError(
+                f"cannot read plan {path}: {exc.strerror}; run 'sophia cleanup plan'"
+            ) from (exc)
 
 
 def apply_edits(text: str, edits: list[TextEdit]) -> str:

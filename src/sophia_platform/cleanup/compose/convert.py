@@ -20,6 +20,26 @@ from sophia_platform.cleanup.compose.secretlike import is_secret_entry
 
 DEFAULT_STORAGE = "10Gi"
 ANNOTATION = "sophia.dev/compose-"
+# Spec field order, so a migrated service reads like a hand-written one.
+FIELD_ORDER = (
+    "image",
+    "tag",
+    "kind",
+    "port",
+    "ports",
+    "replicas",
+    "health",
+    "resources",
+    "gpu",
+    "gpu_type",
+    "storage",
+    "depends_on",
+    "command",
+    "args",
+    "env",
+    "secrets",
+    "annotations",
+)
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _URL = re.compile(r"https?://[^/\s\"']+(/[^\s\"']*)?")
 _GPU_TYPE = re.compile(r"^node\.labels\.gpu[-_]type\s*==\s*(\S+)$")
@@ -173,6 +193,9 @@ class _Ctx:
         if "image" not in self.fields:
             self.fields["image"] = self.out.name
             self.out.notes.append(f"no image: named it {self.out.name!r} (build it in CI)")
+        ordered = {k: self.fields[k] for k in FIELD_ORDER if k in self.fields}
+        self.fields.clear()
+        self.fields.update(ordered)
 
 
 def _image(ctx: _Ctx, value: Any) -> None:

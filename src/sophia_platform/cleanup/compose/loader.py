@@ -152,6 +152,10 @@ class _Loader:
         if isinstance(value, str):
             result = interpolate(value, self.variables)
             warnings.extend(f"{path.name}: service {where}: {e}" for e in result.errors)
+            for name in result.missing:
+                note = f"{path.name}: service {where}: variable {name} is not set (blank used)"
+                if note not in warnings:
+                    warnings.append(note)
             return result.text
         if isinstance(value, dict):
             return {k: self._interpolated(v, path, where, warnings) for k, v in value.items()}

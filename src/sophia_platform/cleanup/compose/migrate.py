@@ -15,8 +15,8 @@ from typing import Any
 
 from sophia_platform.cleanup.compose.convert import Converted, Unconverted, convert_service
 from sophia_platform.cleanup.compose.loader import load_compose
-from sophia_platform.cleanup.specfile import Conflict, SpecDocument, merge_fields
 from sophia_platform.cleanup.spec_validation import validate_document
+from sophia_platform.cleanup.specfile import Conflict, SpecDocument, merge_fields
 from sophia_platform.errors import InputError, SpecError
 
 

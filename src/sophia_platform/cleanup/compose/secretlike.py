@@ -12,7 +12,8 @@ _SECRET_NAME = re.compile(
 _KEY_SUFFIX = re.compile(r"_KEY$", re.IGNORECASE)
 _NOT_SECRET_KEY = re.compile(r"(_|^)(PUBLIC|ID|NAME|FILE|PATH|HOST|PORT|URL_PATH)_KEY$", re.I)
 _CREDENTIAL_VALUE = re.compile(
-    r"^(sk-|sk_live_|ghp_|gho_|github_pat_|xox[bap]-|AKIA|pul-|glpat-)|-----BEGIN [A-Z ]*PRIVATE KEY"
+    r"^(sk-|sk_live_|ghp_|gho_|github_pat_|xox[bap]-|AKIA|pul-|glpat-)"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY"
 )
 _URL_WITH_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
 
