@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("aborted", err=True)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are reported
+    except Exception as exc:
         _report(f"unexpected error: {type(exc).__name__} (run with --debug for details)", debug)
         return int(ExitStatus.EXTERNAL)
     return int(result) if isinstance(result, int) else 0
