@@ -61,12 +61,14 @@ class AuditConfig(BaseModel):
 
     def excluded(self, path: str) -> bool:
         """Whether a file must not be read at all."""
+        if path == CONFIG_FILE:
+            return True  # the allow list itself names the values it allows
         patterns = [*self.exclude, *(DEFAULT_EXCLUDES if self.default_excludes else ())]
         return any(matches(path, p) for p in patterns)
 
     def allows(self, finding: Finding) -> bool:
         """Whether the allow list accepts a finding."""
-        scopes = [self.allow]
+        scopes: list[Allow] = [self.allow]
         per_rule = self.allow.rules.get(finding.rule_id)
         if per_rule is not None:
             scopes.append(per_rule)
@@ -106,6 +108,7 @@ def load_config(root: Path, path: Path | None = None) -> AuditConfig:
     unknown = set(config.allow.rules) - set(RULE_IDS)
     if unknown:
         raise InputError(
-            f"{file}: allow/rules: unknown rule {sorted(unknown)[0]}; use one of {', '.join(RULE_IDS)}"
+            f"{file}: allow/rules: unknown rule {sorted(unknown)[0]}; "
+            f"use one of {', '.join(RULE_IDS)}"
         )
     return config

@@ -22,9 +22,7 @@ def key_before(prefix: str) -> str:
     return match.group(1) if match else ""
 
 
-_VERSION_WORD = re.compile(
-    r"(?i)(?:\bversion\b|\bver\.?|\brelease\b|\bv\.|\bbuild\b)[^0-9\n]{0,12}$"
-)
+_VERSION_WORD = re.compile(r"(?i)(?:\bversion\b|\bver\.?|\brelease\b|\bv\.)[^0-9\n]{0,12}$")
 
 
 def is_versionish_key(key: str) -> bool:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ RULE_IDS: tuple[str, ...] = (
 """Every rule id, in report order. The ids are a contract (SARIF ``ruleId``)."""
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a finding is; the values are SARIF ``level`` values."""
 
     ERROR = "error"

@@ -1,8 +1,4 @@
-"""Secret-like names, placeholder values and value assignments, shared by the secret rules.
-
-``is_placeholder`` lives here until ``sophia_platform.config.is_placeholder`` lands; then this
-module delegates to it (one place to switch).
-"""
+"""Secret-like names, placeholder values and value assignments, shared by the secret rules."""
 
 from __future__ import annotations
 
@@ -11,6 +7,8 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from sophia_platform.config import is_placeholder as config_is_placeholder
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SECRET_LAST = frozenset(
@@ -23,7 +21,7 @@ _NOT_SECRET_BEFORE_KEY = frozenset(
     {
         "primary", "foreign", "sort", "partition", "cache", "public", "idempotency", "dedup",
         "lookup", "unique", "hash", "row", "map", "dict", "object", "s3", "redis", "ssh",
-        "kubernetes", "k8s", "esc", "github", "secret", "env", "config", "next", "page",
+        "kubernetes", "k8s", "esc", "github", "env", "config", "next", "page",
     }
 )  # fmt: skip
 _NOT_SECRET_NAMES = frozenset({"key", "pass", "token", "secret", "tokens", "keys"})
@@ -48,44 +46,24 @@ def is_secret_key(name: str) -> bool:
     if last in _NOT_SECRET_WORDS:
         return False
     if last in _SECRET_LAST:
-        if last == "key" and len(parts) > 1 and parts[-2] in _NOT_SECRET_BEFORE_KEY:
-            return False
-        return True
+        return not (last == "key" and len(parts) > 1 and parts[-2] in _NOT_SECRET_BEFORE_KEY)
     return "password" in parts or ("secret" in parts and last not in _NOT_SECRET_WORDS)
 
 
-_PLACEHOLDER_EXACT = frozenset(
-    {
-        "changeme", "change-me", "change_me", "changethis", "change-this", "changeit",
-        "placeholder", "todo", "fixme", "tbd", "tbc", "dummy", "example", "replaceme",
-        "replace-me", "replace_me", "secret", "password", "your-secret", "xxx", "none-set",
-        "insert-here", "fill-me", "fillme", "sk-...", "sk-xxx", "...", "<>", "redacted",
-    }
-)  # fmt: skip
-_PLACEHOLDER_RE = re.compile(
-    r"""(?ix)^(?:
-        x{3,}|\*{3,}|\.{3,}|_{3,}|-{3,}              # xxx, ***, ...
-      | <[^<>]{1,60}>                                # <token>, <your-api-key>
-      | (?:your|my|insert|replace|put|add|enter|set|paste)[-_ ].*   # your-api-key-here
-      | .*[-_ ](?:here|goes[-_ ]here|placeholder|changeme)
-      | (?:todo|fixme|tbd)\b.*                       # TODO: fill in
-      | (?:sk|pk|ghp|pul|xoxb)[-_](?:x+|\.{3}|\*+|your.*|placeholder.*|test|dummy|example.*|0+|1234.*)
-      | (?:test|fake|dummy|sample|example|demo)[-_]?(?:api[-_]?)?(?:key|token|secret|password|pass)?
-      | (?:changeme|placeholder|dummy)[-_].*
-      | 0{6,}|1234(?:5(?:6(?:7(?:8)?)?)?)?|abc123|password1?|passw0rd|letmein|admin
-    )$""",
-)
+_UNSET = frozenset({"null", "none", "~", "nil", "undefined"})
 
 
 def is_placeholder(value: str) -> bool:
-    """True for values that stand in for a secret: ``changeme``, ``<token>``, ``sk-...``."""
+    """Return True for values that stand in for a secret: ``changeme``, ``<token>``, ``sk-...``.
+
+    Delegates to :func:`sophia_platform.config.is_placeholder` (the product's one definition),
+    after setting aside what the audit treats differently: empty or explicitly unset values
+    and references such as ``${VAR}``, which point at a secret rather than fake one.
+    """
     stripped = value.strip().strip("\"'`")
-    if not stripped:
+    if not stripped or stripped.lower() in _UNSET or is_reference(stripped):
         return False
-    lowered = stripped.lower()
-    if lowered in _PLACEHOLDER_EXACT:
-        return True
-    return _PLACEHOLDER_RE.match(stripped) is not None and not is_reference(stripped)
+    return config_is_placeholder(stripped)
 
 
 _REFERENCE = re.compile(r"^(?:\$\{\{?.*\}\}?|\$[A-Za-z_]\w*|\{\{.*\}\}|%\(.*\)s|@Microsoft\..*)$")

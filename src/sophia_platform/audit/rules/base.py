@@ -72,7 +72,7 @@ class Rule(ABC):
         basis: str,
         data: dict[str, str] | None = None,
     ) -> Finding:
-        """A finding for the text ``file.text[start:end]``; ``basis`` names it in the fingerprint."""
+        """Build a finding for ``file.text[start:end]``; ``basis`` names it in the fingerprint."""
         line, column = file.position(start)
         end_line, end_column = file.position(end)
         return Finding(

@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 
+from sophia_platform.audit.context import key_before
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule
 from sophia_platform.audit.secretish import (
@@ -93,7 +94,9 @@ class CommittedSecretRule(Rule):
                 if not token_ok(value):
                     continue
                 taken.append(match.span())
-                yield self._hit(file, match.start(), match.end(), value, kind, "")
+                line_start = text.rfind("\n", 0, match.start()) + 1
+                key = key_before(text[line_start : match.start()])
+                yield self._hit(file, match.start(), match.end(), value, kind, key)
         if "PRIVATE KEY" in text:
             for match in _PRIVATE_KEY.finditer(text):
                 body = re.sub(r"\s+", "", match.group("body"))

@@ -101,7 +101,7 @@ class DuplicateFileRule(CorpusRule):
         self, summaries: Sequence[tuple[str, FileShape]], ctx: RepoContext
     ) -> Iterator[Finding]:
         """Group exact and near duplicates and flag every non-canonical member."""
-        flagged: set[str] = set()
+        flagged: dict[str, str] = {}  # flagged path -> its canonical
         by_digest: dict[str, list[tuple[str, FileShape]]] = defaultdict(list)
         by_family: dict[tuple[str, str], list[tuple[str, FileShape]]] = defaultdict(list)
         for path, shape in summaries:
@@ -116,7 +116,7 @@ class DuplicateFileRule(CorpusRule):
             yield from self._near(members, f"near-{folder}/{base}", flagged)
 
     def _near(
-        self, members: list[tuple[str, FileShape]], group: str, flagged: set[str]
+        self, members: list[tuple[str, FileShape]], group: str, flagged: dict[str, str]
     ) -> Iterator[Finding]:
         members = sorted(members, key=lambda m: _rank(*m))
         canonical_path, canonical = members[0]
@@ -131,16 +131,18 @@ class DuplicateFileRule(CorpusRule):
         self,
         members: Iterable[tuple[str, FileShape]],
         group: str,
-        flagged: set[str],
+        flagged: dict[str, str],
         *,
         exact: bool,
     ) -> Iterator[Finding]:
         ordered = sorted(members, key=lambda m: _rank(*m))
-        canonical_path, canonical = ordered[0]
+        first_path, canonical = ordered[0]
+        # When the best copy here is itself an exact duplicate, point at the copy that stays.
+        canonical_path = flagged.get(first_path, first_path)
         for path, shape in ordered[1:]:
-            if path in flagged:
+            if path in flagged or path == canonical_path:
                 continue
-            flagged.add(path)
+            flagged[path] = canonical_path
             score = 1.0 if exact else similarity(canonical.lines, shape.lines)
             what = "identical to" if exact else f"{score:.0%} the same as"
             yield self.whole_file(
