@@ -129,9 +129,18 @@ class Plan:
             ) from (exc)
 
 
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings, split on newlines only (as the audit counts lines)."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
 def apply_edits(text: str, edits: list[TextEdit]) -> str:
     """Apply non-overlapping edits to ``text``; raises ValueError when one does not match."""
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text)
     for edit in sorted(edits, key=lambda e: (e.line, e.start), reverse=True):
         if edit.line == len(lines) + 1 and edit.start == 0 and not edit.old:
             lines.append(edit.new)
