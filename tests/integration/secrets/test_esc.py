@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
@@ -13,7 +15,7 @@ from sophia_platform.secrets.providers.esc import EscProvider
 from sophia_platform.secrets.providers.github_actions import GithubActionsProvider
 from sophia_platform.secrets.sync import SyncOptions, apply, prepare, run
 from tests.servers.esc import EscServer
-from tests.servers.esc_admin import DefinitionState, esc_admin_server  # noqa: F401 - fixture
+from tests.servers.esc_admin import DefinitionHandler, DefinitionState
 
 pytestmark = pytest.mark.integration
 REF = "acme-org/default/acme-dev"
@@ -31,13 +33,20 @@ values:
 
 
 @pytest.fixture
-def esc(esc_admin_server: EscServer) -> EscServer:
-    state = esc_admin_server.state
-    assert isinstance(state, DefinitionState)
+def esc() -> Iterator[EscServer]:
+    state = DefinitionState()
     state.add_environment("acme-org/default/base", {"imported": "from-base"})
     state.add_environment(REF)
     state.set_text(REF, EXISTING)
-    return esc_admin_server
+    with EscServer(state, DefinitionHandler) as server:
+        yield server
+
+
+def decrypted(esc: EscServer) -> dict[str, Any]:
+    state = esc.state
+    assert isinstance(state, DefinitionState)
+    env = state.environment(*REF.split("/"))
+    return YAML(typ="safe").load(state.decrypted_text(env))  # type: ignore[no-any-return]
 
 
 def env_for(esc: EscServer, values: dict[str, str]) -> dict[str, str]:
