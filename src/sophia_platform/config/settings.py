@@ -84,6 +84,8 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **changes: Any) 
         placeholder_guard=env.get("SOPHIA_CONFIG_PLACEHOLDER_GUARD", "1") not in ("0", "false"),
         environ=environ,
     )
+    if changes.get("secrets_dir") is not None:
+        changes.setdefault("secrets_dir_explicit", True)
     if "order" in changes and changes["order"] is not None:
         changes["order"] = _order(",".join(changes["order"]))
     return replace(settings, **{k: v for k, v in changes.items() if v is not None})
