@@ -60,8 +60,12 @@ def cli_env(
     return env
 
 
-def sophia(args: list[str], capfd: pytest.CaptureFixture[str], stdin: str | None = None,
-           monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str]:
+def sophia(
+    args: list[str],
+    capfd: pytest.CaptureFixture[str],
+    stdin: str | None = None,
+    monkeypatch: pytest.MonkeyPatch | None = None,
+) -> tuple[int, str]:
     if stdin is not None and monkeypatch is not None:
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     code = main(args)
@@ -83,8 +87,22 @@ def test_every_command_keeps_canaries_out(
         return text
 
     plan_file = tmp_path / "plan.json"
-    out = run(["secrets", "sync", "--from", "github-actions", "--to", "esc", "--env", "dev",
-               "--dry-run", "--plan-out", str(plan_file)], 0)
+    out = run(
+        [
+            "secrets",
+            "sync",
+            "--from",
+            "github-actions",
+            "--to",
+            "esc",
+            "--env",
+            "dev",
+            "--dry-run",
+            "--plan-out",
+            str(plan_file),
+        ],
+        0,
+    )
     assert "openai_api_key" in out and "EXTRA_ONE" in out  # names are shown, values are not
     run(["secrets", "sync", "--from", "github-actions", "--to", "esc", "--env", "dev"], 0)
     assert isinstance(esc.state, DefinitionState) and len(esc.state.patches) == 1
