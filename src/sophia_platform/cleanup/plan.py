@@ -17,7 +17,7 @@ from typing import Any, Literal
 from sophia_platform.errors import InputError
 
 PLAN_VERSION = 1
-OpKind = Literal["move", "edit", "write", "config"]
+OpKind = Literal["move", "edit", "write"]
 
 
 def blob_id(data: bytes) -> str:
@@ -42,7 +42,7 @@ class Operation:
 
     ``move``: ``git mv path target``. ``edit``: apply ``edits`` to ``path`` (``before`` and
     ``after`` are blob ids). ``write``: replace ``path`` with ``content`` (``before`` None:
-    the file must not exist). ``config``: merge ``values`` into the local config store.
+    the file must not exist; ``mode`` for new files).
     """
 
     kind: OpKind
@@ -53,7 +53,7 @@ class Operation:
     after: str | None = None
     edits: list[TextEdit] = field(default_factory=list)
     content: str | None = None
-    values: dict[str, str] = field(default_factory=dict)
+    mode: int | None = None
     rules: list[str] = field(default_factory=list)
 
     def touched(self) -> list[str]:

@@ -66,13 +66,21 @@ def make_plan(
     plan.names = assign_names(contexts, nodes_from_spec(doc.plain()), known)
     used_names, used_secrets = _plan_edits(root, hosts, rest, plan, secret_lines)
     _plan_spec(doc, used_names, used_secrets, plan, root, spec_path)
-    values = {name: address for address, name in plan.names.items() if name in used_names}
-    if values and any(store.get(k) != v for k, v in values.items()):
-        plan.operations.append(
-            Operation(
-                "config", configstore.STORE_PATH, "addresses taken out of code", values=values
+    for address, name in sorted(plan.names.items()):
+        if name in used_names and store.get(name) != address:
+            path = configstore.store_path(name)
+            current = root / path
+            before = blob_id(current.read_bytes()) if current.is_file() else None
+            plan.operations.append(
+                Operation(
+                    "write",
+                    path,
+                    "address taken out of code",
+                    before=before,
+                    content=address,
+                    mode=0o600,
+                )
             )
-        )
     plan.names = {a: n for a, n in plan.names.items() if n in used_names}
     plan.secrets = sorted(used_secrets)
     return plan
