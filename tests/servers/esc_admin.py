@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import pytest
+import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
@@ -33,6 +34,22 @@ def _rt() -> YAML:
     yaml = YAML()
     yaml.width = 4096
     return yaml
+
+
+def _load(text: str) -> Any:
+    """Round-trip parse (keeps comments) only when there are comments to keep: it is slow."""
+    if "#" in text:
+        return _rt().load(text)
+    return pyyaml.load(text, Loader=getattr(pyyaml, "CSafeLoader", pyyaml.SafeLoader))
+
+
+def _dump(doc: Any) -> str:
+    if isinstance(doc, CommentedMap):
+        buffer = io.StringIO()
+        _rt().dump(doc, buffer)
+        return buffer.getvalue()
+    dumper = getattr(pyyaml, "CSafeDumper", pyyaml.SafeDumper)
+    return str(pyyaml.dump(doc, Dumper=dumper, sort_keys=False, width=4096))
 
 
 def _encrypt(env_ref: str, plain: str) -> str:
@@ -105,12 +122,10 @@ class DefinitionState(EscState):
         _walk_secrets(
             doc, lambda m: m.update({SECRET_FN: {"ciphertext": _encrypt(env.ref, m[SECRET_FN])}})
         )
-        buffer = io.StringIO()
-        _rt().dump(doc, buffer)
-        return buffer.getvalue()
+        return _dump(doc)
 
     def decrypted_text(self, env: EscEnvironment) -> str:
-        doc = _rt().load(self.texts[env.ref])
+        doc = _load(self.texts[env.ref])
 
         def reveal(mapping: Any) -> None:
             inner = mapping[SECRET_FN]
@@ -118,14 +133,12 @@ class DefinitionState(EscState):
                 mapping[SECRET_FN] = _decrypt(env.ref, str(inner["ciphertext"]))
 
         _walk_secrets(doc, reveal)
-        buffer = io.StringIO()
-        _rt().dump(doc, buffer)
-        return buffer.getvalue()
+        return _dump(doc)
 
     def store(self, env: EscEnvironment, text: str) -> EscEnvironment:
         """Validate a definition, store it encrypted and bump the revision."""
         try:
-            doc = _rt().load(text) if text.strip() else CommentedMap()
+            doc = _load(text) if text.strip() else {}
         except YAMLError:
             raise EscError(400, "invalid YAML in environment definition") from None
         if not isinstance(doc, dict):
@@ -143,30 +156,28 @@ class DefinitionState(EscState):
                 inner = _decrypt(env.ref, str(inner["ciphertext"]))
             if not isinstance(inner, str):
                 raise EscError(400, "fn::secret takes a string")
-            mapping[SECRET_FN] = CommentedMap({"ciphertext": _encrypt(env.ref, inner)})
+            kind = CommentedMap if isinstance(mapping, CommentedMap) else dict
+            mapping[SECRET_FN] = kind({"ciphertext": _encrypt(env.ref, inner)})
 
         _walk_secrets(doc, normalise)
-        buffer = io.StringIO()
-        _rt().dump(doc, buffer)
-        plain_values = YAML(typ="safe").load(self._plain(env, buffer.getvalue())) or {}
+        stored = _dump(doc)
+        plain_values = _load(self._plain(env, stored)) or {}
         with self.lock:
             env.values = copy.deepcopy(plain_values.get("values") or {})
             env.imports = list(plain_values.get("imports") or [])
             env.revision += 1
-            self.texts[env.ref] = buffer.getvalue()
+            self.texts[env.ref] = stored
             self.history.setdefault(env.ref, []).append(self._revision(env.revision))
         return env
 
     def _plain(self, env: EscEnvironment, text: str) -> str:
-        doc = YAML(typ="safe").load(text) or {}
+        doc = pyyaml.load(text, Loader=getattr(pyyaml, "CSafeLoader", pyyaml.SafeLoader)) or {}
 
         def reveal(mapping: Any) -> None:
             mapping[SECRET_FN] = _decrypt(env.ref, str(mapping[SECRET_FN]["ciphertext"]))
 
         _walk_secrets(doc, reveal)
-        buffer = io.StringIO()
-        YAML(typ="safe").dump(doc, buffer)
-        return buffer.getvalue()
+        return str(pyyaml.safe_dump(doc, sort_keys=False))
 
 
 class DefinitionHandler(EscHandler):

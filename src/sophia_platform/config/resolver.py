@@ -68,11 +68,14 @@ class Config:
             raw = provider.lookup(parsed)
             if raw is not None:
                 return self._wrap(key, parsed, provider.name, raw, required=False)
-        if default is None:
-            return None
-        if isinstance(default, SecretValue):
+        if default is None or isinstance(default, SecretValue):
             return default
-        return SecretValue(default, key=parsed.name, source="default")
+        cached = self._wrapped.get(key)
+        if cached is not None and cached[0] == "default" and cached[1] == default:
+            return cached[2]
+        value = SecretValue(default, key=parsed.name, source="default")
+        self._remember(key, "default", default, value)
+        return value
 
     def require(self, key: str) -> SecretValue:
         """Return ``key``'s value; raise naming every layer searched if none has a real one."""
@@ -184,11 +187,14 @@ class Config:
             if reason is not None:
                 raise PlaceholderSecretError(parsed.name, layer, reason)
         value = SecretValue(raw, key=parsed.name, source=layer)
+        self._remember(key, layer, raw, value)
+        return value
+
+    def _remember(self, key: str, layer: str, raw: str, value: SecretValue) -> None:
         with self._lock:
             if len(self._wrapped) >= _CACHE_LIMIT:
                 self._wrapped.clear()
             self._wrapped[key] = (layer, raw, value)
-        return value
 
     def _overrides(self) -> Any:
         for provider in self._providers:
