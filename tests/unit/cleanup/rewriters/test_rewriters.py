@@ -22,7 +22,9 @@ def _sites(text: str, needle: str, name: str, kind: str) -> list[Site]:
     return sites
 
 
-def rewrite(kind: str, text: str, needle: str = "10.0.0.5", name: str = N, what: str = "host") -> str:
+def rewrite(
+    kind: str, text: str, needle: str = "10.0.0.5", name: str = N, what: str = "host"
+) -> str:
     rewriter = for_kind(kind)
     assert rewriter is not None
     result = rewriter.rewrite(text, _sites(text, needle, name, what))
@@ -47,7 +49,7 @@ PYTHON = [
     ),
     (
         "#!/usr/bin/env python\nhosts = ['10.0.0.5', \"10.0.0.5\"]\n",
-        f"#!/usr/bin/env python\n{IMPORT}hosts = [get_config_value(\"{N}\"), "
+        f'#!/usr/bin/env python\n{IMPORT}hosts = [get_config_value("{N}"), '
         f'get_config_value("{N}")]\n',
     ),
     (
@@ -57,7 +59,7 @@ PYTHON = [
     (
         'def f():\n    """Talks to 10.0.0.5."""\n    return """\nssh 10.0.0.5 {x}\n"""\n',
         f'{IMPORT}def f():\n    """Talks to {N}."""\n'
-        f"    return f\"\"\"\nssh {{get_config_value('{N}')}} {{{{x}}}}\n\"\"\"\n",
+        f'    return f"""\nssh {{get_config_value(\'{N}\')}} {{{{x}}}}\n"""\n',
     ),
 ]
 
