@@ -29,7 +29,7 @@ FILES: dict[str, str] = {
     "services/api/client.py": 'BASE = "http://10.20.0.5:8000"  # ai-core\n',
     "scripts/deploy.sh": "#!/bin/bash\nset -e\nssh root@10.20.0.5 'systemctl restart api'\n",
     "scripts/swarm-deploy.sh": "#!/bin/bash\ndocker stack deploy -c stack.yml sophia\n",
-    "docker-compose.yml": "services:\n  api:\n    image: sophia-api:1.0\n    ports: ['8000:8000']\n",
+    "docker-compose.yml": "services:\n  api:\n    image: sophia-api:1.0\n    ports: ['8000']\n",
     "deploy/docker-compose.prod.yml": "services:\n  redis:\n    image: redis:7\n",
     "docs/servers.md": "# Servers\n\n| node | ip |\n| --- | --- |\n| ai-core | 10.20.0.5 |\n",
     "config/app.yaml": "redis:\n  host: 10.20.0.9\n  password: changeme\n",
