@@ -65,9 +65,11 @@ class LazyGroup(click.Group):
     """A click group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """All command names, without importing any of them."""
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import and return one command."""
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return None
@@ -81,6 +83,7 @@ class LazyGroup(click.Group):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List commands with their registry help, so ``--help`` imports nothing."""
         rows = [(name, help_text) for name, (_, help_text) in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
@@ -132,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("aborted", err=True)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are reported
+    except Exception as exc:
         _report(f"unexpected error: {type(exc).__name__} (run with --debug for details)", debug)
         return int(ExitStatus.EXTERNAL)
     return int(result) if isinstance(result, int) else 0

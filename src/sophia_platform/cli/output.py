@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
@@ -17,11 +18,18 @@ _stdout: Console | None = None
 _stderr: Console | None = None
 
 
+def _make(stream: str) -> Console:
+    file = click.get_text_stream(stream)
+    # Off a terminal (CI logs, pipes) Rich would crop at 80 columns; logs can be wide.
+    width = None if file.isatty() else int(os.environ.get("COLUMNS", "160"))
+    return Console(file=file, soft_wrap=True, width=width)
+
+
 def console() -> Console:
     """The stdout console (created on first use, so tests can capture stdout)."""
     global _stdout
     if _stdout is None or _stdout.file is not click.get_text_stream("stdout"):
-        _stdout = Console(file=click.get_text_stream("stdout"), soft_wrap=True)
+        _stdout = _make("stdout")
     return _stdout
 
 
@@ -29,7 +37,7 @@ def err_console() -> Console:
     """The stderr console for progress and warnings."""
     global _stderr
     if _stderr is None or _stderr.file is not click.get_text_stream("stderr"):
-        _stderr = Console(file=click.get_text_stream("stderr"), soft_wrap=True)
+        _stderr = _make("stderr")
     return _stderr
 
 

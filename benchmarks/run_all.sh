@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Run every benchmark and print its figures. Usage: benchmarks/run_all.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+for script in benchmarks/*.py; do
+  echo "== $script"
+  python "$script" || echo "(failed: $script)"
+done

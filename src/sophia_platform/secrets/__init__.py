@@ -1,0 +1,1 @@
+"""The secrets pipeline: manifest, providers (github, esc, kubernetes, local) and sync."""

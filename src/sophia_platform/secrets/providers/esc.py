@@ -1,0 +1,286 @@
+"""esc: Pulumi ESC over its REST API — resolved reads, and every write in ONE PATCH.
+
+Reading values opens a session and reads it (imports and expressions resolved, secrets
+decrypted). Planning reads the definition (its ETag) and the decrypted definition (to compare
+digests). Applying edits the definition we read — a ruamel round-trip, so keys we do not
+manage, ``imports`` and comments are kept — and sends it in one ``PATCH`` with ``If-Match``:
+if anyone changed the environment since the plan, ESC answers 409/412 and nothing is written.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
+from sophia_platform.config import SecretValue
+from sophia_platform.errors import ExternalError, UsageError
+from sophia_platform.secrets.http import ConflictError, HttpClient
+from sophia_platform.secrets.providers.base import (
+    ApplyResult,
+    Presence,
+    Provider,
+    ProviderContext,
+    Snapshot,
+    TargetState,
+    presence_from_values,
+    value_digest,
+)
+
+if TYPE_CHECKING:
+    from sophia_platform.secrets.plan import SyncPlan
+
+SECRET_FN = "fn::secret"
+# Top-level keys of ``values`` with a meaning of their own in ESC; never treated as secrets.
+RESERVED = frozenset({"environmentVariables", "files", "pulumiConfig"})
+
+
+class EscProvider(Provider):
+    """One ESC environment (``environments.<env>.esc`` = ``org/project/env``)."""
+
+    kind: ClassVar[str] = "esc"
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        super().__init__(ctx)
+        ref = ctx.option("esc_environment") or ctx.environment.esc
+        if not ref:
+            raise UsageError(
+                f"environment {ctx.env_name!r} has no ESC environment",
+                hint=f"set environments.{ctx.env_name}.esc: org/project/env in sophia.yaml",
+            )
+        self.ref = str(ref)
+        token = ctx.environ.get("PULUMI_ACCESS_TOKEN")
+        if not token:
+            raise UsageError("PULUMI_ACCESS_TOKEN is not set; export a Pulumi access token")
+        backend = ctx.option("esc_url") or ctx.environ.get(
+            "PULUMI_BACKEND_URL", "https://api.pulumi.com"
+        )
+        self.http = HttpClient(
+            f"{str(backend).rstrip('/')}/api/esc",
+            {"Authorization": f"token {token}", "Accept": "application/vnd.pulumi+8"},
+            service="Pulumi ESC",
+            transport=ctx.option("transport"),
+        )
+        self.path = f"/environments/{self.ref}"
+
+    def request_count(self) -> int:
+        """HTTP requests made so far."""
+        return self.http.requests
+
+    # -- reading resolved values --------------------------------------------------------------
+    def resolved(self) -> dict[str, Any]:
+        """Open the environment and return its resolved properties as plain data."""
+        session = self.http.request("POST", f"{self.path}/open").json()
+        body = self.http.request("GET", f"{self.path}/open/{session['id']}").json()
+        return {k: _plain(v) for k, v in (body.get("properties") or {}).items()}
+
+    def read(self) -> Snapshot:
+        """Managed values by NAME; other top-level string values as unmanaged."""
+        data = self.resolved()
+        values: dict[str, SecretValue] = {}
+        for name, entry in self.ctx.manifest.entries.items():
+            leaf = _get(data, entry.esc)
+            if leaf is not None:
+                values[name] = SecretValue(_text(leaf))
+        managed = set(self.ctx.manifest.by_esc())
+        unmanaged = {
+            key: SecretValue(_text(value))
+            for key, value in data.items()
+            if key not in managed and key not in RESERVED and _is_scalar(value)
+        }
+        return Snapshot(values, unmanaged)
+
+    def inventory(self) -> dict[str, Presence]:
+        """Presence and digest of every managed secret, dated by the latest revision."""
+        snapshot = self.read()
+        rows = presence_from_values(
+            snapshot.values, {e.name: f"values.{e.esc}" for e in self.ctx.manifest.entries.values()}
+        )
+        updated = self.latest_revision_time()
+        return {
+            name: Presence(
+                row.status, row.digest, updated if row.status != "missing" else None, row.where
+            )
+            for name, row in rows.items()
+        }
+
+    def latest_revision_time(self) -> datetime | None:
+        """When the environment was last changed (from ``GET …/versions``)."""
+        revisions = self.http.request("GET", f"{self.path}/versions").json()
+        times = [r.get("created") for r in revisions if isinstance(r, dict)]
+        parsed = [_parse_time(t) for t in times if isinstance(t, str)]
+        return max((p for p in parsed if p is not None), default=None)
+
+    # -- planning and writing ----------------------------------------------------------------
+    def desired(self, snapshot: Snapshot, *, include_unmanaged: bool) -> dict[str, SecretValue]:
+        """ESC path -> value."""
+        out = {self.ctx.manifest.entries[n].esc: v for n, v in snapshot.values.items()}
+        if include_unmanaged:
+            for key, value in snapshot.unmanaged.items():
+                out.setdefault(key.lower(), value)
+        return out
+
+    def state(self) -> TargetState:
+        """The definition's ETag and the digest of every literal leaf, from the decrypted copy."""
+        response = self.http.request("GET", self.path)
+        etag = response.headers.get("etag")
+        definition = response.text
+        decrypted = _load(self.http.request("GET", f"{self.path}/decrypt").text)
+        values = decrypted.get("values") if isinstance(decrypted, Mapping) else None
+        digests: dict[str, str | None] = {}
+        for path, leaf in _leaves(values if isinstance(values, Mapping) else {}):
+            literal = _literal(leaf)
+            digests[path] = value_digest(literal) if literal is not None else None
+        managed = set(self.ctx.manifest.by_esc())
+        return TargetState(
+            digests=digests,
+            prunable=managed & set(digests),
+            revision=etag,
+            extra={"definition": definition},
+        )
+
+    def apply(
+        self, plan: SyncPlan, desired: dict[str, SecretValue], state: TargetState
+    ) -> ApplyResult:
+        """Edit the definition read at plan time and PATCH it once, guarded by If-Match."""
+        changes = plan.changes
+        if not changes:
+            return ApplyResult(0, 0, 0)
+        yaml = _yaml()
+        doc = yaml.load(state.extra.get("definition") or "") or CommentedMap()
+        if not isinstance(doc, CommentedMap):
+            raise ExternalError(f"Pulumi ESC: the definition of {self.ref} is not a mapping")
+        values = doc.get("values")
+        if not isinstance(values, CommentedMap):
+            values = CommentedMap()
+            doc["values"] = values
+        written = removed = 0
+        for entry in changes:
+            if entry.action == "remove":
+                removed += _delete(values, entry.address)
+            else:
+                _set(
+                    values,
+                    entry.address,
+                    CommentedMap({SECRET_FN: desired[entry.address].reveal()}),
+                )
+                written += 1
+        buffer = io.StringIO()
+        yaml.dump(doc, buffer)
+        headers = {"Content-Type": "application/x-yaml"}
+        if plan.revision:
+            headers["If-Match"] = plan.revision
+        before = self.http.requests
+        try:
+            self.http.request(
+                "PATCH", self.path, content=buffer.getvalue().encode(), headers=headers
+            )
+        except ConflictError as exc:
+            raise ConflictError(
+                f"the ESC environment {self.ref} changed since the plan was made; nothing was "
+                "written — re-run the sync to plan against the new revision"
+            ) from exc
+        return ApplyResult(written, removed, self.http.requests - before)
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self.http.close()
+
+
+def _yaml() -> YAML:
+    yaml = YAML()  # round-trip: keeps comments, order and quoting of what we do not touch
+    yaml.width = 4096
+    return yaml
+
+
+def _load(text: str) -> Any:
+    return YAML(typ="safe").load(text) if text.strip() else {}
+
+
+def _plain(value: Any) -> Any:
+    """Strip ESC's ``{value, secret, trace}`` wrappers, recursively."""
+    inner = value.get("value") if isinstance(value, Mapping) else value
+    if isinstance(inner, Mapping):
+        return {k: _plain(v) for k, v in inner.items()}
+    if isinstance(inner, list):
+        return [_plain(v) for v in inner]
+    return inner
+
+
+def _get(data: Mapping[str, Any], path: str) -> Any:
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _set(values: CommentedMap, path: str, leaf: Any) -> None:
+    parts = path.split(".")
+    node = values
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, CommentedMap):
+            child = CommentedMap()
+            node[part] = child
+        node = child
+    node[parts[-1]] = leaf
+
+
+def _delete(values: CommentedMap, path: str) -> int:
+    parts = path.split(".")
+    node: Any = values
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    if isinstance(node, CommentedMap) and parts[-1] in node:
+        del node[parts[-1]]
+        return 1
+    return 0
+
+
+def _leaves(values: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """(dotted path, leaf) for literal leaves; a ``fn::secret`` mapping counts as a leaf."""
+    out: list[tuple[str, Any]] = []
+    for key, value in values.items():
+        if not prefix and key in RESERVED:
+            continue
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and not any(str(k).startswith("fn::") for k in value):
+            out.extend(_leaves(value, path + "."))
+        else:
+            out.append((path, value))
+    return out
+
+
+def _literal(leaf: Any) -> str | None:
+    """The plaintext of a literal or decrypted ``fn::secret`` leaf; None for expressions."""
+    if isinstance(leaf, Mapping):
+        inner = leaf.get(SECRET_FN) if len(leaf) == 1 else None
+        return inner if isinstance(inner, str) else None
+    if isinstance(leaf, str):
+        return None if "${" in leaf else leaf
+    if isinstance(leaf, (int, float, bool)):
+        return _text(leaf)
+    return None
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
+def _parse_time(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

@@ -1,0 +1,46 @@
+"""``set``: store one secret value in the local store or GitHub (sealed box)."""
+
+from __future__ import annotations
+
+from sophia_platform.config import SecretValue
+from sophia_platform.errors import InputError, UsageError
+from sophia_platform.secrets.plan import PlanEntry, SyncPlan
+from sophia_platform.secrets.providers import create
+from sophia_platform.secrets.providers.base import ProviderContext, Snapshot, classify
+
+
+def set_secret(
+    ctx: ProviderContext,
+    name: str,
+    value: SecretValue,
+    *,
+    to: str = "local",
+    include_unmanaged: bool = False,
+    dry_run: bool = False,
+) -> str:
+    """Validate and write one value; returns "set", "unchanged" or "valid (dry run)"."""
+    managed = name in ctx.manifest.entries
+    if not managed and not include_unmanaged:
+        raise InputError(
+            f"{name!r} is not in the secrets manifest",
+            hint="add it under secrets: in sophia.yaml, or pass --include-unmanaged",
+        )
+    status = classify(value)
+    if status != "present":
+        raise InputError(f"refusing to store an {status} value for {name}")
+    if to not in ("local", "github-api"):
+        raise UsageError(f"'set' writes to local or github-api, not {to!r}; use 'sync' for {to}")
+    if dry_run:
+        return "valid (dry run)"
+    with create(to, ctx) as provider:
+        if to == "local":
+            from sophia_platform.secrets.providers.local import LocalProvider
+
+            assert isinstance(provider, LocalProvider)
+            return "set" if provider.set_value(name, value) else "unchanged"
+        snapshot = Snapshot({name: value} if managed else {}, {} if managed else {name: value})
+        desired = provider.desired(snapshot, include_unmanaged=True)
+        (address,) = desired
+        plan = SyncPlan("stdin", to, ctx.env_name, entries=[PlanEntry(address, "change")])
+        provider.apply(plan, desired, provider.state())
+    return "set"

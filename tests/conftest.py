@@ -1,0 +1,16 @@
+"""Shared pytest configuration: fixtures of real components live in tests/plugins/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_SPEC = ROOT / "examples" / "sophia-ai" / "sophia.yaml"
+
+
+@pytest.fixture
+def example_spec_path() -> Path:
+    """The full Sophia AI example spec."""
+    return EXAMPLE_SPEC
