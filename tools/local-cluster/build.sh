@@ -104,9 +104,13 @@ build_one() {
     { rm -f "$tmp"; die "building $name failed (see the go output above)"; }
   mv -f "$tmp" "$bin_dir/$name"  # atomic: a half-written binary never looks cached
   say "$name: built in $((SECONDS - start))s"
+  echo "$name $((SECONDS - start))s" >>"$times_file"
 }
 
 total_start=$SECONDS
+# Build times are kept next to the binaries, for benchmarks/local_cluster.py and the README.
+times_file="$cache_root/$key/build-times.txt"
+echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) go build -p $parallel, $(nproc) CPUs" >>"$times_file"
 for b in "${missing[@]}"; do
   build_one "$b"
 done
@@ -117,5 +121,6 @@ kwok $KWOK_VERSION
 helm $HELM_VERSION
 go $go_version
 VERSIONS
+echo "total $((SECONDS - total_start))s" >>"$times_file"
 say "built ${missing[*]} in $((SECONDS - total_start))s into $bin_dir"
 echo "$bin_dir"
