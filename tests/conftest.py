@@ -16,3 +16,7 @@ EXAMPLE_SPEC = ROOT / "examples" / "sophia-ai" / "sophia.yaml"
 def example_spec_path() -> Path:
     """The full Sophia AI example spec."""
     return EXAMPLE_SPEC
+
+
+# Local servers implementing documented external APIs (tests/servers/), as fixtures.
+pytest_plugins = ["tests.servers.esc"]

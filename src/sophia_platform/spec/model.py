@@ -163,6 +163,11 @@ class Service(_Model):
     command: list[str] | None = None
     args: list[str] | None = None
     ingress: Ingress | None = None
+    annotations: dict[str, str] = Field(
+        default_factory=dict,
+        description="pod annotations; `sophia migrate compose` keeps compose facts the model "
+        "has no field for here (restart policy, exec health check, depends_on condition)",
+    )
 
     @field_validator("port")
     @classmethod

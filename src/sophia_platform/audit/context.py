@@ -1,0 +1,38 @@
+"""Reading the surroundings of a match: the key it is assigned to, and version-like contexts."""
+
+from __future__ import annotations
+
+import re
+
+# The last `name <sep> [quote|scheme|user@]` before a match: `REDIS_HOST = "`, `url: http://`,
+# `os.getenv("DB_HOST", "`, `"host": "`, `--host=`.
+_KEY_BEFORE = re.compile(
+    r"""([A-Za-z_][A-Za-z0-9_.\-]*)["']?\]?\s*(?::=|=>|==|=|:|,)\s*["'`\[(]?"""
+    r"""(?:[a-z][a-z0-9+.\-]*://)?(?:[^\s"'@/]*@)?$"""
+)
+_FLAG_BEFORE = re.compile(r"--?([A-Za-z][A-Za-z0-9\-_]*)[ =]$")
+
+
+def key_before(prefix: str) -> str:
+    """The name the value right after ``prefix`` is assigned to ("" when there is none)."""
+    match = _KEY_BEFORE.search(prefix[-200:])
+    if match:
+        return match.group(1)
+    match = _FLAG_BEFORE.search(prefix[-80:])
+    return match.group(1) if match else ""
+
+
+_VERSION_WORD = re.compile(r"(?i)(?:\bversion\b|\bver\.?|\brelease\b|\bv\.)[^0-9\n]{0,12}$")
+
+
+def is_versionish_key(key: str) -> bool:
+    """True for names like ``version``, ``APP_VERSION``, ``image_tag``, ``release``."""
+    lowered = key.lower().replace("-", "_")
+    if lowered.endswith(("version", "_ver", "release", "revision", "_tag", "_build", "oid")):
+        return True
+    return lowered in {"ver", "v", "tag", "build", "rev", "sdk", "semver", "firmware"}
+
+
+def has_version_word_before(prefix: str) -> bool:
+    """True when words like "version"/"release"/"v." sit just before the match on its line."""
+    return _VERSION_WORD.search(prefix[-40:]) is not None

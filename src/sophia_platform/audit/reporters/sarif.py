@@ -1,0 +1,112 @@
+"""``--format sarif``: SARIF 2.1.0 for GitHub code scanning.
+
+Paths are repo-relative ``artifactLocation.uri`` values (percent-encoded, ``uriBaseId``
+``%SRCROOT%``), regions are 1-based with ``columnKind`` ``unicodeCodePoints``, every rule
+carries its metadata and help, and each result has a ``partialFingerprints`` entry built
+from the move-stable audit fingerprint. No secret value is ever included.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from sophia_platform import __version__
+from sophia_platform.audit.model import AuditResult, Finding
+from sophia_platform.audit.rules import RULES
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_TAGS = {
+    "hardcoded-ip": ["maintainability", "configuration"],
+    "compose-file": ["maintainability", "deployment"],
+    "swarm-reference": ["maintainability", "deployment"],
+    "redundant-workflow": ["maintainability", "ci"],
+    "duplicate-file": ["maintainability"],
+    "placeholder-secret": ["security", "configuration"],
+    "committed-secret": ["security", "secret"],
+}
+
+
+def rule_descriptors(rule_ids: tuple[str, ...]) -> list[dict[str, Any]]:
+    """SARIF ``reportingDescriptor`` objects for the selected rules."""
+    descriptors = []
+    for cls in RULES:
+        if cls.id not in rule_ids:
+            continue
+        descriptors.append(
+            {
+                "id": cls.id,
+                "name": cls.name,
+                "shortDescription": {"text": cls.title},
+                "fullDescription": {"text": cls.title},
+                "help": {"text": cls.help.replace("`", ""), "markdown": cls.help},
+                "defaultConfiguration": {"level": cls.severity.value},
+                "properties": {"tags": ["sophia", *_TAGS.get(cls.id, [])]},
+            }
+        )
+    return descriptors
+
+
+def _region(finding: Finding) -> dict[str, int]:
+    region = {"startLine": finding.line}
+    if finding.end_column > finding.column or finding.end_line > finding.line:
+        region |= {
+            "startColumn": finding.column,
+            "endLine": finding.end_line,
+            "endColumn": finding.end_column,
+        }
+    return region
+
+
+def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
+    return {
+        "ruleId": finding.rule_id,
+        "ruleIndex": index[finding.rule_id],
+        "level": finding.severity.value,
+        "message": {"text": finding.message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {
+                        "uri": quote(finding.path, safe="/"),
+                        "uriBaseId": "%SRCROOT%",
+                    },
+                    "region": _region(finding),
+                }
+            }
+        ],
+        "partialFingerprints": {"sophiaAuditFingerprint/v1": finding.fingerprint},
+        "properties": dict(finding.data),
+    }
+
+
+def document(result: AuditResult) -> dict[str, Any]:
+    """Build the SARIF log (one run)."""
+    rules = rule_descriptors(result.rules)
+    index = {rule["id"]: i for i, rule in enumerate(rules)}
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "sophia-audit",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": rules,
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "invocations": [{"executionSuccessful": True}],
+                "results": [_result(f, index) for f in result.findings],
+                "properties": {"summary": result.metrics.to_dict()},
+            }
+        ],
+    }
+
+
+def render(result: AuditResult) -> str:
+    """Render the SARIF log as JSON text."""
+    return json.dumps(document(result), indent=2) + "\n"

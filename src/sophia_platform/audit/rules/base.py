@@ -1,0 +1,120 @@
+"""The small interface every audit rule implements.
+
+A :class:`Rule` looks at one decoded file at a time (``check``). A :class:`CorpusRule` needs
+the whole repository (duplicates, redundant workflows): it condenses each file into a small
+summary (``summarize``) and decides once every file was seen (``judge``). Adding a rule is one
+module with one subclass and one line in :mod:`sophia_platform.audit.rules`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from sophia_platform.audit.model import Finding, Severity
+from sophia_platform.audit.source import SourceFile
+
+_SPACE = re.compile(r"\s+")
+
+
+def fingerprint(*parts: str) -> str:
+    """A stable, short, non-reversible id of a finding built from its identifying parts."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return digest[:24]
+
+
+def normalise_line(text: str) -> str:
+    """A line with its whitespace collapsed: the part of a fingerprint that survives moves."""
+    return _SPACE.sub(" ", text.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class RepoContext:
+    """What a corpus rule may know about the repository besides file summaries."""
+
+    root: Path
+    canonical: dict[str, str] = field(default_factory=dict)  # group/purpose -> preferred path
+    commit_times: Callable[[list[str]], dict[str, int]] = lambda paths: {}
+
+
+class Rule(ABC):
+    """One kind of tech debt. Subclasses declare metadata and implement :meth:`check`."""
+
+    id: ClassVar[str]
+    name: ClassVar[str]  # PascalCase, for SARIF ``rule.name``
+    title: ClassVar[str]  # one sentence: what is flagged
+    help: ClassVar[str]  # why it matters and how to fix it (Markdown allowed)
+    severity: ClassVar[Severity] = Severity.WARNING
+    kinds: ClassVar[frozenset[str] | None] = None  # file kinds to look at; None = all but lock
+
+    def wants(self, file: SourceFile) -> bool:
+        """Whether :meth:`check` should see this file (by default: its kind)."""
+        if self.kinds is None:
+            return file.kind != "lock"
+        return file.kind in self.kinds
+
+    def check(self, file: SourceFile) -> Iterable[Finding]:
+        """Findings in one file."""
+        return ()
+
+    def at(
+        self,
+        file: SourceFile,
+        start: int,
+        end: int,
+        message: str,
+        *,
+        basis: str,
+        data: dict[str, str] | None = None,
+    ) -> Finding:
+        """Build a finding for ``file.text[start:end]``; ``basis`` names it in the fingerprint."""
+        line, column = file.position(start)
+        end_line, end_column = file.position(end)
+        return Finding(
+            rule_id=self.id,
+            path=file.path,
+            line=line,
+            column=column,
+            end_line=end_line,
+            end_column=end_column,
+            message=message,
+            severity=self.severity,
+            fingerprint=fingerprint(self.id, file.path, basis),
+            data=data or {},
+        )
+
+    def whole_file(self, path: str, message: str, data: dict[str, str]) -> Finding:
+        """A file-level finding (line 1, column 1)."""
+        return Finding(
+            rule_id=self.id,
+            path=path,
+            line=1,
+            column=1,
+            end_line=1,
+            end_column=1,
+            message=message,
+            severity=self.severity,
+            fingerprint=fingerprint(self.id, path),
+            data=data,
+        )
+
+
+class CorpusRule(Rule):
+    """A rule that compares files with each other."""
+
+    @abstractmethod
+    def summarize(self, file: SourceFile) -> Any | None:
+        """A small picklable summary of one file, or None when the file is irrelevant."""
+
+    @abstractmethod
+    def judge(self, summaries: Sequence[tuple[str, Any]], ctx: RepoContext) -> Iterable[Finding]:
+        """Findings over all (path, summary) pairs."""
+
+    def facts(self, summaries: Sequence[tuple[str, Any]]) -> dict[str, list[str]]:
+        """Repository facts for the summary metrics (e.g. deployment methods seen)."""
+        return {}

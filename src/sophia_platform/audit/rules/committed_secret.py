@@ -1,0 +1,130 @@
+"""``committed-secret``: a real-looking credential in the tree. The value is never reported.
+
+Known token shapes (OpenAI ``sk-``, GitHub ``ghp_``/``github_pat_``, Slack ``xox[bap]-``, AWS
+``AKIA``, Pulumi ``pul-``, private key blocks) and high-entropy values assigned to secret-like
+names (``*_KEY``, ``*_TOKEN``, ``*_SECRET``, ``PASSWORD``). Findings carry a fingerprint of
+the value (``sha256:`` + 16 hex), which identifies it without revealing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+
+from sophia_platform.audit.context import key_before
+from sophia_platform.audit.model import Finding, Severity
+from sophia_platform.audit.rules.base import Rule
+from sophia_platform.audit.secretish import (
+    assignments,
+    is_placeholder,
+    is_reference,
+    is_secret_key,
+    shannon_entropy,
+)
+from sophia_platform.audit.source import SourceFile
+
+# (type, literal that must occur for the pattern to be tried, pattern)
+_KNOWN: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
+    (kind, trigger, re.compile(r"(?<![A-Za-z0-9_\-])" + pattern))
+    for kind, trigger, pattern in (
+        ("openai-key", "sk-", r"sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_\-]{20,}"),
+        ("stripe-key", "_live_", r"[sr]k_live_[A-Za-z0-9]{20,}"),
+        ("github-token", "_", r"gh[pousr]_[A-Za-z0-9]{36,}"),
+        ("github-pat", "github_pat_", r"github_pat_[A-Za-z0-9_]{22,}"),
+        ("slack-token", "xox", r"xox[baprs]-[A-Za-z0-9\-]{10,}"),
+        ("aws-access-key", "A", r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
+        ("pulumi-token", "pul-", r"pul-[0-9a-f]{40}(?![A-Za-z0-9])"),
+    )
+)
+_PRIVATE_KEY = re.compile(
+    r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?P<body>[\s\S]{0,8000}?)-----END"
+)
+_TOKEN_CHARS = re.compile(r"^[A-Za-z0-9+/=_\-.~!@#$%^&*]+$")
+_DOTTED_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
+
+
+def secret_fingerprint(value: str) -> str:
+    """``sha256:`` + 16 hex digits of the value: identifies a secret without revealing it."""
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def looks_random(value: str) -> bool:
+    """True for values with the character mix and entropy of a generated credential."""
+    if len(value) < 16 or not _TOKEN_CHARS.match(value) or _DOTTED_NAME.match(value):
+        return False
+    if not any(c.isdigit() for c in value) or not any(c.isalpha() for c in value):
+        return False
+    if re.fullmatch(r"[0-9a-fA-F]+", value):
+        return len(value) >= 32 and shannon_entropy(value) >= 3.0
+    if "example" in value.lower():
+        return False
+    return shannon_entropy(value) >= 3.5
+
+
+def token_ok(value: str) -> bool:
+    """True when a value with a known token prefix looks generated (not ``sk-xxxx``)."""
+    if is_placeholder(value) or "example" in value.lower():
+        return False
+    return any(c.isdigit() for c in value) and shannon_entropy(value) >= 3.0
+
+
+class CommittedSecretRule(Rule):
+    """Credentials committed to git: anyone with read access has them, forever."""
+
+    id = "committed-secret"
+    name = "CommittedSecret"
+    title = "A real-looking credential is committed to the repository."
+    help = (
+        "Rotate the credential now (it is in the git history), remove it from the file, and "
+        "provide it through the secrets manifest (`sophia.yaml` `secrets:`) and "
+        "`sophia secrets sync`. The report shows a fingerprint of the value, never the value."
+    )
+    severity = Severity.ERROR
+
+    def check(self, file: SourceFile) -> Iterator[Finding]:
+        """Find credentials by shape and by entropy."""
+        text = file.text
+        taken: list[tuple[int, int]] = []
+        for kind, trigger, pattern in _KNOWN:
+            if trigger not in text:
+                continue
+            for match in pattern.finditer(text):
+                value = match.group()
+                if not token_ok(value):
+                    continue
+                taken.append(match.span())
+                line_start = text.rfind("\n", 0, match.start()) + 1
+                key = key_before(text[line_start : match.start()])
+                yield self._hit(file, match.start(), match.end(), value, kind, key)
+        if "PRIVATE KEY" in text:
+            for match in _PRIVATE_KEY.finditer(text):
+                body = re.sub(r"\s+", "", match.group("body"))
+                if len(body) < 40 or is_placeholder(body):
+                    continue
+                start = match.start()
+                end = start + match.group().index("-----", 5) + 5
+                taken.append((start, match.end()))
+                yield self._hit(file, start, end, body, "private-key", "")
+        for item in assignments(text):
+            if any(s <= item.start < e for s, e in taken) or not is_secret_key(item.key):
+                continue
+            value = item.value
+            if is_reference(value) or is_placeholder(value) or not looks_random(value):
+                continue
+            taken.append((item.start, item.end))
+            yield self._hit(file, item.start, item.end, value, "high-entropy", item.key)
+
+    def _hit(
+        self, file: SourceFile, start: int, end: int, value: str, kind: str, key: str
+    ) -> Finding:
+        secret_fp = secret_fingerprint(value)
+        where = f" in {key}" if key else ""
+        return self.at(
+            file,
+            start,
+            end,
+            f"{kind} committed{where} (fingerprint {secret_fp}); rotate it and remove it",
+            basis=f"{kind}|{key}|{secret_fp}",
+            data={"key": key, "type": kind, "secret_fingerprint": secret_fp},
+        )

@@ -1,0 +1,157 @@
+"""``duplicate-file``: exact copies anywhere, and near-copies next to each other.
+
+Exact: identical bytes (files of at least 3 non-blank lines / 64 bytes, so empty
+``__init__.py`` files do not count). Near: files in the same folder whose names differ only
+by a variant word (``Dockerfile`` / ``Dockerfile.fixed``, ``script.py`` /
+``script_enhanced.py``) and whose non-blank lines are at least 90% the same. The canonical
+copy is the one without a variant word, then the shortest path; the others are flagged.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from sophia_platform.audit.model import Finding, Severity
+from sophia_platform.audit.rules.base import CorpusRule, RepoContext
+from sophia_platform.audit.source import SourceFile
+
+NEAR_THRESHOLD = 0.9
+MIN_BYTES = 64
+MIN_LINES = 3
+_VARIANT = (
+    r"fixed|fix|enhanced|improved|new|old|backup|bak|copy|orig|original|final|updated|update|"
+    r"simple|simplified|working|temp|tmp|alt|clean|cleaned|refactored|optimized|optimised|"
+    r"modern|legacy|latest|v\d+|\d+|rev\d*|revised|corrected|complete|full|real|proper|"
+    r"better|fast|quick|minimal|alternative"
+)
+_VARIANT_SUFFIX = re.compile(rf"(?:[._ \-](?:{_VARIANT}))+$", re.IGNORECASE)
+_IGNORED_NAMES = frozenset(
+    {"license", "license.txt", "license.md", "notice", "py.typed", ".gitkeep", ".keep",
+     "__init__.py", "copying", ".gitignore", ".dockerignore"}
+)  # fmt: skip
+
+
+def family(path: str) -> tuple[str, str, bool]:
+    """(folder, name with variant words removed, whether the name had one)."""
+    pure = PurePosixPath(path)
+    name = pure.name.lower()
+    # Dockerfile.fixed: the variant word is the "extension"; script_enhanced.py: it is the stem.
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        stem, ext = name, ""
+    if _VARIANT_SUFFIX.fullmatch("." + ext) and stem:
+        base, had = _VARIANT_SUFFIX.sub("", stem), True
+        return str(pure.parent), base, had
+    base = _VARIANT_SUFFIX.sub("", stem)
+    had = base != stem
+    return str(pure.parent), base + ("." + ext if ext else ""), had
+
+
+@dataclass(frozen=True, slots=True)
+class FileShape:
+    """What duplicate detection keeps of a file."""
+
+    digest: str
+    family: tuple[str, str]
+    variant: bool
+    lines: array[int]  # crc32 of each stripped non-blank line
+
+
+def similarity(a: array[int], b: array[int]) -> float:
+    """Share of lines two files have in common (multiset overlap over the longer file)."""
+    if not a or not b:
+        return 0.0
+    common = sum((Counter(a) & Counter(b)).values())
+    return common / max(len(a), len(b))
+
+
+def _rank(path: str, shape: FileShape) -> tuple[int, int, int, str]:
+    return (int(shape.variant), path.count("/"), len(path), path)
+
+
+class DuplicateFileRule(CorpusRule):
+    """Copies drift apart; one file, one owner."""
+
+    id = "duplicate-file"
+    name = "DuplicateFile"
+    title = "A file duplicates (or nearly duplicates) another file in the repository."
+    help = (
+        "Keep the canonical file and delete the copy (`Dockerfile.fixed`, `script_enhanced.py`, "
+        "`deploy (copy).sh`). Fold any real difference into the canonical file first."
+    )
+    severity = Severity.NOTE
+
+    def summarize(self, file: SourceFile) -> FileShape | None:
+        """Digest, name family and line hashes of a file worth comparing."""
+        if file.kind == "lock" or file.name.lower() in _IGNORED_NAMES or file.size < MIN_BYTES:
+            return None
+        lines = array("I", (zlib.crc32(s.encode()) for ln in file.lines if (s := ln.strip())))
+        if len(lines) < MIN_LINES:
+            return None
+        folder, base, variant = family(file.path)
+        return FileShape(file.digest, (folder, base), variant, lines)
+
+    def judge(
+        self, summaries: Sequence[tuple[str, FileShape]], ctx: RepoContext
+    ) -> Iterator[Finding]:
+        """Group exact and near duplicates and flag every non-canonical member."""
+        flagged: dict[str, str] = {}  # flagged path -> its canonical
+        by_digest: dict[str, list[tuple[str, FileShape]]] = defaultdict(list)
+        by_family: dict[tuple[str, str], list[tuple[str, FileShape]]] = defaultdict(list)
+        for path, shape in summaries:
+            by_digest[shape.digest].append((path, shape))
+            by_family[shape.family].append((path, shape))
+        for digest, members in by_digest.items():
+            if len(members) > 1:
+                yield from self._flag(members, f"exact-{digest[:12]}", flagged, exact=True)
+        for (folder, base), members in by_family.items():
+            if len(members) < 2 or not any(s.variant for _, s in members):
+                continue
+            yield from self._near(members, f"near-{folder}/{base}", flagged)
+
+    def _near(
+        self, members: list[tuple[str, FileShape]], group: str, flagged: dict[str, str]
+    ) -> Iterator[Finding]:
+        members = sorted(members, key=lambda m: _rank(*m))
+        canonical_path, canonical = members[0]
+        close = [(canonical_path, canonical)]
+        for path, shape in members[1:]:
+            if similarity(canonical.lines, shape.lines) >= NEAR_THRESHOLD:
+                close.append((path, shape))
+        if len(close) > 1:
+            yield from self._flag(close, group, flagged, exact=False)
+
+    def _flag(
+        self,
+        members: Iterable[tuple[str, FileShape]],
+        group: str,
+        flagged: dict[str, str],
+        *,
+        exact: bool,
+    ) -> Iterator[Finding]:
+        ordered = sorted(members, key=lambda m: _rank(*m))
+        first_path, canonical = ordered[0]
+        # When the best copy here is itself an exact duplicate, point at the copy that stays.
+        canonical_path = flagged.get(first_path, first_path)
+        for path, shape in ordered[1:]:
+            if path in flagged or path == canonical_path:
+                continue
+            flagged[path] = canonical_path
+            score = 1.0 if exact else similarity(canonical.lines, shape.lines)
+            what = "identical to" if exact else f"{score:.0%} the same as"
+            yield self.whole_file(
+                path,
+                f"{what} {canonical_path}; keep one copy",
+                {
+                    "group": group,
+                    "canonical": canonical_path,
+                    "similarity": f"{score:.2f}",
+                    "exact": "true" if exact else "false",
+                },
+            )

@@ -1,0 +1,41 @@
+"""``placeholder-secret``: a secret-like key set to a placeholder (``changeme``, ``<token>``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sophia_platform.audit.model import Finding, Severity
+from sophia_platform.audit.rules.base import Rule
+from sophia_platform.audit.secretish import assignments, is_placeholder, is_secret_key
+from sophia_platform.audit.source import SourceFile
+
+
+class PlaceholderSecretRule(Rule):
+    """Config that pretends to hold a secret: the app starts, then fails at the first call."""
+
+    id = "placeholder-secret"
+    name = "PlaceholderSecret"
+    title = "A secret-like setting holds a placeholder value instead of a real secret."
+    help = (
+        "Placeholders (`changeme`, `your-api-key-here`, `<token>`, `sk-...`) end up deployed. "
+        "Remove the value, list the secret in the `secrets:` manifest of `sophia.yaml` and let "
+        "`sophia secrets sync` provide it; `sophia cleanup apply` does both."
+    )
+    severity = Severity.WARNING
+    kinds = frozenset({"env", "yaml", "json", "toml", "python"})
+
+    def check(self, file: SourceFile) -> Iterator[Finding]:
+        """Find placeholder assignments to secret-like keys."""
+        seen: set[int] = set()
+        for item in assignments(file.text):
+            if item.start in seen or not is_secret_key(item.key) or not is_placeholder(item.value):
+                continue
+            seen.add(item.start)
+            yield self.at(
+                file,
+                item.start,
+                item.end,
+                f"{item.key} is set to a placeholder; declare it in the secrets manifest instead",
+                basis=f"{item.key}|{item.value}",
+                data={"key": item.key, "kind": file.kind},
+            )

@@ -1,0 +1,190 @@
+"""The scan: list files, run every rule, apply suppressions, compute the summary metrics.
+
+Usage::
+
+    from sophia_platform.audit import scan, ScanOptions
+    result = scan(Path("."), ScanOptions())          # AuditResult
+    for finding in result.findings: ...              # suppressed findings are already removed
+    result.stats.files_scanned, result.metrics.hardcoded_ips
+
+``scan`` never prints; errors are :class:`~sophia_platform.errors.InputError` (bad path,
+config or baseline) or :class:`~sophia_platform.errors.ExternalError` (git failed).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sophia_platform import git
+from sophia_platform.audit.baseline import Baseline
+from sophia_platform.audit.config import AuditConfig, load_config
+from sophia_platform.audit.model import (
+    RULE_IDS,
+    AuditResult,
+    Finding,
+    Metrics,
+    ScanStats,
+    SkippedFile,
+)
+from sophia_platform.audit.rules import CorpusRule, RepoContext, Rule, all_rules
+from sophia_platform.audit.rules.base import fingerprint
+from sophia_platform.audit.suppress import inline_ignores, is_ignored
+from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, list_files, read_source
+from sophia_platform.errors import InputError
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """How to scan. Defaults: git-aware listing, every rule, ``.sophia-audit.yml`` if present."""
+
+    all_files: bool = False  # include git-ignored files
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    rules: frozenset[str] | None = None  # None = every rule
+    config: AuditConfig | None = None  # None = load ROOT/.sophia-audit.yml
+    config_path: Path | None = None
+    baseline: Baseline | None = None
+    apply_suppressions: bool = True  # False: report inline/allow-listed findings too
+    canonical: dict[str, str] = field(default_factory=dict)  # overrides config `canonical`
+
+
+def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
+    """Scan the repository at (or containing) ``path`` and return the findings."""
+    options = options or ScanOptions()
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory; pass the repository to audit")
+    started = time.perf_counter()
+    listing = list_files(path, include_ignored=options.all_files)
+    root = listing.root
+    config = options.config or load_config(root, options.config_path)
+    rules = _select(options.rules)
+    file_rules = [r for r in rules.values() if not isinstance(r, CorpusRule)]
+    corpus_rules = [r for r in rules.values() if isinstance(r, CorpusRule)]
+
+    stats = ScanStats(files_listed=len(listing.paths), git_aware=listing.git_aware)
+    findings: list[Finding] = []
+    summaries: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+    ignores: dict[str, dict[int, frozenset[str]]] = {}
+    for rel in listing.paths:
+        if config.excluded(rel):
+            stats.skipped.append(SkippedFile(rel, "excluded"))
+            continue
+        item = read_source(root, rel, options.max_file_bytes)
+        if isinstance(item, SkippedFile):
+            stats.skipped.append(item)
+            continue
+        stats.files_scanned += 1
+        stats.bytes_scanned += item.size
+        for rule in file_rules:
+            if rule.wants(item):
+                findings.extend(rule.check(item))
+        for corpus in corpus_rules:
+            summary = corpus.summarize(item)
+            if summary is not None:
+                summaries[corpus.id].append((rel, summary))
+        marks = inline_ignores(item)
+        if marks:
+            ignores[rel] = marks
+
+    canonical = {**config.canonical, **options.canonical}
+    ctx = RepoContext(root, canonical, _commit_times(root) if listing.git_aware else _no_times)
+    facts: dict[str, list[str]] = {}
+    for corpus in corpus_rules:
+        findings.extend(corpus.judge(summaries[corpus.id], ctx))
+        facts.update(corpus.facts(summaries[corpus.id]))
+
+    findings = _disambiguate(findings)
+    suppressed: Counter[str] = Counter()
+    if options.apply_suppressions:
+        findings = _suppress(findings, ignores, config, options.baseline, suppressed)
+    order = {rule_id: i for i, rule_id in enumerate(RULE_IDS)}
+    findings.sort(key=lambda f: (order.get(f.rule_id, 99), f.path, f.line, f.column))
+    stats.duration_s = time.perf_counter() - started
+    return AuditResult(
+        root=root,
+        findings=findings,
+        stats=stats,
+        metrics=metrics(findings, facts),
+        suppressed=dict(suppressed),
+        rules=tuple(rules),
+    )
+
+
+def _select(wanted: frozenset[str] | None) -> dict[str, Rule]:
+    rules = all_rules()
+    if wanted is None:
+        return rules
+    unknown = sorted(wanted - set(rules))
+    if unknown:
+        raise InputError(f"unknown rule {unknown[0]!r}; use one of {', '.join(RULE_IDS)}")
+    return {rule_id: rule for rule_id, rule in rules.items() if rule_id in wanted}
+
+
+def _no_times(paths: list[str]) -> dict[str, int]:
+    return {}
+
+
+def _commit_times(root: Path) -> Any:
+    def times(paths: list[str]) -> dict[str, int]:
+        return git.last_commit_times(root, paths)
+
+    return times
+
+
+def _disambiguate(findings: list[Finding]) -> list[Finding]:
+    """Give identical-looking findings in one file distinct, still move-stable fingerprints."""
+    seen: Counter[str] = Counter()
+    out: list[Finding] = []
+    for finding in sorted(findings, key=lambda f: (f.path, f.line, f.column, f.rule_id)):
+        seen[finding.fingerprint] += 1
+        n = seen[finding.fingerprint]
+        out.append(
+            finding
+            if n == 1
+            else replace(finding, fingerprint=fingerprint(finding.fingerprint, str(n)))
+        )
+    return out
+
+
+def _suppress(
+    findings: Iterable[Finding],
+    ignores: dict[str, dict[int, frozenset[str]]],
+    config: AuditConfig,
+    baseline: Baseline | None,
+    counts: Counter[str],
+) -> list[Finding]:
+    kept: list[Finding] = []
+    for finding in findings:
+        marks = ignores.get(finding.path)
+        if marks and is_ignored(marks, finding.line, finding.rule_id):
+            counts["inline"] += 1
+        elif config.allows(finding):
+            counts["allow-list"] += 1
+        elif baseline is not None and finding in baseline:
+            counts["baseline"] += 1
+        else:
+            kept.append(finding)
+    return kept
+
+
+def metrics(findings: list[Finding], facts: dict[str, list[str]]) -> Metrics:
+    """The success-metric summary of a set of findings."""
+    counts = Counter(f.rule_id for f in findings)
+    methods = set(facts.get("deploy_methods", []))
+    if counts["compose-file"]:
+        methods.add("docker-compose")
+    if counts["swarm-reference"]:
+        methods.add("docker-swarm")
+    addresses = {f.data.get("address", "") for f in findings if f.rule_id == "hardcoded-ip"}
+    return Metrics(
+        deployment_methods=tuple(sorted(methods)),
+        secret_sync_workflows=len(facts.get("secret_sync", [])),
+        hardcoded_ips=counts["hardcoded-ip"],
+        distinct_ips=len(addresses - {""}),
+        compose_files=counts["compose-file"],
+        duplicate_files=counts["duplicate-file"],
+    )

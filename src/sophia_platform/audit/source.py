@@ -1,0 +1,125 @@
+"""A decoded file as the rules see it: path, kind, text, and offset ↔ line/column mapping."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+LOCK_FILES = frozenset(
+    {
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "poetry.lock",
+        "pipfile.lock",
+        "uv.lock",
+        "pdm.lock",
+        "cargo.lock",
+        "gemfile.lock",
+        "composer.lock",
+        "go.sum",
+        "mix.lock",
+        "packages.lock.json",
+        "flake.lock",
+        "requirements.lock",
+    }
+)
+
+_EXT_KIND = {
+    ".py": "python",
+    ".pyi": "python",
+    ".sh": "shell",
+    ".bash": "shell",
+    ".zsh": "shell",
+    ".yml": "yaml",
+    ".yaml": "yaml",
+    ".json": "json",
+    ".toml": "toml",
+    ".env": "env",
+    ".md": "docs",
+    ".rst": "docs",
+    ".txt": "docs",
+    ".adoc": "docs",
+    ".ini": "ini",
+    ".cfg": "ini",
+    ".conf": "ini",
+    ".properties": "ini",
+    ".tf": "hcl",
+    ".hcl": "hcl",
+    ".js": "code",
+    ".ts": "code",
+    ".go": "code",
+    ".java": "code",
+    ".rb": "code",
+    ".rs": "code",
+}
+
+
+def file_kind(path: str, head: str = "") -> str:
+    """Classify a file by name (and shebang): python, shell, yaml, json, toml, env, docs, ..."""
+    name = PurePosixPath(path).name.lower()
+    if name in LOCK_FILES or name.endswith(".lock"):
+        return "lock"
+    if name.startswith(".env") or name.endswith(".env") or ".env." in name:
+        return "env"
+    if name.startswith("dockerfile") or name.endswith(".dockerfile"):
+        return "dockerfile"
+    suffix = PurePosixPath(name).suffix
+    if suffix in {".example", ".sample", ".template", ".tmpl", ".bak", ".orig", ".old"}:
+        suffix = PurePosixPath(name[: -len(suffix)]).suffix
+    kind = _EXT_KIND.get(suffix)
+    if kind is not None:
+        return kind
+    if head.startswith("#!"):
+        first = head.split("\n", 1)[0]
+        if "python" in first:
+            return "python"
+        if re.search(r"\b(ba|z|da|k)?sh\b", first):
+            return "shell"
+    return "other"
+
+
+@dataclass(slots=True)
+class SourceFile:
+    """One decoded, scannable file."""
+
+    path: str  # repo-relative POSIX
+    text: str
+    kind: str
+    size: int
+    digest: str  # sha1 of the raw bytes, for exact-duplicate detection
+    _starts: list[int] | None = field(default=None, repr=False)
+    _lines: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        """The file name without folders."""
+        return PurePosixPath(self.path).name
+
+    @property
+    def lines(self) -> list[str]:
+        """The text split into lines without their endings."""
+        if self._lines is None:
+            self._lines = self.text.split("\n")
+        return self._lines
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset into :attr:`text`."""
+        if self._starts is None:
+            starts = [0]
+            find = self.text.find
+            i = find("\n")
+            while i != -1:
+                starts.append(i + 1)
+                i = find("\n", i + 1)
+            self._starts = starts
+        index = bisect.bisect_right(self._starts, offset) - 1
+        return index + 1, offset - self._starts[index] + 1
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line ("" past the end), without a trailing carriage return."""
+        lines = self.lines
+        return lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else ""

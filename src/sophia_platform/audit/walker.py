@@ -1,0 +1,102 @@
+"""Which files a scan reads: git-aware listing, then binary / huge / unreadable filtering.
+
+Listing goes through :mod:`sophia_platform.git` (tracked + untracked-not-ignored files, or
+everything with ``include_ignored``); outside a git work tree the folder is walked instead,
+skipping ``.git``. Text is decoded as UTF-8 (BOM honoured), then UTF-16 when a UTF-16 BOM is
+present, and otherwise as Latin-1 so that no file is ever unreadable because of its encoding.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sophia_platform import git
+from sophia_platform.audit.model import SkippedFile
+from sophia_platform.audit.source import SourceFile, file_kind
+
+BINARY_SNIFF_BYTES = 8192
+DEFAULT_MAX_FILE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """The files to consider, relative to ``root``, and whether git produced the list."""
+
+    root: Path
+    paths: list[str]
+    git_aware: bool
+
+
+def list_files(path: Path, *, include_ignored: bool = False) -> Listing:
+    """List candidate files under ``path``; the root is the git top level when there is one."""
+    path = path.resolve()
+    top = git.toplevel(path)
+    if top is not None:
+        top = top.resolve()
+        under = "" if top == path else path.relative_to(top).as_posix()
+        return Listing(top, git.ls_files(top, include_ignored=include_ignored, under=under), True)
+    paths: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        rel = Path(dirpath).relative_to(path).as_posix()
+        prefix = "" if rel == "." else rel + "/"
+        paths.extend(prefix + name for name in sorted(filenames))
+    return Listing(path, paths, False)
+
+
+def decode(raw: bytes) -> str:
+    """Decode file bytes, tolerating any encoding (see module docstring)."""
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[3:].decode("utf-8", "replace")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16", "replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def is_binary(raw: bytes) -> bool:
+    """True for bytes that look binary (a NUL in the first block, UTF-16 BOMs excepted)."""
+    head = raw[:BINARY_SNIFF_BYTES]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    return b"\0" in head
+
+
+def read_source(root: Path, rel: str, max_bytes: int) -> SourceFile | SkippedFile:
+    """Read one listed file, or say why it was skipped."""
+    full = root / rel
+    try:
+        st = full.lstat()
+    except FileNotFoundError:
+        return SkippedFile(rel, "missing")
+    except OSError:
+        return SkippedFile(rel, "unreadable")
+    if not full.is_file() or full.is_symlink():
+        return SkippedFile(rel, "not-a-file")
+    if st.st_size > max_bytes:
+        return SkippedFile(rel, "too-large")
+    try:
+        raw = full.read_bytes()
+    except OSError:
+        return SkippedFile(rel, "unreadable")
+    if is_binary(raw):
+        return SkippedFile(rel, "binary")
+    text = decode(raw)
+    # sha1 only groups identical bytes for duplicate detection; it protects nothing.
+    digest = hashlib.sha1(raw, usedforsecurity=False).hexdigest()
+    return SourceFile(rel, text, file_kind(rel, text[:200]), len(raw), digest)
+
+
+def read_all(
+    listing: Listing, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> Iterator[SourceFile | SkippedFile]:
+    """Read every listed file in order."""
+    for rel in listing.paths:
+        yield read_source(listing.root, rel, max_bytes)

@@ -1,0 +1,145 @@
+"""``sophia audit [PATH]``: scan a repository for deployment tech debt and report it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from sophia_platform.cli import output
+from sophia_platform.errors import CheckFailed, InputError
+
+app = typer.Typer(help="Scan a repository for deployment tech debt.")
+
+_STYLE = {"error": "bold red", "warning": "yellow", "note": "cyan"}
+
+
+def _rule_set(value: str | None, option: str) -> frozenset[str] | None:
+    from sophia_platform.audit import RULE_IDS
+
+    if value is None:
+        return None
+    names = {v.strip() for v in value.split(",") if v.strip()}
+    if names & {"any", "all"}:
+        return frozenset(RULE_IDS)
+    unknown = sorted(names - set(RULE_IDS))
+    if unknown or not names:
+        bad = unknown[0] if unknown else "(empty)"
+        raise InputError(f"{option}: unknown rule {bad}; use any, or some of {', '.join(RULE_IDS)}")
+    return frozenset(names)
+
+
+@app.command()
+def audit(
+    path: Annotated[Path, typer.Argument(help="Repository (or folder in it) to scan.")] = Path(),
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table | json | sarif | markdown.")
+    ] = "table",
+    out: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to a file.")
+    ] = None,
+    all_files: Annotated[
+        bool, typer.Option("--all-files", help="Also scan files that git ignores.")
+    ] = False,
+    rules: Annotated[
+        str | None, typer.Option("--rules", help="Only run these rules (comma-separated).")
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option("--fail-on", help="Exit 1 when these rules find anything (or 'any')."),
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="Suppress findings recorded in this file.")
+    ] = None,
+    write_baseline: Annotated[
+        Path | None,
+        typer.Option("--write-baseline", help="Record the current findings as the baseline."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Audit config (default ./.sophia-audit.yml).")
+    ] = None,
+    max_file_size: Annotated[
+        int, typer.Option("--max-file-size", help="Skip files larger than this many bytes.")
+    ] = 1_000_000,
+    max_rows: Annotated[
+        int, typer.Option("--max-rows", help="Rows per rule in the table (0 = all).")
+    ] = 20,
+    json_out: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+) -> None:
+    """Scan a repository for deployment tech debt (exit 1 with --fail-on and findings)."""
+    from sophia_platform.audit import ScanOptions, scan
+    from sophia_platform.audit import baseline as baselines
+    from sophia_platform.audit.reporters import FORMATS, REPORTERS
+
+    fmt = "json" if output.wants_json(json_out) else fmt
+    if fmt not in FORMATS:
+        raise InputError(f"--format {fmt}: unknown format; use one of {', '.join(FORMATS)}")
+    selected, failing = _rule_set(rules, "--rules"), _rule_set(fail_on, "--fail-on")
+    options = ScanOptions(
+        all_files=all_files,
+        max_file_bytes=max_file_size,
+        rules=selected,
+        config_path=config,
+        baseline=baselines.load_baseline(baseline) if baseline is not None else None,
+    )
+    result = scan(path, options)
+    if write_baseline is not None:
+        count = baselines.write_baseline(write_baseline, result.findings)
+        output.err_console().print(f"wrote {count} finding(s) to baseline {write_baseline}")
+    if fmt == "table":
+        _table(result, max_rows, out)
+    else:
+        _write(REPORTERS[fmt](result), out)
+    if failing:
+        hits = [f for f in result.findings if f.rule_id in failing]
+        if hits:
+            which = ", ".join(sorted({f.rule_id for f in hits}))
+            raise CheckFailed(f"{len(hits)} finding(s) for --fail-on ({which})")
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    output.err_console().print(f"report written to {out}")
+
+
+def _table(result: object, max_rows: int, out: Path | None) -> None:
+    from rich.console import Console
+
+    from sophia_platform.audit.model import AuditResult
+    from sophia_platform.audit.reporters import table
+
+    assert isinstance(result, AuditResult)
+    report = table.build(result, max_rows)
+    console = output.console()
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        console = Console(file=out.open("w", encoding="utf-8"), width=160, no_color=True)
+    counts = Table(title="sophia audit", show_lines=False)
+    counts.add_column("rule")
+    counts.add_column("findings", justify="right")
+    for rule_id, count in report.counts.items():
+        counts.add_row(rule_id, str(count), style=None if count else "dim")
+    console.print(counts)
+    for group in report.groups:
+        detail = Table(
+            title=f"{group.rule_id} ({group.count}) — {group.title}", title_justify="left"
+        )
+        detail.add_column("location", overflow="fold")
+        detail.add_column("message", overflow="fold")
+        for row in group.rows:
+            detail.add_row(row.location, Text(row.message, style=_STYLE.get(row.severity, "")))
+        if group.count > len(group.rows):
+            detail.add_row("…", f"{group.count - len(group.rows)} more (use --max-rows 0)")
+        console.print(detail)
+    console.print(Text("Summary: ", style="bold") + Text(report.summary))
+    console.print(Text(report.footer, style="dim"))
+    if out is not None:
+        console.file.close()
+        output.err_console().print(f"report written to {out}")

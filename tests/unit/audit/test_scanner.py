@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from sophia_platform.audit import ScanOptions, scan
+from sophia_platform.audit.baseline import load_baseline, write_baseline
+from sophia_platform.errors import InputError
+
+
+def git_repo(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+def test_git_aware_listing_and_all_files(tmp_path: Path) -> None:
+    root = git_repo(
+        tmp_path,
+        {
+            ".gitignore": "build/\n",
+            "app.py": 'HOST = "10.0.0.5"\n',
+            "build/gen.py": 'HOST = "10.0.0.6"\n',
+        },
+    )
+    default = scan(root)
+    assert [f.path for f in default.findings] == ["app.py"]
+    everything = scan(root, ScanOptions(all_files=True))
+    assert sorted(f.path for f in everything.findings) == ["app.py", "build/gen.py"]
+    assert default.stats.git_aware
+
+
+def test_binary_huge_and_encodings(tmp_path: Path) -> None:
+    root = git_repo(
+        tmp_path,
+        {
+            "logo.png": b"\x89PNG\r\n\x1a\n\x00\x00 10.0.0.5",
+            "big.txt": "HOST=10.0.0.5\n" * 100,
+            "latin.py": 'NAME = "caf\xe9"\nHOST = "10.0.0.7"\n'.encode("latin-1"),
+            "utf16.txt": "HOST=10.0.0.8\n".encode("utf-16"),
+        },
+    )
+    result = scan(root, ScanOptions(max_file_bytes=1000))
+    assert sorted(f.data["address"] for f in result.findings) == ["10.0.0.7", "10.0.0.8"]
+    assert result.stats.skipped_by_reason() == {"binary": 1, "too-large": 1}
+    (latin,) = [f for f in result.findings if f.path == "latin.py"]
+    assert (latin.line, latin.column) == (2, 9)
+
+
+def test_not_a_git_repo_is_walked(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.sh").write_text("ssh root@10.0.0.5\n")
+    result = scan(tmp_path)
+    assert not result.stats.git_aware
+    assert [f.path for f in result.findings] == ["sub/a.sh"]
+
+
+def test_inline_config_and_baseline_suppression(tmp_path: Path) -> None:
+    root = git_repo(
+        tmp_path,
+        {
+            "a.py": 'A = "10.0.0.1"  # sophia: ignore[hardcoded-ip]\nB = "10.0.0.2"\n'
+            "# sophia: ignore\nC = '10.0.0.3'\nD = '10.0.0.4'\n",
+            "docs/net.md": "gateway 10.9.9.9\n",
+            "b.py": 'E = "10.5.5.5"\nF = "10.6.6.6"\n',
+            ".sophia-audit.yml": "allow:\n  paths: ['docs/']\n  values: ['10.5.5.5']\n",
+        },
+    )
+    result = scan(root)
+    assert sorted(f.data["address"] for f in result.findings) == [
+        "10.0.0.2",
+        "10.0.0.4",
+        "10.6.6.6",
+    ]
+    assert result.suppressed == {"inline": 2, "allow-list": 2}
+
+    baseline = tmp_path / "baseline.json"
+    assert write_baseline(baseline, result.findings) == 3
+    # Lines move: the baseline still matches.
+    (root / "a.py").write_text("\n\n" + (root / "a.py").read_text())
+    again = scan(root, ScanOptions(baseline=load_baseline(baseline)))
+    assert again.findings == []
+    assert again.suppressed["baseline"] == 3
+    # A new finding is not covered.
+    (root / "c.py").write_text('G = "10.7.7.7"\n')
+    assert [f.path for f in scan(root, ScanOptions(baseline=load_baseline(baseline))).findings] == [
+        "c.py"
+    ]
+
+
+def test_baseline_versions(tmp_path: Path) -> None:
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(["abc", "def"]))
+    assert load_baseline(old).fingerprints == {"abc", "def"}
+    future = tmp_path / "future.json"
+    future.write_text(json.dumps({"version": 99, "findings": []}))
+    with pytest.raises(InputError, match="unsupported baseline version"):
+        load_baseline(future)
+
+
+def test_bad_config_names_the_problem(tmp_path: Path) -> None:
+    root = git_repo(tmp_path, {".sophia-audit.yml": "allow:\n  pathz: []\n"})
+    with pytest.raises(InputError, match=r"\.sophia-audit\.yml: allow/pathz"):
+        scan(root)
+
+
+def test_unknown_rule_and_missing_path(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="unknown rule"):
+        scan(tmp_path, ScanOptions(rules=frozenset({"nope"})))
+    with pytest.raises(InputError, match="no such file"):
+        scan(tmp_path / "missing")
+
+
+def test_duplicate_fingerprints_are_disambiguated(tmp_path: Path) -> None:
+    root = git_repo(tmp_path, {"a.sh": "ssh 10.0.0.5\nssh 10.0.0.5\n"})
+    findings = scan(root).findings
+    assert len({f.fingerprint for f in findings}) == 2
+
+
+def test_archive_is_excluded_by_default(tmp_path: Path) -> None:
+    root = git_repo(tmp_path, {"archive/docker-compose.yml": "services:\n  a:\n    image: x\n"})
+    result = scan(root)
+    assert result.findings == []
+    assert result.stats.skipped_by_reason() == {"excluded": 1}

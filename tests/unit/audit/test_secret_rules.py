@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import pytest
+
+from .helpers import run
+
+CANARY = "Qz7vK2mN9xR4tB8wL3pY6sD1"
+PLACEHOLDER_POSITIVE = [
+    (".env", "OPENAI_API_KEY=changeme\n", "OPENAI_API_KEY"),
+    (".env.example", "GONG_ACCESS_KEY=your-api-key-here\n", "GONG_ACCESS_KEY"),
+    ("config.yaml", "db_password: placeholder\n", "db_password"),
+    ("config.yaml", "  slack_token: xxx\n", "slack_token"),
+    ("settings.json", '{"apiKey": "<token>"}\n', "apiKey"),
+    ("pyproject.toml", 'secret_key = "TODO"\n', "secret_key"),
+    ("app/settings.py", 'OPENAI_API_KEY = "sk-..."\n', "OPENAI_API_KEY"),
+    ("app/settings.py", 'API_KEY: str = "changeme"\n', "API_KEY"),
+    ("app/settings.py", 'token = os.getenv("GITHUB_TOKEN", "your_token_here")\n', "GITHUB_TOKEN"),
+    (
+        "docker-compose.yml",
+        "    environment:\n      - PULUMI_ACCESS_TOKEN=xxxxxxxx\n",
+        "PULUMI_ACCESS_TOKEN",
+    ),
+]
+PLACEHOLDER_NEGATIVE = [
+    (".env", "OPENAI_API_KEY=\n"),
+    (".env", "OPENAI_API_KEY=${OPENAI_API_KEY}\n"),
+    ("wf.yaml", "  token: ${{ secrets.GITHUB_TOKEN }}\n"),
+    ("config.yaml", "key: OPENAI_API_KEY\n"),
+    ("config.yaml", "primary_key: changeme\n"),
+    ("config.yaml", "log_level: TODO\n"),
+    ("README.md", "OPENAI_API_KEY=changeme\n"),
+    ("app/settings.py", 'OPENAI_API_KEY = os.environ["OPENAI_API_KEY"]\n'),
+    ("config.yaml", "api_key: null\n"),
+    ("config.yaml", "token_url: changeme\n"),
+]
+
+
+@pytest.mark.parametrize(("path", "text", "key"), PLACEHOLDER_POSITIVE)
+def test_placeholder_positive(path: str, text: str, key: str) -> None:
+    findings = run("placeholder-secret", path, text)
+    assert [f.data["key"] for f in findings] == [key]
+
+
+@pytest.mark.parametrize(("path", "text"), PLACEHOLDER_NEGATIVE)
+def test_placeholder_negative(path: str, text: str) -> None:
+    assert run("placeholder-secret", path, text) == []
+
+
+SECRET_POSITIVE = [
+    ("app/a.py", f'OPENAI_API_KEY = "sk-proj-{CANARY}"\n', "openai-key"),
+    ("app/a.py", f'token = "ghp_{CANARY}abcdefghijkl"\n', "github-token"),
+    (".env", f"GH_PAT=github_pat_11ABCDEFG0{CANARY}\n", "github-pat"),
+    ("slack.yaml", f"webhook_token: xoxb-2048-{CANARY}\n", "slack-token"),
+    ("aws.ini", "aws_access_key_id = AKIA4QZ7V2MN9XR4TB8W\n", "aws-access-key"),
+    (
+        "ci.sh",
+        "export PULUMI_ACCESS_TOKEN=pul-3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a\n",
+        "pulumi-token",
+    ),
+    (
+        "keys/id_rsa",
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7v"
+        + CANARY
+        + "abc\nQz7vK2mN9xR4tB8wL3pY6sD1Qz7vK2mN9xR4\n-----END RSA PRIVATE KEY-----\n",
+        "private-key",
+    ),
+    ("config.yaml", f"db_password: {CANARY}\n", "high-entropy"),
+    ("app/a.py", f'JWT_SECRET = "{CANARY}"\n', "high-entropy"),
+]
+SECRET_NEGATIVE = [
+    ("app/a.py", 'OPENAI_API_KEY = "sk-xxxxxxxxxxxxxxxxxxxxxxxx"\n'),
+    ("app/a.py", 'OPENAI_API_KEY = "sk-your-openai-key-goes-here"\n'),
+    ("aws.ini", "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"),
+    ("app/a.py", 'OPENAI_API_KEY = os.environ["OPENAI_API_KEY"]\n'),
+    ("app/a.py", "API_KEY = settings.OPENAI_API_KEY_VALUE\n"),
+    ("config.yaml", "db_password: ${DB_PASSWORD}\n"),
+    ("config.yaml", "secret_name: sophia-api-secrets-2024\n"),
+    ("app/a.py", 'TOKEN_URL = "https://auth.example.com/oauth2/token"\n'),
+    ("docs/a.md", "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----\n"),
+    ("app/task.py", 'name = "disk-usage-report-generator-2024"\n'),
+    ("package-lock.json", f'"integrity": "sha512-{CANARY}"\n'),
+]
+
+
+@pytest.mark.parametrize(("path", "text", "kind"), SECRET_POSITIVE)
+def test_committed_secret_positive(path: str, text: str, kind: str) -> None:
+    findings = run("committed-secret", path, text)
+    assert [f.data["type"] for f in findings] == [kind]
+    finding = findings[0]
+    rendered = repr(finding) + str(finding.to_dict())
+    assert CANARY not in rendered
+    assert finding.data["secret_fingerprint"].startswith("sha256:")
+
+
+@pytest.mark.parametrize(("path", "text"), SECRET_NEGATIVE)
+def test_committed_secret_negative(path: str, text: str) -> None:
+    assert run("committed-secret", path, text) == []
