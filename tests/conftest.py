@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.plugins.k8s"]
-
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_SPEC = ROOT / "examples" / "sophia-ai" / "sophia.yaml"
 
@@ -18,5 +16,6 @@ def example_spec_path() -> Path:
     return EXAMPLE_SPEC
 
 
-# Local servers implementing documented external APIs (tests/servers/), as fixtures.
-pytest_plugins = ["tests.servers.esc"]
+# Fixtures of real components: the local Kubernetes control plane (tests/plugins/k8s.py) and
+# local servers implementing documented external APIs (tests/servers/).
+pytest_plugins = ["tests.plugins.k8s", "tests.servers.esc"]

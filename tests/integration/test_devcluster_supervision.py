@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.plugins.k8s import K8sCluster, processes_mentioning
 
 from sophia_platform.cli.main import main
 from sophia_platform.devcluster import cluster
 from sophia_platform.devcluster.nodes import NodeSpec
 from sophia_platform.devcluster.processes import Supervisor, is_running
 from sophia_platform.errors import ExternalError
+from tests.plugins.k8s import K8sCluster, processes_mentioning
 
 pytestmark = pytest.mark.cluster
 

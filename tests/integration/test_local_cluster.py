@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from kubernetes.client.exceptions import ApiException
+
 from tests.plugins.k8s import K8sCluster
 
 pytestmark = pytest.mark.cluster
