@@ -57,7 +57,7 @@ def render_sync(result: SyncResult, *, dry_run: bool) -> None:
     elif result.applied is not None:
         a = result.applied
         con.print(
-            f"  applied: {a.written} written, {a.removed} removed, {a.requests} write request(s), "
+            f"  applied: {a.written} written, {a.removed} removed, {a.requests} request(s), "
             f"{result.seconds:.2f}s"
         )
 

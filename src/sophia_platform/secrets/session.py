@@ -48,7 +48,7 @@ def configured_layers(ctx: ProviderContext) -> list[str]:
     """Layers this environment is set up for, judged without contacting anything."""
     env = ctx.environ
     layers: list[str] = []
-    local_dir = ctx.option("local_dir") or env.get("SOPHIA_SECRETS_DIR")
+    local_dir = ctx.option("local_dir") or env.get("SOPHIA_LOCAL_SECRETS_DIR")
     store = Path(local_dir or ctx.root / ".sophia" / "secrets") / f"{ctx.env_name}.fernet"
     if store.exists():
         layers.append("local")

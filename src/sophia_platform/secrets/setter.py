@@ -27,7 +27,7 @@ def set_secret(
         )
     status = classify(value)
     if status != "present":
-        raise InputError(f"refusing to store an {status} value for {name}")
+        raise InputError(f"refusing to store {name}: the value is {status}")
     if to not in ("local", "github-api"):
         raise UsageError(f"'set' writes to local or github-api, not {to!r}; use 'sync' for {to}")
     if dry_run:

@@ -60,8 +60,12 @@ def test_key_collision_is_a_clear_error() -> None:
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("OPENAI_API_KEY", "OPENAI_API_KEY"), ("a.b-c", "a.b-c"), ("has space", "has_space"),
-     ("slash/name", "slash_name")],
+    [
+        ("OPENAI_API_KEY", "OPENAI_API_KEY"),
+        ("a.b-c", "a.b-c"),
+        ("has space", "has_space"),
+        ("slash/name", "slash_name"),
+    ],
 )
 def test_kube_key_mapping(name: str, expected: str) -> None:
     assert kube_key_for(name) == expected

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
@@ -34,6 +35,8 @@ from sophia_platform.secrets.providers.base import (
 if TYPE_CHECKING:
     from sophia_platform.secrets.plan import SyncPlan
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 SECRET_FN = "fn::secret"
 # Top-level keys of ``values`` with a meaning of their own in ESC; never treated as secrets.
 RESERVED = frozenset({"environmentVariables", "files", "pulumiConfig"})
@@ -150,35 +153,31 @@ class EscProvider(Provider):
         changes = plan.changes
         if not changes:
             return ApplyResult(0, 0, 0)
-        yaml = _yaml()
-        doc = yaml.load(state.extra.get("definition") or "") or CommentedMap()
-        if not isinstance(doc, CommentedMap):
+        definition = str(state.extra.get("definition") or "")
+        # Comments are only kept by a (slow) round-trip parse; a definition without any is
+        # edited through libyaml, which keeps key order and values but not quoting style.
+        round_trip = "#" in definition
+        doc = (_yaml().load(definition) if round_trip else _load(definition)) or {}
+        if not isinstance(doc, dict):
             raise ExternalError(f"Pulumi ESC: the definition of {self.ref} is not a mapping")
         values = doc.get("values")
-        if not isinstance(values, CommentedMap):
-            values = CommentedMap()
+        if not isinstance(values, dict):
+            values = CommentedMap() if round_trip else {}
             doc["values"] = values
         written = removed = 0
         for entry in changes:
             if entry.action == "remove":
                 removed += _delete(values, entry.address)
             else:
-                _set(
-                    values,
-                    entry.address,
-                    CommentedMap({SECRET_FN: desired[entry.address].reveal()}),
-                )
+                _set(values, entry.address, {SECRET_FN: desired[entry.address].reveal()})
                 written += 1
-        buffer = io.StringIO()
-        yaml.dump(doc, buffer)
+        body = _dump_round_trip(doc) if round_trip else _dump_fast(doc)
         headers = {"Content-Type": "application/x-yaml"}
         if plan.revision:
             headers["If-Match"] = plan.revision
         before = self.http.requests
         try:
-            self.http.request(
-                "PATCH", self.path, content=buffer.getvalue().encode(), headers=headers
-            )
+            self.http.request("PATCH", self.path, content=body.encode(), headers=headers)
         except ConflictError as exc:
             raise ConflictError(
                 f"the ESC environment {self.ref} changed since the plan was made; nothing was "
@@ -197,8 +196,19 @@ def _yaml() -> YAML:
     return yaml
 
 
+def _dump_round_trip(doc: Any) -> str:
+    buffer = io.StringIO()
+    _yaml().dump(doc, buffer)
+    return buffer.getvalue()
+
+
+def _dump_fast(doc: Any) -> str:
+    return str(yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=4096))
+
+
 def _load(text: str) -> Any:
-    return YAML(typ="safe").load(text) if text.strip() else {}
+    """Parse YAML we only read (libyaml: ~10x faster than a pure-Python parser)."""
+    return yaml.load(text, Loader=_Loader) if text.strip() else {}
 
 
 def _plain(value: Any) -> Any:
@@ -220,24 +230,24 @@ def _get(data: Mapping[str, Any], path: str) -> Any:
     return node
 
 
-def _set(values: CommentedMap, path: str, leaf: Any) -> None:
+def _set(values: dict[str, Any], path: str, leaf: dict[str, Any]) -> None:
     parts = path.split(".")
     node = values
     for part in parts[:-1]:
         child = node.get(part)
-        if not isinstance(child, CommentedMap):
-            child = CommentedMap()
+        if not isinstance(child, dict) or any(str(k).startswith("fn::") for k in child):
+            child = type(values)()
             node[part] = child
         node = child
-    node[parts[-1]] = leaf
+    node[parts[-1]] = type(values)(leaf)
 
 
-def _delete(values: CommentedMap, path: str) -> int:
+def _delete(values: dict[str, Any], path: str) -> int:
     parts = path.split(".")
     node: Any = values
     for part in parts[:-1]:
         node = node.get(part) if isinstance(node, Mapping) else None
-    if isinstance(node, CommentedMap) and parts[-1] in node:
+    if isinstance(node, dict) and parts[-1] in node:
         del node[parts[-1]]
         return 1
     return 0

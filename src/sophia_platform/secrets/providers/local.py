@@ -60,7 +60,7 @@ class LocalProvider(Provider):
     def __init__(self, ctx: ProviderContext) -> None:
         super().__init__(ctx)
         env = ctx.environ
-        store_dir = ctx.option("local_dir") or env.get("SOPHIA_SECRETS_DIR")
+        store_dir = ctx.option("local_dir") or env.get("SOPHIA_LOCAL_SECRETS_DIR")
         self.store = Path(store_dir or ctx.root / ".sophia" / "secrets") / f"{ctx.env_name}.fernet"
         config_home = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
         self.key_file = Path(

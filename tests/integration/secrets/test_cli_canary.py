@@ -1,0 +1,154 @@
+"""Every ``sophia secrets`` command, run with canary values: none may appear anywhere.
+
+Checked: stdout, stderr, log records (all loggers at DEBUG), exception messages, the saved plan
+and every file written under the test's directory. The only places a canary may live are the
+intended stores: the (encrypted) local store, the ESC server's memory and GitHub's (decrypted by
+the test server to prove the sealed box round trip).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sophia_platform.cli.main import main
+from tests.servers.esc import EscServer
+from tests.servers.esc_admin import DefinitionHandler, DefinitionState
+from tests.servers.github import GithubServer
+
+pytestmark = pytest.mark.integration
+REF = "acme-org/default/acme-dev"
+
+
+@pytest.fixture
+def esc() -> Iterator[EscServer]:
+    state = DefinitionState()
+    state.add_environment(REF, {"unrelated": "plain-config"})
+    with EscServer(state, DefinitionHandler) as server:
+        yield server
+
+
+@pytest.fixture
+def cli_env(
+    monkeypatch: pytest.MonkeyPatch,
+    spec_file: Path,
+    tmp_path: Path,
+    esc: EscServer,
+    github: GithubServer,
+    values: dict[str, str],
+) -> dict[str, str]:
+    env = {
+        "SOPHIA_SPEC": str(spec_file),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "PULUMI_ACCESS_TOKEN": esc.token,
+        "PULUMI_BACKEND_URL": esc.backend_url,
+        "GITHUB_TOKEN": "gh-admin",
+        "GITHUB_API_URL": github.url,
+        "SOPHIA_GITHUB_ORG": "acme",
+        "ALL_SECRETS": json.dumps({**values, "github_token": "ghs-x", "EXTRA_ONE": "CANARY-extra"}),
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    return env
+
+
+def sophia(
+    args: list[str],
+    capfd: pytest.CaptureFixture[str],
+    stdin: str | None = None,
+    monkeypatch: pytest.MonkeyPatch | None = None,
+) -> tuple[int, str]:
+    if stdin is not None and monkeypatch is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(args)
+    out, err = capfd.readouterr()
+    return code, out + err
+
+
+def test_every_command_keeps_canaries_out(
+    cli_env, values, capfd, caplog, monkeypatch, tmp_path, esc, github
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    transcript: list[str] = []
+    layers = "--layers=local,esc,github-api"
+
+    def run(args: list[str], expect: int, stdin: str | None = None) -> str:
+        code, text = sophia(args, capfd, stdin, monkeypatch)
+        transcript.append(f"$ sophia {' '.join(args)}\n{text}")
+        assert code == expect, f"{args}: exit {code}\n{text}"
+        return text
+
+    plan_file = tmp_path / "plan.json"
+    out = run(
+        [
+            "secrets",
+            "sync",
+            "--from",
+            "github-actions",
+            "--to",
+            "esc",
+            "--env",
+            "dev",
+            "--dry-run",
+            "--plan-out",
+            str(plan_file),
+        ],
+        0,
+    )
+    assert "openai_api_key" in out and "EXTRA_ONE" in out  # names are shown, values are not
+    run(["secrets", "sync", "--from", "github-actions", "--to", "esc", "--env", "dev"], 0)
+    assert isinstance(esc.state, DefinitionState) and len(esc.state.patches) == 1
+    run(["--json", "secrets", "sync", "--from", "github-actions", "--to", "esc", "--env", "dev"], 0)
+    run(["secrets", "sync", "--from", "esc", "--to", "local", "--env", "dev"], 0)
+    run(["secrets", "sync", "--from", "local", "--to", "github-api", "--env", "dev"], 0)
+    assert github.state.orgs["acme"].plaintext == values
+    run(["secrets", "check", "--env", "dev", layers], 0)
+    run(["--json", "secrets", "check", "--env", "dev", layers], 0)
+    out = run(["secrets", "trace", "OPENAI_API_KEY", "--env", "dev", layers], 0)
+    assert "fingerprint=" in out
+    run(["--json", "secrets", "trace", "DATABASE_URL", "--env", "dev", layers], 0)
+    # set: from stdin only; the value is rotated locally, then check reports ESC as stale.
+    rotated = "CANARY-rotated-by-set"
+    run(["secrets", "set", "OPENAI_API_KEY", "--env", "dev"], 0, stdin=rotated + "\n")
+    out = run(["secrets", "check", "--env", "dev", layers], 1)
+    assert "stale" in out and "api" in out
+    run(["secrets", "set", "NOT_IN_MANIFEST", "--env", "dev"], 2, stdin="CANARY-unknown\n")
+    run(["secrets", "set", "OPENAI_API_KEY", "--env", "dev"], 2, stdin="changeme\n")
+    run(["secrets", "sync", "--from", "local", "--to", "esc", "--env", "dev"], 0)
+    run(["secrets", "check", "--env", "dev", "--layers=local,esc"], 0)
+    # A refusal (required secret missing) writes nothing and exits 1.
+    broken = {k: v for k, v in values.items() if k != "SHARED_TOKEN"}
+    monkeypatch.setenv("ALL_SECRETS", json.dumps(broken))
+    patches = len(esc.state.patches)
+    out = run(["secrets", "sync", "--from", "github-actions", "--to", "esc", "--env", "dev"], 1)
+    assert "SHARED_TOKEN" in out and len(esc.state.patches) == patches
+    monkeypatch.setenv("ALL_SECRETS", "{broken json " + values["OPENAI_API_KEY"])
+    run(["secrets", "sync", "--from", "github-actions", "--to", "esc", "--env", "dev"], 2)
+    # A failing API (after retries) is exit 3 with a one-line message.
+    monkeypatch.setenv("ALL_SECRETS", json.dumps(values))
+    esc.state.fail(500, None, "get")
+    run(["secrets", "sync", "--from", "github-actions", "--to", "esc", "--env", "dev"], 3)
+    esc.state.clear_faults()
+    run(["secrets", "workflow"], 0)
+    run(["secrets", "eso", "--env", "dev", "--out", str(tmp_path / "eso.yaml")], 0)
+    run(["secrets", "sync", "--from", "github-api", "--to", "esc", "--env", "dev"], 2)
+
+    print("\n".join(transcript))
+    canaries = [*values.values(), rotated, "CANARY-extra", "CANARY-unknown"]
+    everything = "\n".join(transcript) + "\n".join(r.getMessage() for r in caplog.records)
+    leaks = [c for c in canaries if c in everything]
+    assert not leaks, "canary in output or logs"
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not [c for c in canaries if c.encode() in data], f"canary in {path}"
+    assert json.loads(plan_file.read_text())["source"] == "github-actions"
+    assert (tmp_path / ".github/workflows/sync_secrets_comprehensive.yml").exists()
