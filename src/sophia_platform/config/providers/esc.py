@@ -28,7 +28,7 @@ from sophia_platform.config.secret import SecretValue
 
 log = logging.getLogger("sophia_platform.config")
 
-# open_and_read(base_url, ref, token) -> flattened values; swapped in tests of the state machine.
+# Returns the flattened values of one open+read; the default talks to the ESC REST API.
 Loader = Callable[[], dict[str, str]]
 
 
