@@ -14,6 +14,7 @@ from typing import Any, overload
 from sophia_platform.config.errors import (
     ConfigError,
     InvalidConfigValueError,
+    LayerError,
     MissingConfigError,
     PlaceholderSecretError,
 )
@@ -164,6 +165,23 @@ class Config:
     def layers(self) -> list[LayerStatus]:
         """Return each layer's status, in lookup order."""
         return [provider.status() for provider in self._providers]
+
+    def preload(self, wait: float = 0.0) -> bool:
+        """Start loading remote layers (ESC) now; wait up to ``wait`` s; True if all loaded."""
+        loaded = True
+        for provider in self._providers:
+            wait_until_loaded = getattr(provider, "wait_until_loaded", None)
+            if callable(wait_until_loaded):
+                loaded = bool(wait_until_loaded(wait)) and loaded
+        return loaded
+
+    def check_layers(self) -> list[LayerStatus]:
+        """Return the statuses, raising LayerError for the first layer that failed."""
+        statuses = self.layers()
+        for status in statuses:
+            if status.state == "failed":
+                raise LayerError(status.layer, status.detail)
+        return statuses
 
     # -- internals --------------------------------------------------------------------------
 
