@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from secrets import token_hex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -119,10 +120,11 @@ def test_unmanaged_keys_are_kept_unless_pruned(kctx, k8s_cluster, k8s_namespace)
 
 
 def test_size_limit_is_refused_before_writing(kctx, k8s_cluster, k8s_namespace) -> None:
-    LocalProvider(kctx).set_value("OPENAI_API_KEY", SecretValue("y" * (1024 * 1024)))
+    big = token_hex(600 * 1024)  # 1.2 MB of random text: real, not a placeholder
+    LocalProvider(kctx).set_value("OPENAI_API_KEY", SecretValue(big))
     with pytest.raises(InputError, match="1 MiB") as info:
         sync(kctx)
-    assert "yyyy" not in str(info.value)
+    assert big[:16] not in str(info.value)
     names = {
         x.metadata.name for x in k8s_cluster.core().list_namespaced_secret(k8s_namespace).items
     }
