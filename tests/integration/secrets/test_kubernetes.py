@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 import time
-from secrets import token_hex
 from collections.abc import Callable
 from pathlib import Path
+from secrets import token_hex
 from typing import Any
 
 import pytest
