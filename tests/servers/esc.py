@@ -326,13 +326,12 @@ class EscHandler(BaseHTTPRequestHandler):
         route = self.match(method, url.path)
         op = route[0] if route else None
         authorized = self.state.check_token(self.headers.get("Authorization"))
-        status = 500
+        self.pending = (method, url.path, op, authorized, self.headers.get("Accept"))
         try:
             fault = self.state.take_fault(op)
             if fault is not None and fault.delay:
                 self.state.stopping.wait(fault.delay)
             if fault is not None and fault.status is not None:
-                status = fault.status
                 self.send_json(fault.status, fault.body or {}, fault.headers)
                 return
             if route is None:
@@ -340,20 +339,18 @@ class EscHandler(BaseHTTPRequestHandler):
             if not authorized:
                 raise EscError(401, "Unauthorized: No credentials provided or are invalid.")
             _, handler, args = route
-            status = 200
             getattr(self, handler)(*args)
         except EscError as exc:
-            status = exc.status
             self.send_json(exc.status, {"message": exc.message, "code": exc.status})
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout tests)
-        finally:
-            with self.state.lock:
-                self.state.requests.append(
-                    RecordedRequest(
-                        method, url.path, op, authorized, self.headers.get("Accept"), status
-                    )
-                )
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # Recorded before the first byte goes out, so a client that got its answer can
+        # already see its request in state.requests.
+        with self.state.lock:
+            self.state.requests.append(RecordedRequest(*self.pending, code))
+        super().send_response(code, message)
 
     def match(self, method: str, path: str) -> tuple[str, str, list[str]] | None:
         if not path.startswith(API_PREFIX):

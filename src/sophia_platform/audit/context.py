@@ -22,12 +22,17 @@ def key_before(prefix: str) -> str:
     return match.group(1) if match else ""
 
 
-_VERSION_WORD = re.compile(r"(?i)(?:\bversion\b|\bver\.?|\brelease\b|\bv\.)[^0-9\n]{0,12}$")
+# Words after which a dotted quad is a version: "version 1.2.3.4", "CUDA 12.4.1.1".
+_VERSION_WORD = re.compile(
+    r"(?i)(?:\bversion\b|\bver\.?|\brelease\b|\bv\.|\bcuda\b|\bdriver\b|\bpython\b|\bnodejs\b"
+    r"|\bkernel\b|\bubuntu\b|\bdebian\b|\bjdk\b|\bjava\b|\bchrome\b|\bfirmware\b"
+    r"|\bupgrade to\b|\bdowngrade to\b|\bpinned to\b)[ \t=:v-]{0,3}$"
+)
 
 
 def is_versionish_key(key: str) -> bool:
     """True for names like ``version``, ``APP_VERSION``, ``image_tag``, ``release``."""
-    lowered = key.lower().replace("-", "_")
+    lowered = key.lower().replace("-", "_").strip("_")
     if lowered.endswith(("version", "_ver", "release", "revision", "_tag", "_build", "oid")):
         return True
     return lowered in {"ver", "v", "tag", "build", "rev", "sdk", "semver", "firmware"}

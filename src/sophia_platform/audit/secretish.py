@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from sophia_platform.audit.source import SourceFile
 from sophia_platform.config import is_placeholder as config_is_placeholder
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -97,7 +98,7 @@ _ASSIGN = re.compile(
     r"""(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)["']?"""
     r"""(?:[ \t]*:[ \t]*[A-Za-z_][\w\[\]., |]*?(?=[ \t]*=[^=]))?"""  # Python annotation
     r"""[ \t]*(?::=|=>|=|:)[ \t]*"""
-    r"""(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s"'`,;#)}\]]+))"""
+    r"""(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>\$\{\{[^}\n]*\}\}|\$\{[^}\n]*\}|[^\s"'`,;#)}\]]+))"""
 )
 _GETENV = re.compile(
     r"""(?:getenv|environ\.get|setdefault|get_config_value|config\.get)\(\s*["'](?P<key>[A-Za-z_]\w*)["']"""
@@ -105,13 +106,48 @@ _GETENV = re.compile(
 )
 
 
-def assignments(text: str) -> Iterator[Assignment]:
-    """Every ``KEY = value`` / ``key: value`` / ``getenv("KEY", "value")`` in ``text``."""
-    for pattern in (_ASSIGN, _GETENV):
-        for match in pattern.finditer(text):
-            for group in ("dq", "sq", "bare"):
-                if group in pattern.groupindex and match.group(group) is not None:
-                    yield Assignment(
-                        match.group("key"), match.group(group), match.start(group), match.end(group)
-                    )
-                    break
+# Words every secret-like key contains (see is_secret_key); lines without one are skipped.
+_HINT = re.compile(r"(?i)key|token|secret|pass|pwd|credential|pat\b")
+
+
+def _lines_with_hints(text: str) -> Iterator[tuple[int, int]]:
+    last_end = -1
+    for hint in _HINT.finditer(text):
+        if hint.start() < last_end:
+            continue
+        start = text.rfind("\n", 0, hint.start()) + 1
+        end = text.find("\n", hint.end())
+        last_end = len(text) if end == -1 else end
+        yield start, last_end
+
+
+def assignments(text: str) -> list[Assignment]:
+    """Every ``KEY = value`` / ``key: value`` / ``getenv("KEY", "value")`` with a secret-ish key.
+
+    Only lines containing a word of a secret-like name are parsed (the cheap pre-filter that
+    keeps the scan fast); callers still check :func:`is_secret_key`.
+    """
+    found: list[Assignment] = []
+    for start, end in _lines_with_hints(text):
+        for pattern in (_ASSIGN, _GETENV):
+            for match in pattern.finditer(text, start, end):
+                for group in ("dq", "sq", "bare"):
+                    if group in pattern.groupindex and match.group(group) is not None:
+                        found.append(
+                            Assignment(
+                                match.group("key"),
+                                match.group(group),
+                                match.start(group),
+                                match.end(group),
+                            )
+                        )
+                        break
+    return found
+
+
+def file_assignments(file: SourceFile) -> list[Assignment]:
+    """:func:`assignments` of a file, computed once and shared by the secret rules."""
+    cached: list[Assignment] | None = file.memo.get("assignments")
+    if cached is None:
+        cached = file.memo["assignments"] = assignments(file.text)
+    return cached

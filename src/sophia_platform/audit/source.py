@@ -6,6 +6,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 
 LOCK_FILES = frozenset(
     {
@@ -93,11 +94,12 @@ class SourceFile:
     digest: str  # sha1 of the raw bytes, for exact-duplicate detection
     _starts: list[int] | None = field(default=None, repr=False)
     _lines: list[str] | None = field(default=None, repr=False)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)  # per-file results rules share
 
     @property
     def name(self) -> str:
         """The file name without folders."""
-        return PurePosixPath(self.path).name
+        return self.path.rpartition("/")[2]
 
     @property
     def lines(self) -> list[str]:

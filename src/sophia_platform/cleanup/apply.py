@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sophia_platform.cleanup import configstore, gitstate
+from sophia_platform.cleanup import gitstate
 from sophia_platform.cleanup.journal import Journal, PathState, journal_dir, latest_open, new_id
 from sophia_platform.cleanup.paths import inside
 from sophia_platform.cleanup.plan import Operation, Plan, apply_edits, blob_id
@@ -47,9 +47,7 @@ def describe(op: Operation) -> str:
         return f"git mv {op.path} {op.target}"
     if op.kind == "edit":
         return f"edit {op.path} ({len(op.edits)} change(s))"
-    if op.kind == "write":
-        return f"write {op.path}"
-    return f"store {len(op.values)} config value(s) in {op.path}"
+    return f"write {op.path}"
 
 
 def check_clean(root: Path, allow_dirty: bool) -> None:
@@ -106,9 +104,6 @@ def _pending(root: Path, op: Operation) -> bool:
         if not path.exists() and target.exists():
             return False
         raise _changed(op.path if path.exists() else op.target or "")
-    if op.kind == "config":
-        stored = configstore.read_values(root)
-        return any(stored.get(k) != v for k, v in op.values.items())
     current = _current_blob(path)
     after = op.after if op.kind == "edit" else blob_id((op.content or "").encode())
     if current == after:
@@ -132,11 +127,9 @@ def _begin(root: Path, plan: Plan, ops: list[Operation]) -> Journal:
         elif op.kind == "edit":
             after[op.path] = op.after
             known.add(op.path)
-        elif op.kind == "write":
+        else:
             after[op.path] = blob_id((op.content or "").encode())
             known.add(op.path)
-        else:
-            after.setdefault(op.path, None)
     paths = list(after)
     existing = [p for p in paths if (root / p).is_file()]
     blobs = dict(zip(existing, gitstate.store_blobs(root, existing), strict=True))
@@ -179,9 +172,8 @@ def _run(root: Path, op: Operation) -> None:
             raise CheckFailed(f"{op.path}: edits did not give the planned result; re-plan")
         write_atomic(path, new)
     elif op.kind == "write":
-        write_atomic(path, (op.content or "").encode("utf-8"))
-    elif op.kind == "config":
-        configstore.write_values(root, op.values)
+        mode = None if path.exists() else op.mode
+        write_atomic(path, (op.content or "").encode("utf-8"), mode=mode)
 
 
 def undo(

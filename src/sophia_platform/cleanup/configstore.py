@@ -1,32 +1,35 @@
 """Where the cleanup puts the values it takes out of code (addresses): the local config store.
 
-One small function pair so the backing store can change in one place. Today: a 0600 JSON file
-in the repository's ignored state folder (``.sophia/config.json``); values never go back into
-tracked files.
+One file per key under the repository's ignored state folder, ``.sophia/config/NAME`` (mode
+0600) — the same layout as Kubernetes Secrets mounted as files, so an application run locally
+with ``SOPHIA_SECRETS_DIR=.sophia/config`` reads them through ``get_config_value``. Values never
+go back into tracked files. The encrypted secrets store is not used for these: its key file
+lives outside the repository, and cleanup never writes outside the repository.
 """
 
 from __future__ import annotations
 
-import json
+import re
 from pathlib import Path
 
-from sophia_platform.cleanup.specfile import write_atomic
+STORE_DIR = ".sophia/config"
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-STORE_PATH = ".sophia/config.json"
+
+def store_path(name: str) -> str:
+    """The repo-relative file that holds one key."""
+    if not _NAME.match(name):
+        raise ValueError(f"{name!r} is not a config key")
+    return f"{STORE_DIR}/{name}"
 
 
 def read_values(root: Path) -> dict[str, str]:
     """The stored configuration values (empty when there is no store yet)."""
-    path = root / STORE_PATH
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    folder = root / STORE_DIR
+    if not folder.is_dir():
         return {}
-    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
-
-
-def write_values(root: Path, values: dict[str, str]) -> None:
-    """Merge ``values`` into the store (atomic write, mode 0600)."""
-    merged = {**read_values(root), **values}
-    data = json.dumps(dict(sorted(merged.items())), indent=2).encode() + b"\n"
-    write_atomic(root / STORE_PATH, data, mode=0o600)
+    values: dict[str, str] = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and not path.is_symlink() and _NAME.match(path.name):
+            values[path.name] = path.read_text(encoding="utf-8").rstrip("\r\n")
+    return values

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from sophia_platform.errors import InputError
 
 PLAN_VERSION = 1
-OpKind = Literal["move", "edit", "write", "config"]
+OpKind = Literal["move", "edit", "write"]
 
 
 def blob_id(data: bytes) -> str:
@@ -42,7 +42,7 @@ class Operation:
 
     ``move``: ``git mv path target``. ``edit``: apply ``edits`` to ``path`` (``before`` and
     ``after`` are blob ids). ``write``: replace ``path`` with ``content`` (``before`` None:
-    the file must not exist). ``config``: merge ``values`` into the local config store.
+    the file must not exist; ``mode`` for new files).
     """
 
     kind: OpKind
@@ -53,7 +53,7 @@ class Operation:
     after: str | None = None
     edits: list[TextEdit] = field(default_factory=list)
     content: str | None = None
-    values: dict[str, str] = field(default_factory=dict)
+    mode: int | None = None
     rules: list[str] = field(default_factory=list)
 
     def touched(self) -> list[str]:
@@ -129,9 +129,18 @@ class Plan:
             ) from (exc)
 
 
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings, split on newlines only (as the audit counts lines)."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
 def apply_edits(text: str, edits: list[TextEdit]) -> str:
     """Apply non-overlapping edits to ``text``; raises ValueError when one does not match."""
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text)
     for edit in sorted(edits, key=lambda e: (e.line, e.start), reverse=True):
         if edit.line == len(lines) + 1 and edit.start == 0 and not edit.old:
             lines.append(edit.new)

@@ -9,7 +9,7 @@ from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 from rich.console import Console
@@ -18,7 +18,7 @@ _stdout: Console | None = None
 _stderr: Console | None = None
 
 
-def _make(stream: str) -> Console:
+def _make(stream: Literal["stdout", "stderr"]) -> Console:
     file = click.get_text_stream(stream)
     # Off a terminal (CI logs, pipes) Rich would crop at 80 columns; logs can be wide.
     width = None if file.isatty() else int(os.environ.get("COLUMNS", "160"))

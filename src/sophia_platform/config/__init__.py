@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sophia_platform.config.default import (
+    check_layers,
     configure,
     default_config,
     get_bool,
@@ -22,6 +23,7 @@ from sophia_platform.config.default import (
     get_int,
     get_url,
     layer_status,
+    preload,
     remove_override,
     require,
     reset_config,
@@ -108,6 +110,7 @@ __all__ = [
     "SecretValue",
     "SlackConfig",
     "SnowflakeConfig",
+    "check_layers",
     "configure",
     "default_config",
     "get_bool",
@@ -125,6 +128,7 @@ __all__ = [
     "is_placeholder",
     "layer_status",
     "placeholder_reason",
+    "preload",
     "remove_override",
     "require",
     "reset_config",

@@ -94,6 +94,16 @@ def remove_override(key: str) -> None:
     default_config().remove_override(key)
 
 
+def preload(wait: float = 0.0) -> bool:
+    """Start opening ESC now (at app start), waiting up to ``wait`` seconds; True if loaded."""
+    return default_config().preload(wait)
+
+
+def check_layers() -> list[LayerStatus]:
+    """Return layer statuses; raise LayerError naming the first failed layer (readiness)."""
+    return default_config().check_layers()
+
+
 def layer_status() -> list[LayerStatus]:
     """Return each layer's status in lookup order (for health endpoints and diagnostics)."""
     return default_config().layers()

@@ -14,6 +14,7 @@ from typing import Any, overload
 from sophia_platform.config.errors import (
     ConfigError,
     InvalidConfigValueError,
+    LayerError,
     MissingConfigError,
     PlaceholderSecretError,
 )
@@ -68,11 +69,14 @@ class Config:
             raw = provider.lookup(parsed)
             if raw is not None:
                 return self._wrap(key, parsed, provider.name, raw, required=False)
-        if default is None:
-            return None
-        if isinstance(default, SecretValue):
+        if default is None or isinstance(default, SecretValue):
             return default
-        return SecretValue(default, key=parsed.name, source="default")
+        cached = self._wrapped.get(key)
+        if cached is not None and cached[0] == "default" and cached[1] == default:
+            return cached[2]
+        value = SecretValue(default, key=parsed.name, source="default")
+        self._remember(key, "default", default, value)
+        return value
 
     def require(self, key: str) -> SecretValue:
         """Return ``key``'s value; raise naming every layer searched if none has a real one."""
@@ -162,6 +166,23 @@ class Config:
         """Return each layer's status, in lookup order."""
         return [provider.status() for provider in self._providers]
 
+    def preload(self, wait: float = 0.0) -> bool:
+        """Start loading remote layers (ESC) now; wait up to ``wait`` s; True if all loaded."""
+        loaded = True
+        for provider in self._providers:
+            wait_until_loaded = getattr(provider, "wait_until_loaded", None)
+            if callable(wait_until_loaded):
+                loaded = bool(wait_until_loaded(wait)) and loaded
+        return loaded
+
+    def check_layers(self) -> list[LayerStatus]:
+        """Return the statuses, raising LayerError for the first layer that failed."""
+        statuses = self.layers()
+        for status in statuses:
+            if status.state == "failed":
+                raise LayerError(status.layer, status.detail)
+        return statuses
+
     # -- internals --------------------------------------------------------------------------
 
     def _parse(self, key: str) -> Key:
@@ -184,11 +205,14 @@ class Config:
             if reason is not None:
                 raise PlaceholderSecretError(parsed.name, layer, reason)
         value = SecretValue(raw, key=parsed.name, source=layer)
+        self._remember(key, layer, raw, value)
+        return value
+
+    def _remember(self, key: str, layer: str, raw: str, value: SecretValue) -> None:
         with self._lock:
             if len(self._wrapped) >= _CACHE_LIMIT:
                 self._wrapped.clear()
             self._wrapped[key] = (layer, raw, value)
-        return value
 
     def _overrides(self) -> Any:
         for provider in self._providers:

@@ -16,6 +16,10 @@ Variables:
   SOPHIA_ESC_REQUEST_TIMEOUT  per-request timeout, default 5
   SOPHIA_ESC_RETRIES       attempts per request on 5xx/timeouts, default 3
   SOPHIA_ESC_GROUPS        comma list of top-level ESC objects to also search (``sophia,secrets``)
+  SOPHIA_ESC_PATHS         explicit ESC paths, ``NAME=path`` comma list (the spec's secrets.*.esc)
+
+In a pod the ESC token may also be a mounted secret: when PULUMI_ACCESS_TOKEN is not in the
+environment, ``$SOPHIA_SECRETS_DIR/PULUMI_ACCESS_TOKEN`` is used (read once, on first use).
   SOPHIA_CONFIG_PLACEHOLDER_GUARD  ``0`` turns the placeholder guard off (default on)
 """
 
@@ -67,20 +71,27 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **changes: Any) 
 
     env = os.environ if environ is None else environ
     secrets_dir_var = env.get("SOPHIA_SECRETS_DIR")
+    secrets_dir = Path(secrets_dir_var) if secrets_dir_var else DEFAULT_SECRETS_DIR
     token = env.get("PULUMI_ACCESS_TOKEN")
+    token_source = "env"
+    if not token and env.get("SOPHIA_ESC_ENV"):
+        token, token_source = _token_file(changes.get("secrets_dir") or secrets_dir), "files"
     settings = ConfigSettings(
         order=_order(env.get("SOPHIA_CONFIG_ORDER")),
-        secrets_dir=Path(secrets_dir_var) if secrets_dir_var else DEFAULT_SECRETS_DIR,
+        secrets_dir=secrets_dir,
         secrets_dir_explicit=bool(secrets_dir_var),
         secrets_recheck=_number(env, "SOPHIA_SECRETS_RECHECK", 2.0),
         esc_env=env.get("SOPHIA_ESC_ENV") or None,
-        esc_token=SecretValue(token, key="PULUMI_ACCESS_TOKEN", source="env") if token else None,
+        esc_token=SecretValue(token, key="PULUMI_ACCESS_TOKEN", source=token_source)
+        if token
+        else None,
         esc_url=base_url_from_backend(env.get("PULUMI_BACKEND_URL")),
         esc_ttl=_number(env, "SOPHIA_ESC_TTL", 300.0),
         esc_timeout=_number(env, "SOPHIA_ESC_TIMEOUT", 5.0),
         esc_request_timeout=_number(env, "SOPHIA_ESC_REQUEST_TIMEOUT", 5.0),
         esc_retries=int(_number(env, "SOPHIA_ESC_RETRIES", 3, minimum=1)),
         esc_groups=_names(env.get("SOPHIA_ESC_GROUPS", "")),
+        esc_paths=_paths(env.get("SOPHIA_ESC_PATHS", "")),
         placeholder_guard=env.get("SOPHIA_CONFIG_PLACEHOLDER_GUARD", "1") not in ("0", "false"),
         environ=environ,
     )
@@ -104,6 +115,32 @@ def _order(text: str | None) -> tuple[str, ...]:
             hint=f"use a comma list of distinct layers from: {', '.join(PROVIDERS)}",
         )
     return names
+
+
+def _token_file(directory: Path) -> str | None:
+    try:
+        text = (Path(directory) / "PULUMI_ACCESS_TOKEN").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text.strip() or None
+
+
+def _paths(text: str) -> dict[str, str]:
+    from sophia_platform.config.keys import parse_key
+
+    paths: dict[str, str] = {}
+    for item in _names(text):
+        name, sep, path = item.partition("=")
+        try:
+            if not sep or not path.strip():
+                raise ValueError(item)
+            paths[parse_key(name).name] = path.strip()
+        except ValueError:
+            raise ConfigError(
+                f"SOPHIA_ESC_PATHS entry {item!r} is not NAME=path",
+                hint="write e.g. SOPHIA_ESC_PATHS=OPENAI_API_KEY=llm.openai,REDIS_URL=redis.url",
+            ) from None
+    return paths
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -1,14 +1,15 @@
 """The ESC layer against the local ESC server (tests/servers/esc.py): real HTTP on 127.0.0.1."""
 
 import logging
+import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from sophia_platform.config import Config, MissingConfigError
+from sophia_platform.config import Config, LayerError, MissingConfigError
 from sophia_platform.config.esc_api import EscApiError, RetryPolicy, open_and_read
 from sophia_platform.config.esc_ref import EscRef
 from tests.servers.esc import EscServer
@@ -288,3 +289,45 @@ def test_canary_never_in_any_output(esc: EscServer, caplog: pytest.LogCaptureFix
     for text in texts:
         assert CANARY not in text
         assert esc.token not in text
+
+
+def test_preload_and_check_layers(esc: EscServer) -> None:
+    config = make(esc)
+    assert config.preload(wait=5)
+    assert esc.state.count("open") == 1
+    assert [s.state for s in config.check_layers()] == ["ok", "ok", "ok"]
+    broken = make(esc, {"PULUMI_ACCESS_TOKEN": "pul-wrong"})
+    assert not broken.preload(wait=5)
+    with pytest.raises(LayerError) as info:
+        broken.check_layers()
+    assert str(info.value).startswith("config layer esc failed: ")
+    assert "401" in str(info.value)
+    assert info.value.exit_status == 3
+
+
+def _run_in_fork(child: Callable[[], bool]) -> bool:
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        ok = False
+        try:
+            ok = child()
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_forked_worker_keeps_the_cache_and_can_refresh(esc: EscServer) -> None:
+    config = make(esc)
+    assert config.require("OPENAI_API_KEY").reveal() == CANARY
+    assert _run_in_fork(lambda: config.require("OPENAI_API_KEY").reveal() == CANARY)
+    assert esc.state.count("open") == 1  # the child used the inherited cache
+
+
+def test_fork_during_first_load_loads_again_in_the_child(esc: EscServer) -> None:
+    esc.state.slow(0.5, times=1, op="open")
+    config = make(esc)
+    config.preload(wait=0)  # the parent's load is in flight when we fork
+    assert _run_in_fork(lambda: config.require("OPENAI_API_KEY").reveal() == CANARY)
+    assert config.require("OPENAI_API_KEY").reveal() == CANARY
+    assert esc.state.count("open") == 2  # one load per process

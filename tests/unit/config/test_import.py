@@ -31,3 +31,11 @@ def test_import_touches_only_the_errors_module_of_the_package() -> None:
     modules = _modules_after("import sophia_platform.config")
     ours = {m for m in modules if m.startswith("sophia_platform.") and ".config" not in m}
     assert ours <= {"sophia_platform.errors"}
+
+
+def test_first_lookup_without_esc_loads_no_network_modules() -> None:
+    modules = _modules_after(
+        "import os; os.environ.pop('SOPHIA_ESC_ENV', None)\n"
+        "import sophia_platform.config as c; c.get_config_value('PATH'); c.layer_status()"
+    )
+    assert [m for m in modules if m in LAZY or m.split(".")[0] in FORBIDDEN] == []

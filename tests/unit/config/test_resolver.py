@@ -207,3 +207,32 @@ def test_layer_status_without_esc(tmp_path: Path) -> None:
     assert statuses["files"].state == "ok"
     missing = Config.from_env(environ={}, secrets_dir=tmp_path / "absent").layers()
     assert {s.layer: s.state for s in missing}["files"] == "failed"
+
+
+def test_esc_paths_and_token_file_settings(tmp_path: Path) -> None:
+    from sophia_platform.config.settings import settings_from_env
+
+    (tmp_path / "PULUMI_ACCESS_TOKEN").write_text("pul-from-a-file\n")
+    settings = settings_from_env(
+        {
+            "SOPHIA_ESC_ENV": "acme/default/prod",
+            "SOPHIA_SECRETS_DIR": str(tmp_path),
+            "SOPHIA_ESC_PATHS": "openai_api_key=llm.openai, REDIS_URL=redis.url",
+            "SOPHIA_ESC_GROUPS": "sophia, secrets",
+            "PULUMI_BACKEND_URL": "https://pulumi.acme.io",
+        }
+    )
+    assert settings.esc_paths == {"OPENAI_API_KEY": "llm.openai", "REDIS_URL": "redis.url"}
+    assert settings.esc_groups == ("sophia", "secrets")
+    assert settings.esc_url == "https://pulumi.acme.io/api/esc"
+    assert settings.esc_token is not None
+    assert settings.esc_token.reveal() == "pul-from-a-file"
+    assert settings.esc_token.source == "files"
+    assert "pul-from-a-file" not in repr(settings)
+    with pytest.raises(ConfigError) as info:
+        settings_from_env({"SOPHIA_ESC_PATHS": "OPENAI_API_KEY"})
+    assert "NAME=path" in str(info.value)
+    for name, bad in [("SOPHIA_ESC_TIMEOUT", "soon"), ("SOPHIA_ESC_TTL", "-1")]:
+        with pytest.raises(ConfigError) as info:
+            settings_from_env({name: bad})
+        assert name in str(info.value)

@@ -16,7 +16,7 @@ from sophia_platform.audit.context import key_before
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule
 from sophia_platform.audit.secretish import (
-    assignments,
+    file_assignments,
     is_placeholder,
     is_reference,
     is_secret_key,
@@ -106,7 +106,7 @@ class CommittedSecretRule(Rule):
                 end = start + match.group().index("-----", 5) + 5
                 taken.append((start, match.end()))
                 yield self._hit(file, start, end, body, "private-key", "")
-        for item in assignments(text):
+        for item in file_assignments(file):
             if any(s <= item.start < e for s, e in taken) or not is_secret_key(item.key):
                 continue
             value = item.value

@@ -75,8 +75,8 @@ def _v4_context_ok(text: str, start: int, end: int) -> bool:
         return False  # agent/1.2.3.4, path segments
     if before == "=" and before2 in "=<>~!^":
         return False  # numpy==1.26.4.1
-    if before in "^~" or (before == ":" and (before2.isalnum() or before2 in "_-")):
-        return False  # ^1.2.3.4, image:1.2.3.4
+    if before in "^~":
+        return False  # ^1.2.3.4
     if after.isalnum() or after == "_":
         return False
     if after == "." and after2.isdigit():
@@ -84,6 +84,21 @@ def _v4_context_ok(text: str, start: int, end: int) -> bool:
     if after == "/" and after2.isdigit():
         return False  # CIDR: a network, not a host
     return not (after == "-" and after2.isalpha())  # 1.2.3.4-beta
+
+
+_TAGGED = re.compile(r"[\w./@-]+:$")
+_IMAGE_LINE = re.compile(r"(?i)\bimage\b|^\s*FROM\s|docker\s+(?:pull|run|push|tag)\b")
+
+
+def is_image_tag(prefix: str, kind: str) -> bool:
+    """Return True for ``name:1.2.3.4`` that tags an image (``image: nginx:1.25.3.1``).
+
+    ``gpu1:192.222.51.151`` (extra_hosts, /etc/hosts style) stays a host address.
+    """
+    token = _TAGGED.search(prefix)
+    if token is None:
+        return False
+    return "/" in token.group() or kind == "dockerfile" or bool(_IMAGE_LINE.search(prefix))
 
 
 class HardcodedIpRule(Rule):
@@ -129,6 +144,8 @@ class HardcodedIpRule(Rule):
         prefix = file.text[line_start:start]
         key = key_before(prefix)
         if is_versionish_key(key) or has_version_word_before(prefix):
+            return None
+        if is_image_tag(prefix, file.kind):
             return None
         port_match = _PORT.match(file.text, end)
         port = port_match.group(1) if port_match else ""

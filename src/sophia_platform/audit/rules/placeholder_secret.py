@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule
-from sophia_platform.audit.secretish import assignments, is_placeholder, is_secret_key
+from sophia_platform.audit.secretish import file_assignments, is_placeholder, is_secret_key
 from sophia_platform.audit.source import SourceFile
 
 
@@ -27,7 +27,7 @@ class PlaceholderSecretRule(Rule):
     def check(self, file: SourceFile) -> Iterator[Finding]:
         """Find placeholder assignments to secret-like keys."""
         seen: set[int] = set()
-        for item in assignments(file.text):
+        for item in file_assignments(file):
             if item.start in seen or not is_secret_key(item.key) or not is_placeholder(item.value):
                 continue
             seen.add(item.start)

@@ -61,14 +61,32 @@ def is_workflow(path: str) -> bool:
     return path.startswith(_WORKFLOW_DIR) and path.endswith((".yml", ".yaml"))
 
 
+_SCRIPT_DIRS = ("scripts/", "script/", "bin/", "tools/", "deploy/", "ops/", "infra/", ".github/")
+
+
+def is_script(path: str, kind: str) -> bool:
+    """Shell scripts anywhere; Python files at the top level or in script folders."""
+    if kind == "shell":
+        return True
+    return kind == "python" and ("/" not in path or path.startswith(_SCRIPT_DIRS))
+
+
+def deploy_methods(text: str) -> tuple[str, ...]:
+    """Deployment methods a workflow or script uses."""
+    if "docker" not in text and "helm" not in text and "kube" not in text and "deploy" not in text:
+        return ()
+    return tuple(m for m, rx in _DEPLOY_METHODS.items() if rx.search(text))
+
+
 def purposes_of(path: str, text: str, workflow: bool) -> tuple[str, ...]:
     """The jobs a workflow or script does."""
     found: list[str] = []
-    if _ESC_WRITE.search(text) and (_GITHUB_SECRETS.search(text) or "github" in text.lower()):
+    esc = ("pulumi" in text or "esc" in text) and _ESC_WRITE.search(text)
+    if esc and (_GITHUB_SECRETS.search(text) or "github" in text.lower()):
         found.append("secret-sync")
     if workflow:
         name = PurePosixPath(path).name.lower()
-        if "deploy" in name or any(m.search(text) for m in _DEPLOY_METHODS.values()):
+        if "deploy" in name or deploy_methods(text):
             found.append("deploy")
     return tuple(found)
 
@@ -89,7 +107,7 @@ class RedundantWorkflowRule(CorpusRule):
 
     def wants(self, file: SourceFile) -> bool:
         """Workflows and scripts only."""
-        return is_workflow(file.path) or file.kind in {"shell", "python"}
+        return is_workflow(file.path) or is_script(file.path, file.kind)
 
     def summarize(self, file: SourceFile) -> Purpose | None:
         """Purposes and deploy methods of a workflow or script."""
@@ -97,7 +115,7 @@ class RedundantWorkflowRule(CorpusRule):
             return None
         workflow = is_workflow(file.path)
         purposes = purposes_of(file.path, file.text, workflow)
-        methods = tuple(m for m, rx in _DEPLOY_METHODS.items() if rx.search(file.text))
+        methods = deploy_methods(file.text)
         if not purposes and not methods and not workflow:
             return None
         lines = array("I", [])

@@ -19,6 +19,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 
 from sophia_platform.config.keys import Key
@@ -27,7 +28,7 @@ from sophia_platform.config.secret import SecretValue
 
 log = logging.getLogger("sophia_platform.config")
 
-# open_and_read(base_url, ref, token) -> flattened values; swapped in tests of the state machine.
+# Returns the flattened values of one open+read; the default talks to the ESC REST API.
 Loader = Callable[[], dict[str, str]]
 
 
@@ -78,7 +79,7 @@ class EscProvider:
         self._error: str | None = None
         self._next_attempt = float("-inf")
         self._loaded_at: float | None = None
-        self._pid = os.getpid()
+        _reset_in_forked_children(self)
         self._candidates: dict[str, tuple[str, ...]] = {}
 
     # -- hot path ---------------------------------------------------------------------------
@@ -136,7 +137,8 @@ class EscProvider:
     def wait_until_loaded(self, timeout: float) -> bool:
         """Start loading if needed and wait up to ``timeout``; True once values are cached."""
         self._slow_path(wait=False)
-        self._first_load.wait(timeout)
+        if timeout > 0:
+            self._first_load.wait(timeout)
         return self._values is not None
 
     # -- internals --------------------------------------------------------------------------
@@ -177,7 +179,6 @@ class EscProvider:
             return None
         now = self._clock()
         with self._lock:
-            self._after_fork()
             if (
                 not self._loading
                 and now >= self._next_attempt
@@ -200,12 +201,16 @@ class EscProvider:
                     )
         return self._values
 
-    def _after_fork(self) -> None:
-        # A forked worker (gunicorn --preload) inherits the cache but not the loader thread.
-        pid = os.getpid()
-        if pid != self._pid:
-            self._pid = pid
+    def _reset_after_fork(self) -> None:
+        # A forked worker (gunicorn --preload) inherits the cache but neither the loader
+        # thread nor a usable lock: start the child with fresh ones.
+        self._lock = threading.Lock()
+        if self._loading:
             self._loading = False
+            self._next_attempt = float("-inf")
+        if self._values is None and not self._first_load.is_set():
+            self._first_load = threading.Event()
+            self._startup_deadline = None
 
     def _start_load(self) -> None:
         self._loading = True
@@ -253,6 +258,18 @@ class EscProvider:
         base = self._base_url or base_url_from_backend(None)
         ref = EscRef.parse(self._environment)
         return flatten(open_and_read(base, ref, self._token.reveal(), policy))
+
+
+def _reset_in_forked_children(provider: EscProvider) -> None:
+    ref = weakref.ref(provider)
+
+    def reset() -> None:
+        alive = ref()
+        if alive is not None:
+            alive._reset_after_fork()
+
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=reset)
 
 
 def _describe(exc: Exception) -> str:

@@ -45,6 +45,7 @@ class FilesProvider:
         self._values: dict[str, str] = {}
         self._signature: _Signature | None = None
         self._next_check = float("-inf")
+        self._scanned = False
         self._state: LayerStatus = LayerStatus(self.name, "loading", str(directory))
 
     def lookup(self, key: Key) -> str | None:
@@ -67,8 +68,9 @@ class FilesProvider:
         return self._state
 
     def _recheck_directory(self) -> None:
-        # One thread rechecks; the others keep using the current snapshot instead of waiting.
-        if not self._lock.acquire(blocking=False):
+        # One thread rechecks; the others keep using the current snapshot instead of waiting,
+        # except before the first scan, when there is no snapshot to fall back on.
+        if not self._lock.acquire(blocking=not self._scanned):
             return
         try:
             now = self._clock()
@@ -76,6 +78,7 @@ class FilesProvider:
                 return
             self._next_check = now + self._recheck
             self._scan()
+            self._scanned = True
         finally:
             self._lock.release()
 

@@ -1,0 +1,72 @@
+"""Which files go to ``archive/`` (compose, Swarm, redundant workflows), and the README."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import PurePosixPath
+
+from sophia_platform.cleanup.findings import FindingLike
+
+ARCHIVE_DIR = "archive"
+README = f"{ARCHIVE_DIR}/README.md"
+_SWARM_SUFFIXES = frozenset({".yml", ".yaml", ".sh", ".bash"})
+_ROW = "| `"
+
+_HEADER = """\
+# Archive
+
+Files moved here by `sophia cleanup apply` with `git mv`, so `git log --follow FILE` still shows
+their history. Nothing runs them any more: the platform deploys one way, `sophia deploy` (Helm on
+K3s) from `sophia.yaml`; compose services were converted with `sophia migrate compose`; GitHub
+only runs workflows under `.github/workflows/` at the repository root.
+
+| Archived file | Was | Why |
+| --- | --- | --- |
+"""
+
+
+def archive_reasons(findings: Sequence[FindingLike]) -> tuple[dict[str, list[str]], list[str]]:
+    """(path → reasons to archive it, paths with Swarm references that are not Swarm files)."""
+    reasons: dict[str, list[str]] = {}
+    by_hand: list[str] = []
+    for finding in findings:
+        reason = _reason(finding)
+        if reason is None:
+            if finding.rule_id == "swarm-reference":
+                by_hand.append(finding.path)
+            continue
+        if reason not in reasons.setdefault(finding.path, []):
+            reasons[finding.path].append(reason)
+    return reasons, by_hand
+
+
+def _reason(finding: FindingLike) -> str | None:
+    data = finding.data
+    if finding.rule_id == "compose-file":
+        services = data.get("services", "")
+        flavour = "Swarm stack file" if data.get("flavour") == "stack" else "docker-compose file"
+        return f"{flavour}" + (f" (services: {services})" if services else "")
+    if finding.rule_id == "redundant-workflow":
+        canonical = data.get("canonical", "")
+        if not canonical or canonical == finding.path:
+            return None
+        return f"does the same job ({data.get('group', 'same purpose')}) as `{canonical}`"
+    if finding.rule_id == "swarm-reference":
+        if PurePosixPath(finding.path).suffix.lower() not in _SWARM_SUFFIXES:
+            return None
+        return f"Docker Swarm ({data.get('construct', 'swarm')})"
+    return None
+
+
+def target_of(path: str) -> str:
+    """Where an archived file goes."""
+    return f"{ARCHIVE_DIR}/{path}"
+
+
+def readme(existing: str | None, moves: Iterable[tuple[str, str, list[str]]]) -> str:
+    """The archive README: earlier rows kept, new rows added, sorted by archived path."""
+    rows = {line for line in (existing or "").splitlines() if line.startswith(_ROW)}
+    for source, target, reasons in moves:
+        why = "; ".join(r.replace("|", "\\|") for r in reasons)
+        rows.add(f"| `{target}` | `{source}` | {why} |")
+    return _HEADER + "".join(f"{row}\n" for row in sorted(rows))

@@ -1,0 +1,289 @@
+"""Findings → a :class:`~sophia_platform.cleanup.plan.Plan` (nothing is changed here).
+
+Archive moves come first, then one edit per rewritten file (hosts and placeholder secrets
+together, checked by the language's rewriter), then ``sophia.yaml`` (config keys, required
+secrets) and the config store (the addresses taken out of code).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sophia_platform.cleanup import archive, configstore
+from sophia_platform.cleanup.findings import FIXED_RULES, FindingLike
+from sophia_platform.cleanup.naming import assign_names, nodes_from_spec
+from sophia_platform.cleanup.paths import inside
+from sophia_platform.cleanup.plan import Operation, Plan, Skipped, apply_edits, blob_id
+from sophia_platform.cleanup.rewriters import for_kind
+from sophia_platform.cleanup.rewriters.base import Site
+from sophia_platform.cleanup.spec_validation import validate_document
+from sophia_platform.cleanup.specfile import SpecDocument
+
+_SKIP_PREFIXES = (f"{archive.ARCHIVE_DIR}/", ".sophia/", ".git/")
+_HIDDEN = "[line hidden: it holds a committed secret]"
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What to plan: which rules to fix and which spec to update."""
+
+    spec_path: Path | None = None
+    rules: frozenset[str] = frozenset(FIXED_RULES)
+
+
+def secret_name(key: str) -> str:
+    """The manifest name of a secret-like key (``openai.api-key`` → ``OPENAI_API_KEY``)."""
+    name = re.sub(r"[^A-Za-z0-9]+", "_", key).strip("_").upper()
+    return name if name and not name[0].isdigit() else f"SECRET_{name}"
+
+
+def make_plan(
+    root: Path, findings: Sequence[FindingLike], options: PlanOptions | None = None
+) -> Plan:
+    """Plan the fixes for ``findings`` in the repository at ``root``."""
+    options = options or PlanOptions()
+    root = root.resolve()
+    spec_path = options.spec_path or root / "sophia.yaml"
+    wanted = [
+        f for f in findings if f.rule_id in options.rules and not f.path.startswith(_SKIP_PREFIXES)
+    ]
+    secret_lines = _secret_lines(findings)
+    plan = Plan()
+    archived = _plan_archive(root, wanted, plan)
+    rest = [f for f in wanted if f.path not in archived]
+    doc = SpecDocument.load(spec_path, create_for=root)
+    store = configstore.read_values(root)
+    hosts = [f for f in rest if f.rule_id == "hardcoded-ip" and f.data.get("address")]
+    contexts: dict[str, list[str]] = defaultdict(list)
+    for finding in hosts:
+        contexts[finding.data["address"]].append(finding.data.get("key", ""))
+    known = {**_literal_config(doc), **store}
+    plan.names = assign_names(contexts, nodes_from_spec(doc.plain()), known)
+    used_names, used_secrets = _plan_edits(root, hosts, rest, plan, secret_lines)
+    _plan_spec(doc, used_names, used_secrets, plan, root, spec_path)
+    for address, name in sorted(plan.names.items()):
+        if name in used_names and store.get(name) != address:
+            path = configstore.store_path(name)
+            current = root / path
+            before = blob_id(current.read_bytes()) if current.is_file() else None
+            plan.operations.append(
+                Operation(
+                    "write",
+                    path,
+                    "address taken out of code",
+                    before=before,
+                    content=address,
+                    mode=0o600,
+                )
+            )
+    plan.names = {a: n for a, n in plan.names.items() if n in used_names}
+    plan.secrets = sorted(used_secrets)
+    return plan
+
+
+def _secret_lines(findings: Sequence[FindingLike]) -> dict[str, set[int]]:
+    lines: dict[str, set[int]] = defaultdict(set)
+    for finding in findings:
+        if finding.rule_id == "committed-secret":
+            lines[finding.path].update(range(finding.line, finding.end_line + 1))
+    return lines
+
+
+def _plan_archive(root: Path, findings: Sequence[FindingLike], plan: Plan) -> set[str]:
+    reasons, by_hand = archive.archive_reasons(findings)
+    for finding in findings:
+        if (
+            finding.rule_id == "swarm-reference"
+            and finding.path in by_hand
+            and finding.path not in reasons
+        ):
+            reason = "Swarm reference in a file that is not a Swarm file: edit it by hand"
+            plan.skipped.append(Skipped(finding.rule_id, finding.path, finding.line, reason))
+    moves: list[tuple[str, str, list[str]]] = []
+    for path in sorted(reasons):
+        target = archive.target_of(path)
+        inside(root, path)
+        if (root / target).exists() or not (root / path).is_file():
+            plan.skipped.append(Skipped("compose-file", path, 1, f"{target} already exists"))
+            continue
+        rules = sorted({f.rule_id for f in findings if f.path == path})
+        why = "; ".join(reasons[path])
+        plan.operations.append(Operation("move", path, why, target=target, rules=rules))
+        moves.append((path, target, reasons[path]))
+    if moves:
+        readme = root / archive.README
+        existing = readme.read_text(encoding="utf-8") if readme.is_file() else None
+        content = archive.readme(existing, moves)
+        before = blob_id(existing.encode()) if existing is not None else None
+        plan.operations.append(
+            Operation(
+                "write", archive.README, "what was archived and why", before=before, content=content
+            )
+        )
+        plan.diff += _diff(
+            archive.README, existing or "", content, set(), new_file=existing is None
+        )
+    return set(reasons)
+
+
+def _plan_edits(
+    root: Path,
+    hosts: Sequence[FindingLike],
+    findings: Sequence[FindingLike],
+    plan: Plan,
+    secret_lines: dict[str, set[int]],
+) -> tuple[set[str], set[str]]:
+    sites: dict[str, list[tuple[Site, FindingLike]]] = defaultdict(list)
+    for finding in hosts:
+        name = plan.names[finding.data["address"]]
+        sites[finding.path].append((_site(finding, name, "host"), finding))
+    for finding in findings:
+        if finding.rule_id == "placeholder-secret" and finding.data.get("key"):
+            name = secret_name(finding.data["key"])
+            sites[finding.path].append((_site(finding, name, "secret"), finding))
+    used_names: set[str] = set()
+    used_secrets: set[str] = set()
+    for path in sorted(sites):
+        done = _plan_file(root, path, sites[path], plan, secret_lines.get(path, set()))
+        for site in done:
+            (used_names if site.kind == "host" else used_secrets).add(site.name)
+    return used_names, used_secrets
+
+
+def _site(finding: FindingLike, name: str, kind: str) -> Site:
+    end = finding.end_column - 1 if finding.end_line == finding.line else -1
+    return Site(finding.line, finding.column - 1, end, "", name, kind)  # type: ignore[arg-type]
+
+
+def _plan_file(
+    root: Path,
+    path: str,
+    pairs: list[tuple[Site, FindingLike]],
+    plan: Plan,
+    hidden: set[int],
+) -> list[Site]:
+    def skip(reason: str, which: list[tuple[Site, FindingLike]] = pairs) -> list[Site]:
+        plan.skipped += [Skipped(f.rule_id, path, f.line, reason) for _, f in which]
+        return []
+
+    kind = pairs[0][1].data.get("kind", "")
+    rewriter = for_kind(kind)
+    if rewriter is None:
+        return skip(f"no rewriter for {kind or 'this kind of'} file; replace it by hand")
+    try:
+        text = inside(root, path).read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return skip("not readable as UTF-8")
+    lines = text.split("\n")
+    sites: list[Site] = []
+    for site, finding in pairs:
+        if site.end < 0 or site.line > len(lines):
+            skip("finding spans lines", [(site, finding)])
+            continue
+        flagged = lines[site.line - 1][site.start : site.end]
+        expected = finding.data.get("address", flagged) if site.kind == "host" else flagged
+        if not flagged or flagged != expected:
+            skip("the file changed since the audit; run the audit again", [(site, finding)])
+            continue
+        sites.append(Site(site.line, site.start, site.end, flagged, site.name, site.kind))
+    unique = list(dict.fromkeys(sites))
+    if not unique:
+        return []
+    result = rewriter.rewrite(text, unique)
+    for site, reason in result.skipped:
+        plan.skipped.append(Skipped(_rule(site), path, site.line, reason))
+    done = [s for s in unique if s not in {x for x, _ in result.skipped}]
+    if not result.edits:
+        return []
+    try:
+        new = apply_edits(text, result.edits)
+    except ValueError as exc:
+        return skip(f"rewrite failed: {exc}")
+    problem = rewriter.check(text, new)
+    if problem:
+        return skip(f"{problem}; left unchanged")
+    rules = sorted({_rule(s) for s in done})
+    plan.operations.append(
+        Operation(
+            "edit",
+            path,
+            "config lookups instead of literals",
+            before=blob_id(text.encode()),
+            after=blob_id(new.encode()),
+            edits=result.edits,
+            rules=rules,
+        )
+    )
+    plan.diff += _diff(path, text, new, hidden)
+    return done
+
+
+def _rule(site: Site) -> str:
+    return "hardcoded-ip" if site.kind == "host" else "placeholder-secret"
+
+
+def _literal_config(doc: SpecDocument) -> dict[str, str]:
+    config = doc.plain().get("config")
+    if not isinstance(config, dict):
+        return {}
+    return {str(k): str(v) for k, v in config.items() if not str(v).startswith("${")}
+
+
+def _plan_spec(
+    doc: SpecDocument,
+    names: set[str],
+    secrets: set[str],
+    plan: Plan,
+    root: Path,
+    spec_path: Path,
+) -> None:
+    node_vars = {n.var for n in nodes_from_spec(doc.plain())}
+    config = doc.section("config") if names - node_vars else None
+    for name in sorted(names - node_vars):
+        assert config is not None
+        if name not in config:
+            config[name] = "${" + name + "}"
+    if secrets:
+        manifest = doc.section("secrets")
+        for name in sorted(secrets):
+            if name not in manifest:
+                manifest[name] = {
+                    "required": True,
+                    "description": "was a placeholder in the code; removed by sophia cleanup",
+                }
+    if not doc.changed():
+        return
+    errors, _ = validate_document(doc)
+    rel = spec_path.resolve().relative_to(root).as_posix()
+    if errors:
+        plan.skipped.append(
+            Skipped("hardcoded-ip", rel, 1, f"sophia.yaml would be invalid: {errors[0]}")
+        )
+        return
+    new = doc.text()
+    before = blob_id(doc.original.encode()) if spec_path.exists() else None
+    plan.operations.append(
+        Operation("write", rel, "config keys and required secrets", before=before, content=new)
+    )
+    plan.diff += _diff(rel, doc.original, new, set(), new_file=not spec_path.exists())
+
+
+def _diff(path: str, old: str, new: str, hidden: set[int], *, new_file: bool = False) -> str:
+    """A unified diff; lines that hold a committed secret are never shown."""
+    old_lines = old.splitlines(keepends=True)
+    masked = [(_HIDDEN + "\n") if i + 1 in hidden else line for i, line in enumerate(old_lines)]
+    secret_text = {old_lines[i - 1] for i in hidden if 0 < i <= len(old_lines)}
+    new_lines = [(_HIDDEN + "\n") if line in secret_text else line for line in new.splitlines(True)]
+    return "".join(
+        difflib.unified_diff(
+            masked,
+            new_lines,
+            fromfile="/dev/null" if new_file else f"a/{path}",
+            tofile=f"b/{path}",
+        )
+    )

@@ -1,0 +1,77 @@
+"""The rewriter interface: one module per language turns flagged spans into text edits.
+
+A rewriter gets a file's text and the :class:`Site` s to fix (a host address to replace with a
+config lookup, or a placeholder secret to remove) and returns edits plus the sites it refused.
+:meth:`Rewriter.check` then says whether the rewritten file is still valid for its language;
+the planner drops the whole file's rewrite when it is not.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+from sophia_platform.cleanup.plan import TextEdit, split_lines
+
+__all__ = [
+    "Rewrite",
+    "Rewriter",
+    "Site",
+    "SiteKind",
+    "quoted_span",
+    "span_edit",
+    "split_lines",
+]
+
+SiteKind = Literal["host", "secret"]
+
+
+@dataclass(frozen=True)
+class Site:
+    """A flagged span on one line (0-based, end exclusive) and the key that replaces it."""
+
+    line: int
+    start: int
+    end: int
+    text: str
+    name: str
+    kind: SiteKind
+
+
+@dataclass
+class Rewrite:
+    """Edits for one file, and the sites that could not be rewritten (with the reason)."""
+
+    edits: list[TextEdit] = field(default_factory=list)
+    skipped: list[tuple[Site, str]] = field(default_factory=list)
+
+
+class Rewriter(ABC):
+    """Rewrites one language; ``kinds`` are the audit's file kinds it handles."""
+
+    kinds: ClassVar[frozenset[str]]
+
+    @abstractmethod
+    def rewrite(self, text: str, sites: list[Site]) -> Rewrite:
+        """Edits that replace every site it can."""
+
+    def check(self, original: str, rewritten: str) -> str | None:
+        """Why ``rewritten`` is broken (None: fine). Default: no check possible."""
+        return None
+
+
+def span_edit(lines: list[str], site: Site, new: str) -> TextEdit:
+    """An edit replacing exactly the site's span."""
+    return TextEdit(
+        site.line, site.start, site.end, lines[site.line - 1][site.start : site.end], new
+    )
+
+
+def quoted_span(line: str, site: Site) -> tuple[int, int] | None:
+    """The span including surrounding quotes when the site is a whole quoted value."""
+    if site.start > 0 and site.end < len(line):
+        before, after = line[site.start - 1], line[site.end]
+        if before == after and before in "'\"":
+            return site.start - 1, site.end + 1
+    return None

@@ -1,0 +1,211 @@
+"""Python: an address becomes ``get_config_value("NAME")``; the import is added once per file.
+
+Works on tokens, not text: a string that *is* the address becomes the call; a string that
+contains it becomes an f-string with the call in a replacement field (other braces doubled); an
+address in a comment or docstring becomes the key's name. A placeholder secret string becomes
+``get_config_value("NAME")``. The result must ``compile()``.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+from typing import ClassVar
+
+from sophia_platform.cleanup.plan import TextEdit, split_lines
+from sophia_platform.cleanup.rewriters.base import Rewrite, Rewriter, Site, span_edit
+
+IMPORT_LINE = "from sophia_platform.config import get_config_value\n"
+_PREFIX = re.compile(r"^[A-Za-z]*")
+_CODING = re.compile(r"^[ \t\f]*#.*coding[:=]")
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # "string" | "comment"
+    start: int  # absolute offsets into the text
+    end: int
+
+
+class _Offsets:
+    def __init__(self, lines: list[str]) -> None:
+        self.starts = [0]
+        for line in lines:
+            self.starts.append(self.starts[-1] + len(line))
+
+    def absolute(self, line: int, column: int) -> int:
+        return self.starts[line - 1] + column
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1]
+
+
+def _tokens(text: str, offsets: _Offsets) -> list[_Token]:
+    fstart = getattr(tokenize, "FSTRING_START", -1)
+    fend = getattr(tokenize, "FSTRING_END", -1)
+    found: list[_Token] = []
+    depth, opened = 0, 0
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        start = offsets.absolute(*tok.start)
+        end = offsets.absolute(*tok.end)
+        if tok.type == fstart:  # Python >= 3.12 splits f-strings into several tokens
+            depth += 1
+            opened = start if depth == 1 else opened
+        elif tok.type == fend:
+            depth -= 1
+            if depth == 0:
+                found.append(_Token("string", opened, end))
+        elif depth == 0 and tok.type == tokenize.STRING:
+            found.append(_Token("string", start, end))
+        elif depth == 0 and tok.type == tokenize.COMMENT:
+            found.append(_Token("comment", start, end))
+    return found
+
+
+def _docstring_starts(tree: ast.AST) -> set[tuple[int, int]]:
+    starts: set[tuple[int, int]] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            first = body[0] if body else None
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                starts.add((first.value.lineno, first.value.col_offset))
+    return starts
+
+
+def has_import(tree: ast.Module) -> bool:
+    """True when the module already imports ``get_config_value`` from ``sophia_platform.config``."""
+    return any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "sophia_platform.config"
+        and any(a.name == "get_config_value" and a.asname is None for a in node.names)
+        for node in tree.body
+    )
+
+
+def import_edit(tree: ast.Module, lines: list[str]) -> TextEdit:
+    """Insert the import after the module docstring and ``__future__`` imports."""
+    after = 0
+    for index, node in enumerate(tree.body):
+        is_doc = (
+            index == 0
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        )
+        is_future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
+        if not (is_doc or is_future):
+            break
+        after = node.end_lineno or node.lineno
+    if after == 0:
+        while after < len(lines) and (lines[after].startswith("#!") or _CODING.match(lines[after])):
+            after += 1
+    new = IMPORT_LINE
+    if after == len(lines) and lines and not lines[-1].endswith("\n"):
+        new = "\n" + IMPORT_LINE
+    return TextEdit(after + 1, 0, 0, "", new)
+
+
+def _call(name: str, quote: str = '"') -> str:
+    return f"get_config_value({quote}{name}{quote})"
+
+
+class PythonRewriter(Rewriter):
+    """``HOST = "10.0.0.5"`` → ``HOST = get_config_value("NODE_AI_CORE_HOST")``."""
+
+    kinds: ClassVar[frozenset[str]] = frozenset({"python"})
+
+    def rewrite(self, text: str, sites: list[Site]) -> Rewrite:
+        """Rewrite string literals, comments and docstrings that hold the sites."""
+        lines = split_lines(text)
+        offsets = _Offsets(lines)
+        out = Rewrite()
+        try:
+            tree = ast.parse(text)
+            tokens = _tokens(text, offsets)
+        except (SyntaxError, ValueError, tokenize.TokenError):
+            out.skipped += [(s, "the file does not compile as it is") for s in sites]
+            return out
+        docstrings = _docstring_starts(tree)
+        groups: dict[_Token | None, list[Site]] = {}
+        for site in sites:
+            at = offsets.absolute(site.line, site.start)
+            token = next((t for t in tokens if t.start <= at < t.end), None)
+            groups.setdefault(token, []).append(site)
+        calls = False
+        for token, group in groups.items():
+            if token is None:
+                out.skipped += [(s, "not inside a string or comment") for s in group]
+                continue
+            position = offsets.position(token.start)
+            if token.kind == "comment" or position in docstrings:
+                for site in group:
+                    if site.kind == "host":
+                        out.edits.append(span_edit(lines, site, site.name))
+                    else:
+                        out.skipped.append((site, "placeholder inside a comment or docstring"))
+                continue
+            edits, reason = self._string(text, token, group, offsets)
+            if reason:
+                out.skipped += [(s, reason) for s in group]
+            else:
+                out.edits += edits
+                calls = True
+        if calls and not has_import(tree):
+            out.edits.append(import_edit(tree, lines))
+        return out
+
+    def _string(
+        self, text: str, token: _Token, sites: list[Site], offsets: _Offsets
+    ) -> tuple[list[TextEdit], str | None]:
+        literal = text[token.start : token.end]
+        prefix = _PREFIX.match(literal).group(0)  # type: ignore[union-attr]
+        quote = literal[len(prefix) : len(prefix) + 3]
+        quote = quote if quote in ('"""', "'''") else quote[0]
+        if "b" in prefix.lower():
+            return [], "bytes literal"
+        body_start = token.start + len(prefix) + len(quote)
+        body = text[body_start : token.end - len(quote)]
+        line, column = offsets.position(token.start)
+        one_line = "\n" not in literal
+        whole = len(sites) == 1 and sites[0].text == body and "f" not in prefix.lower()
+        if any(s.kind == "secret" for s in sites) or whole:
+            if not one_line:
+                return [], "multi-line string"
+            return [
+                TextEdit(line, column, column + len(literal), literal, _call(sites[0].name))
+            ], None
+        inner = "'" if quote[0] == '"' else '"'
+        edits: list[TextEdit] = []
+        spans = [
+            (offsets.absolute(s.line, s.start), offsets.absolute(s.line, s.end)) for s in sites
+        ]
+        if "f" not in prefix.lower():
+            new_prefix = prefix.replace("u", "").replace("U", "") + "f"
+            edits.append(TextEdit(line, column, column + len(prefix), prefix, new_prefix))
+            for index, char in enumerate(body):
+                at = body_start + index
+                if char in "{}" and not any(a <= at < b for a, b in spans):
+                    brace_line, brace_col = offsets.position(at)
+                    edits.append(TextEdit(brace_line, brace_col, brace_col + 1, char, char * 2))
+        for site in sites:
+            field = "{" + _call(site.name, inner) + "}"
+            edits.append(TextEdit(site.line, site.start, site.end, site.text, field))
+        return edits, None
+
+    def check(self, original: str, rewritten: str) -> str | None:
+        """The rewritten module must compile."""
+        try:
+            compile(rewritten, "<rewritten>", "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:
+            return f"the rewritten Python would not compile ({exc})"
+        return None
