@@ -16,5 +16,6 @@ def example_spec_path() -> Path:
     return EXAMPLE_SPEC
 
 
-# Local servers implementing documented external APIs (tests/servers/), as fixtures.
-pytest_plugins = ["tests.servers.esc"]
+# Fixtures of real components: the local Kubernetes control plane (tests/plugins/k8s.py) and
+# local servers implementing documented external APIs (tests/servers/).
+pytest_plugins = ["tests.plugins.k8s", "tests.servers.esc"]

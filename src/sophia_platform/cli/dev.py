@@ -1,0 +1,176 @@
+"""``sophia dev cluster up|down|status|kubeconfig``: a real local control plane."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from sophia_platform.cli import output
+
+if TYPE_CHECKING:
+    from sophia_platform.devcluster.cluster import ClusterStatus
+
+app = typer.Typer(help="Developer tools.", no_args_is_help=True)
+cluster_app = typer.Typer(
+    help="A real local Kubernetes control plane with simulated GPU nodes.",
+    no_args_is_help=True,
+)
+app.add_typer(cluster_app, name="cluster")
+
+StateDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        help="Where data, logs and PID files live "
+        "(default: $SOPHIA_DEV_CLUSTER_DIR or ~/.local/state/sophia-platform/dev-cluster).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _state_dir(explicit: Path | None) -> Path:
+    from sophia_platform.devcluster.cluster import default_state_dir
+
+    return explicit if explicit is not None else default_state_dir()
+
+
+@cluster_app.command("up")
+def up_cmd(
+    state_dir: StateDirOption = None,
+    spec: Annotated[
+        Path | None,
+        typer.Option("--spec", help="sophia.yaml whose nodes: are simulated."),
+    ] = None,
+    build: Annotated[
+        bool, typer.Option("--build/--no-build", help="Build missing binaries with Go first.")
+    ] = True,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the plan, start nothing.")
+    ] = False,
+    json_flag: JsonOption = False,
+) -> None:
+    """Start etcd, kube-apiserver, controller-manager, scheduler and kwok (reuses a running one)."""
+    from sophia_platform.devcluster import cluster, inventory, toolchain
+    from sophia_platform.devcluster.components import COMPONENTS
+
+    directory = _state_dir(state_dir)
+    spec_path = inventory.default_spec_path(spec or output.global_spec_path())
+    nodes = inventory.nodes_from_spec(spec_path)
+    if dry_run:
+        plan = {
+            "state_dir": str(directory),
+            "spec": str(spec_path),
+            "components": list(COMPONENTS),
+            "binaries": {
+                n: str(toolchain.find_tool(n) or "(to build)") for n in toolchain.BINARIES
+            },
+            "nodes": [{"name": n.name, "gpu_type": n.gpu_type, "gpus": n.gpu_count} for n in nodes],
+        }
+        if output.wants_json(json_flag):
+            output.emit_json(plan)
+        else:
+            output.console().print(f"would start a local cluster in {directory}")
+            output.console().print(f"  nodes from {spec_path}: {', '.join(n.name for n in nodes)}")
+        return
+    if build and toolchain.missing_tools():
+        output.err_console().print("building the local cluster binaries (first run only)...")
+        toolchain.build()
+    result = cluster.up(directory, nodes)
+    if output.wants_json(json_flag):
+        output.emit_json(result)
+        return
+    how = "reused the running cluster" if result.reused else "started a local cluster"
+    output.console().print(f"{how} at {result.server} in {result.seconds:.1f}s")
+    if result.stale_pid_files:
+        stale = ", ".join(result.stale_pid_files)
+        output.err_console().print(f"replaced a crashed cluster (stale PID files: {stale})")
+    output.console().print(f"export KUBECONFIG={result.kubeconfig}   # context sophia-local")
+
+
+@cluster_app.command("down")
+def down_cmd(
+    state_dir: StateDirOption = None,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep data and logs.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would stop.")] = False,
+    json_flag: JsonOption = False,
+) -> None:
+    """Stop every process the cluster started and remove its state (unless --keep)."""
+    from sophia_platform.devcluster import cluster
+    from sophia_platform.devcluster.processes import Supervisor, is_running
+
+    directory = _state_dir(state_dir)
+    if dry_run:
+        records = Supervisor(directory).records() if directory.exists() else {}
+        plan = {n: {"pid": r.pid, "running": is_running(r)} for n, r in records.items()}
+        if output.wants_json(json_flag):
+            output.emit_json({"state_dir": str(directory), "would_stop": plan, "keep": keep})
+        else:
+            names = ", ".join(f"{n} ({v['pid']})" for n, v in plan.items()) or "nothing"
+            output.console().print(f"would stop: {names}; would remove {directory}: {not keep}")
+        return
+    result = cluster.down(directory, keep=keep)
+    if output.wants_json(json_flag):
+        output.emit_json(result)
+        return
+    if not result.stopped and not result.stale_pid_files:
+        output.console().print(f"no local cluster running in {directory}")
+    else:
+        output.console().print(
+            f"stopped {', '.join(result.stopped) or 'nothing'} in {result.seconds:.1f}s"
+            + (f" (killed: {', '.join(result.killed)})" if result.killed else "")
+        )
+    if result.stale_pid_files:
+        output.err_console().print(f"cleared stale PID files: {', '.join(result.stale_pid_files)}")
+
+
+@cluster_app.command("status")
+def status_cmd(state_dir: StateDirOption = None, json_flag: JsonOption = False) -> None:
+    """Show components, versions and nodes with their GPU capacity; exit 1 if not running."""
+    from sophia_platform.devcluster import cluster
+    from sophia_platform.errors import CheckFailed
+
+    result = cluster.status(_state_dir(state_dir))
+    if output.wants_json(json_flag):
+        output.emit_json(result)
+    else:
+        _render_status(result)
+    if not result.running:
+        raise CheckFailed(
+            f"no healthy local cluster in {result.state_dir}", hint="run `sophia dev cluster up`"
+        )
+
+
+def _render_status(result: ClusterStatus) -> None:
+    console = output.console()
+    console.print(f"state: {result.state_dir}")
+    if result.server:
+        console.print(f"server: {result.server} ({result.server_version or 'not answering'})")
+    table = Table("component", "pid", "running", "version")
+    for c in result.components:
+        table.add_row(c.name, str(c.pid or "-"), "yes" if c.running else "no", c.version or "-")
+    console.print(table)
+    if result.stale_pid_files:
+        console.print(f"stale PID files (crashed): {', '.join(result.stale_pid_files)}")
+    if result.nodes:
+        nodes = Table("node", "ready", "gpu type", "gpus (requested/allocatable)")
+        for n in result.nodes:
+            gpus = f"{n.gpu_requested}/{n.gpu_allocatable}" if n.gpu_allocatable else "-"
+            nodes.add_row(n.name, "yes" if n.ready else "no", n.gpu_type or "-", gpus)
+        console.print(nodes)
+
+
+@cluster_app.command("kubeconfig")
+def kubeconfig_cmd(state_dir: StateDirOption = None) -> None:
+    """Print the kubeconfig path (use: export KUBECONFIG=$(sophia dev cluster kubeconfig))."""
+    from sophia_platform.devcluster.components import Layout
+    from sophia_platform.errors import CheckFailed
+
+    path = Layout(_state_dir(state_dir)).kubeconfig
+    if not path.is_file():
+        raise CheckFailed(
+            f"no local cluster kubeconfig at {path}", hint="run `sophia dev cluster up`"
+        )
+    typer.echo(str(path))

@@ -1,0 +1,508 @@
+"""Bring the local control plane up, report on it, and take it down.
+
+``up`` is idempotent: a healthy running cluster in the state directory is reused (its nodes
+are reconciled with the spec); a half-dead one (a component crashed, PID files left by a
+killed session) is stopped and started afresh. Every process ``up`` starts is stopped again
+if ``up`` fails, and the error carries the tail of the failing component's log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import ssl
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from sophia_platform.devcluster import components as comp
+from sophia_platform.devcluster.kubeconfig import CONTEXT, write_kubeconfig
+from sophia_platform.devcluster.nodes import GPU_RESOURCE, GPU_TYPE_LABEL, NodeSpec, node_manifest
+from sophia_platform.devcluster.pki import create_pki
+from sophia_platform.devcluster.processes import (
+    ProcessRecord,
+    Supervisor,
+    is_running,
+    log_tail,
+)
+from sophia_platform.devcluster.toolchain import binary_version, find_tool
+from sophia_platform.errors import ExternalError, UsageError
+
+STAGES_DIR = Path(__file__).with_name("stages")
+READY_TIMEOUT_S = 90.0
+
+
+def default_state_dir() -> Path:
+    """Return $SOPHIA_DEV_CLUSTER_DIR, else ~/.local/state/sophia-platform/dev-cluster."""
+    override = os.environ.get("SOPHIA_DEV_CLUSTER_DIR")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "sophia-platform" / "dev-cluster"
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    """One component of the control plane."""
+
+    name: str
+    pid: int | None
+    running: bool
+    version: str
+    log: str
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    """One simulated node as the API server sees it."""
+
+    name: str
+    ready: bool
+    gpu_type: str | None
+    gpu_capacity: int
+    gpu_allocatable: int
+    gpu_requested: int
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    """The state of a local cluster (``running`` is False when nothing is up)."""
+
+    state_dir: Path
+    running: bool
+    server: str | None
+    server_version: str | None
+    kubeconfig: Path | None
+    components: list[ComponentStatus] = field(default_factory=list)
+    nodes: list[NodeStatus] = field(default_factory=list)
+    stale_pid_files: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class UpResult:
+    """What ``up`` did."""
+
+    state_dir: Path
+    kubeconfig: Path
+    server: str
+    reused: bool
+    seconds: float
+    nodes_created: list[str]
+    stale_pid_files: list[str]
+    pids: dict[str, int]
+
+
+@dataclass(frozen=True)
+class DownResult:
+    """What ``down`` did."""
+
+    state_dir: Path
+    stopped: list[str]
+    killed: list[str]
+    stale_pid_files: list[str]
+    removed_state: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _State:
+    """What ``cluster.json`` records about a running cluster."""
+
+    ports: comp.Ports
+    server: str
+    versions: dict[str, str]
+
+    @classmethod
+    def load(cls, path: Path) -> _State | None:
+        try:
+            data = json.loads(path.read_text())
+            return cls(comp.Ports(**data["ports"]), data["server"], dict(data["versions"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=1))
+        os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def _locked(state_dir: Path) -> Iterator[None]:
+    """Serialise up/down on one state directory (two terminals, two test sessions)."""
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with (state_dir / ".lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _binaries() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    missing = []
+    for name in comp.COMPONENTS:
+        path = find_tool(name)
+        if path is None:
+            missing.append(name)
+        else:
+            found[name] = path
+    if missing:
+        raise ExternalError(
+            f"local cluster binaries not found: {', '.join(missing)}",
+            hint="run tools/local-cluster/build.sh (or `sophia dev cluster up --build`)",
+        )
+    return found
+
+
+def _tls_context(layout: comp.Layout) -> ssl.SSLContext:
+    pki = layout.pki
+    ctx = ssl.create_default_context(cafile=str(pki.ca_cert))
+    ctx.load_cert_chain(str(pki.admin_cert), str(pki.admin_key))
+    return ctx
+
+
+def _http_ok(client: httpx.Client, url: str) -> bool:
+    try:
+        return client.get(url, timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+class _Watch:
+    """Waits for a condition while checking that the started components are still alive."""
+
+    def __init__(self, sup: Supervisor, started: dict[str, ProcessRecord]) -> None:
+        self.sup = sup
+        self.started = started
+
+    def check_alive(self) -> None:
+        for name, record in self.started.items():
+            if not is_running(record):
+                code = self.sup.exit_code(record)
+                how = f"exited with status {code}" if code is not None else "died"
+                tail = log_tail(record.log)
+                raise ExternalError(
+                    f"{name} {how} during start-up; last lines of {record.log}:\n{tail}"
+                )
+
+    def until(self, what: str, check: Callable[[], bool], timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        delay = 0.05
+        while True:
+            self.check_alive()
+            if check():
+                return
+            if time.monotonic() > deadline:
+                logs = ", ".join(str(r.log) for r in self.started.values())
+                raise ExternalError(
+                    f"timed out after {timeout_s:.0f}s waiting for {what}; logs: {logs}"
+                )
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+
+
+def up(
+    state_dir: Path,
+    nodes: Sequence[NodeSpec],
+    *,
+    timeout_s: float = READY_TIMEOUT_S,
+) -> UpResult:
+    """Start the cluster (or reuse the running one) and make sure ``nodes`` exist and are Ready."""
+    if not nodes:
+        raise UsageError("the spec has no nodes: to simulate", hint="add nodes: to sophia.yaml")
+    started_at = time.monotonic()
+    with _locked(state_dir):
+        layout = comp.Layout(state_dir)
+        sup = Supervisor(state_dir)
+        records = sup.records()
+        stale = sorted(n for n, r in records.items() if not is_running(r))
+        state = _State.load(layout.state_file)
+        reusable = (
+            state is not None
+            and not stale
+            and set(records) == set(comp.COMPONENTS)
+            and _api_ready(layout, state.server)
+        )
+        if reusable and state is not None:
+            created = _ensure_nodes(layout, nodes, _Watch(sup, records), timeout_s)
+            return UpResult(
+                state_dir,
+                layout.kubeconfig,
+                state.server,
+                reused=True,
+                seconds=time.monotonic() - started_at,
+                nodes_created=created,
+                stale_pid_files=[],
+                pids={n: r.pid for n, r in records.items()},
+            )
+        # Anything left over (a crashed or half-started cluster) is stopped and replaced.
+        for name in reversed(list(records)):
+            sup.stop(records[name])
+        _clear_state(layout)
+        binaries = _binaries()
+        started: dict[str, ProcessRecord] = {}
+        try:
+            server, created = _start(layout, sup, binaries, started, nodes, timeout_s)
+        except BaseException:
+            for name in reversed(list(started)):
+                sup.stop(started[name])
+            raise
+        return UpResult(
+            state_dir,
+            layout.kubeconfig,
+            server,
+            reused=False,
+            seconds=time.monotonic() - started_at,
+            nodes_created=created,
+            stale_pid_files=stale,
+            pids={n: r.pid for n, r in started.items()},
+        )
+
+
+def _clear_state(layout: comp.Layout) -> None:
+    for path in (layout.etcd_data, layout.pki.directory, layout.cert_dir):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in (layout.state_file, layout.kubeconfig, layout.kwok_config):
+        path.unlink(missing_ok=True)
+
+
+def _start(
+    layout: comp.Layout,
+    sup: Supervisor,
+    binaries: dict[str, Path],
+    started: dict[str, ProcessRecord],
+    nodes: Sequence[NodeSpec],
+    timeout_s: float,
+) -> tuple[str, list[str]]:
+    ports = comp.Ports.allocate()
+    pki = create_pki(layout.pki.directory)
+    layout.cert_dir.mkdir(parents=True, exist_ok=True)
+    layout.etcd_data.mkdir(parents=True, exist_ok=True, mode=0o700)
+    server = f"https://127.0.0.1:{ports.apiserver}"
+    write_kubeconfig(layout.kubeconfig, server, pki)
+    _write_kwok_config(layout.kwok_config)
+    watch = _Watch(sup, started)
+
+    started["etcd"] = sup.start("etcd", comp.etcd_argv(binaries["etcd"], layout, ports))
+    with httpx.Client() as plain:
+        etcd_health = f"http://127.0.0.1:{ports.etcd_client}/health"
+        watch.until("etcd /health", lambda: _http_ok(plain, etcd_health), timeout_s)
+
+    argv = comp.apiserver_argv(binaries["kube-apiserver"], layout, ports)
+    started["kube-apiserver"] = sup.start("kube-apiserver", argv)
+    watch.until("kube-apiserver /readyz", lambda: _api_ready(layout, server), timeout_s)
+
+    builders = {
+        "kube-controller-manager": comp.controller_manager_argv,
+        "kube-scheduler": comp.scheduler_argv,
+        "kwok": comp.kwok_argv,
+    }
+    for name, builder in builders.items():
+        started[name] = sup.start(name, builder(binaries[name], layout, ports))
+    with httpx.Client(verify=_tls_context(layout)) as tls:
+        for name, port in (
+            ("kube-controller-manager", ports.controller_manager),
+            ("kube-scheduler", ports.scheduler),
+        ):
+            url = f"https://127.0.0.1:{port}/healthz"
+            watch.until(f"{name} /healthz", partial(_http_ok, tls, url), timeout_s)
+
+    versions = {name: binary_version(path) for name, path in binaries.items()}
+    _State(ports, server, versions).save(layout.state_file)
+    created = _ensure_nodes(layout, nodes, watch, timeout_s)
+    # The controller-manager creates each namespace's "default" ServiceAccount; pods are
+    # rejected until it exists, so "up" is not done before that.
+    api = _core_api(layout)
+    watch.until(
+        "the default ServiceAccount (kube-controller-manager)",
+        lambda: _exists(lambda: api.read_namespaced_service_account("default", "default")),
+        timeout_s,
+    )
+    return server, created
+
+
+def _write_kwok_config(path: Path) -> None:
+    docs = [p.read_text() for p in sorted(STAGES_DIR.glob("*.yaml"))]
+    path.write_text("\n---\n".join(docs))
+
+
+def _api_ready(layout: comp.Layout, server: str) -> bool:
+    if not layout.pki.exists():
+        return False
+    try:
+        with httpx.Client(verify=_tls_context(layout)) as client:
+            return _http_ok(client, f"{server}/readyz")
+    except (OSError, ssl.SSLError):
+        return False
+
+
+def _core_api(layout: comp.Layout) -> Any:
+    from kubernetes import client, config  # deferred: the client is slow to import
+
+    api_client = config.new_client_from_config(  # type: ignore[no-untyped-call]
+        config_file=str(layout.kubeconfig), context=CONTEXT
+    )
+    return client.CoreV1Api(api_client)
+
+
+def _exists(read: Callable[[], object]) -> bool:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        read()
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise ExternalError(f"the local API server answered {exc.status}: {exc.reason}") from exc
+    return True
+
+
+def _ensure_nodes(
+    layout: comp.Layout, nodes: Sequence[NodeSpec], watch: _Watch, timeout_s: float
+) -> list[str]:
+    """Create missing nodes, re-apply labels and capacity of existing ones, wait for Ready."""
+    from kubernetes.client.exceptions import ApiException
+
+    api = _core_api(layout)
+    created: list[str] = []
+    try:
+        existing = {n.metadata.name for n in api.list_node().items}
+        for node in nodes:
+            manifest = node_manifest(node)
+            if node.name in existing:
+                api.patch_node(node.name, {"metadata": {"labels": manifest["metadata"]["labels"]}})
+                api.patch_node_status(node.name, {"status": manifest["status"]})
+            else:
+                api.create_node(manifest)
+                created.append(node.name)
+    except ApiException as exc:
+        raise ExternalError(f"creating simulated nodes failed: {exc.status} {exc.reason}") from exc
+
+    wanted = {n.name for n in nodes}
+
+    def all_ready() -> bool:
+        ready = {n.metadata.name for n in api.list_node().items if _node_ready(n)}
+        return wanted <= ready
+
+    watch.until("simulated nodes to become Ready (kwok)", all_ready, timeout_s)
+    return created
+
+
+def _node_ready(node: Any) -> bool:
+    for cond in node.status.conditions or []:
+        if cond.type == "Ready":
+            return bool(cond.status == "True")
+    return False
+
+
+def down(state_dir: Path, *, keep: bool = False, grace_s: float = 10.0) -> DownResult:
+    """Stop every process the cluster started (TERM, then KILL) and remove its state."""
+    started_at = time.monotonic()
+    if not state_dir.exists():
+        return DownResult(state_dir, [], [], [], removed_state=False, seconds=0.0)
+    with _locked(state_dir):
+        sup = Supervisor(state_dir)
+        records = sup.records()
+        order = [n for n in reversed(comp.COMPONENTS) if n in records]
+        order += [n for n in records if n not in order]
+        stopped, killed, stale = [], [], []
+        for name in order:
+            record = records[name]
+            if not is_running(record):
+                stale.append(name)
+                sup.forget(name)
+                continue
+            if sup.stop(record, grace_s=grace_s):
+                killed.append(name)
+            stopped.append(name)
+    removed = False
+    if not keep:
+        shutil.rmtree(state_dir, ignore_errors=True)
+        removed = True
+    return DownResult(state_dir, stopped, killed, stale, removed, time.monotonic() - started_at)
+
+
+def status(state_dir: Path) -> ClusterStatus:
+    """Components (PIDs, versions), the server version and the nodes with their GPUs."""
+    layout = comp.Layout(state_dir)
+    sup = Supervisor(state_dir)
+    records = sup.records() if state_dir.exists() else {}
+    state = _State.load(layout.state_file)
+    versions = state.versions if state else {}
+    components = []
+    stale = []
+    for name in comp.COMPONENTS:
+        record = records.get(name)
+        running = record is not None and is_running(record)
+        if record is not None and not running:
+            stale.append(name)
+        components.append(
+            ComponentStatus(
+                name=name,
+                pid=record.pid if record else None,
+                running=running,
+                version=versions.get(name, ""),
+                log=str(record.log) if record else "",
+            )
+        )
+    api_up = state is not None and _api_ready(layout, state.server)
+    if state is None or not api_up:
+        return ClusterStatus(
+            state_dir, False, state.server if state else None, None, None, components, [], stale
+        )
+    server_version, nodes = _live_view(layout)
+    return ClusterStatus(
+        state_dir,
+        running=not stale and all(c.running for c in components),
+        server=state.server,
+        server_version=server_version,
+        kubeconfig=layout.kubeconfig,
+        components=components,
+        nodes=nodes,
+        stale_pid_files=stale,
+    )
+
+
+def _live_view(layout: comp.Layout) -> tuple[str, list[NodeStatus]]:
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    api = _core_api(layout)
+    try:
+        version = client.VersionApi(api.api_client).get_code().git_version
+        node_items = api.list_node().items
+        pods = api.list_pod_for_all_namespaces(field_selector="status.phase!=Succeeded").items
+    except ApiException as exc:
+        raise ExternalError(f"reading the local cluster failed: {exc.status} {exc.reason}") from exc
+    requested: dict[str, int] = {}
+    for pod in pods:
+        if not pod.spec.node_name or pod.status.phase == "Failed":
+            continue
+        for container in pod.spec.containers:
+            limits = (container.resources and container.resources.limits) or {}
+            requests = (container.resources and container.resources.requests) or {}
+            count = int(requests.get(GPU_RESOURCE, limits.get(GPU_RESOURCE, 0)))
+            requested[pod.spec.node_name] = requested.get(pod.spec.node_name, 0) + count
+    nodes = [
+        NodeStatus(
+            name=n.metadata.name,
+            ready=_node_ready(n),
+            gpu_type=(n.metadata.labels or {}).get(GPU_TYPE_LABEL),
+            gpu_capacity=int((n.status.capacity or {}).get(GPU_RESOURCE, 0)),
+            gpu_allocatable=int((n.status.allocatable or {}).get(GPU_RESOURCE, 0)),
+            gpu_requested=requested.get(n.metadata.name, 0),
+            labels=dict(n.metadata.labels or {}),
+        )
+        for n in node_items
+    ]
+    return str(version), sorted(nodes, key=lambda n: n.name)

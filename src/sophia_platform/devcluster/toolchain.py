@@ -1,0 +1,153 @@
+"""Where the local control plane's binaries live, and building them with the Go toolchain.
+
+The binaries are built by ``tools/local-cluster/build.sh`` into
+``${XDG_CACHE_HOME:-~/.cache}/sophia-platform/local-cluster/<key>/bin``, where ``<key>`` is a
+hash of the pinned versions (see :func:`cache_key`; build.sh computes the same hash). This is
+the one module that runs the build script (and through it, ``go``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from sophia_platform.errors import ExternalError
+
+# Every binary build.sh produces; find_tool also accepts any other name and falls back to PATH.
+BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "helm")
+
+# Same files, same order as build.sh's key_files: the cache key is the sha256 of their
+# `sha256sum` lines, so editing a pin builds into a fresh directory.
+_KEY_FILES = (
+    "versions.env",
+    "etcd/go.mod",
+    "etcd/go.sum",
+    "helm/go.mod",
+    "helm/go.sum",
+    "kubernetes/go.mod",
+    "kubernetes/go.sum",
+    "kwok/go.mod",
+    "kwok/go.sum",
+)
+# A cold build of the three Kubernetes binaries on 2 cores takes tens of minutes.
+BUILD_TIMEOUT_S = 90 * 60
+
+
+def tools_dir() -> Path | None:
+    """``tools/local-cluster`` of the source checkout this package runs from, if any."""
+    override = os.environ.get("SOPHIA_LOCAL_CLUSTER_TOOLS")
+    candidates = [Path(override)] if override else []
+    candidates.append(Path(__file__).resolve().parents[3] / "tools" / "local-cluster")
+    for path in candidates:
+        if (path / "versions.env").is_file() and (path / "build.sh").is_file():
+            return path
+    return None
+
+
+def cache_root() -> Path:
+    """Return the directory holding one sub-directory per cache key."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sophia-platform" / "local-cluster"
+
+
+def cache_key(tools: Path) -> str:
+    """Return the first 16 hex digits of the hash build.sh uses to name the cache directory."""
+    lines = []
+    for rel in _KEY_FILES:
+        digest = hashlib.sha256((tools / rel).read_bytes()).hexdigest()
+        lines.append(f"{digest}  {rel}\n")
+    return hashlib.sha256("".join(lines).encode()).hexdigest()[:16]
+
+
+def cache_bin_dir() -> Path | None:
+    """Return the bin directory for the pinned versions (it may not be built yet)."""
+    tools = tools_dir()
+    if tools is not None:
+        return cache_root() / cache_key(tools) / "bin"
+    # Installed without the source tree: use the most recently built complete cache.
+    complete = [
+        d / "bin"
+        for d in cache_root().glob("*")
+        if all((d / "bin" / b).is_file() for b in BINARIES)
+    ]
+    return max(complete, key=lambda d: d.stat().st_mtime, default=None)
+
+
+def find_tool(name: str) -> Path | None:
+    """Locate a binary: ``$SOPHIA_<NAME>_BIN``, then the build cache, then ``PATH``."""
+    env_name = "SOPHIA_" + name.upper().replace("-", "_") + "_BIN"
+    override = os.environ.get(env_name)
+    if override:
+        path = Path(override)
+        return path if path.is_file() and os.access(path, os.X_OK) else None
+    bin_dir = cache_bin_dir()
+    if bin_dir is not None:
+        candidate = bin_dir / name
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    found = shutil.which(name)
+    return Path(found) if found else None
+
+
+def missing_tools(names: tuple[str, ...] = BINARIES) -> list[str]:
+    """Return the names among ``names`` that :func:`find_tool` cannot locate."""
+    return [n for n in names if find_tool(n) is None]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a run of build.sh did."""
+
+    bin_dir: Path
+    output: str
+
+
+def go_available() -> bool:
+    """Tell whether a Go toolchain build.sh could use is installed."""
+    go = os.environ.get("GO") or shutil.which("go") or "/usr/local/go/bin/go"
+    return Path(go).is_file() and os.access(go, os.X_OK)
+
+
+def build(timeout_s: float = BUILD_TIMEOUT_S) -> BuildResult:
+    """Run build.sh (a fast no-op when everything is cached) and return the bin dir."""
+    tools = tools_dir()
+    if tools is None:
+        raise ExternalError(
+            "tools/local-cluster is not available in this installation",
+            hint="run from a source checkout or set SOPHIA_LOCAL_CLUSTER_TOOLS",
+        )
+    try:
+        proc = subprocess.run(
+            ["bash", str(tools / "build.sh")],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ExternalError(
+            f"building the local cluster binaries took over {timeout_s:.0f}s"
+        ) from exc
+    if proc.returncode != 0:
+        tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
+        raise ExternalError(f"building the local cluster binaries failed: {tail}")
+    lines = proc.stdout.strip().splitlines()
+    return BuildResult(bin_dir=Path(lines[-1]), output=proc.stderr)
+
+
+def binary_version(path: Path) -> str:
+    """Return the first line of ``--version`` (``helm version --short`` for helm)."""
+    argv = [str(path), "version", "--short"] if path.name == "helm" else [str(path), "--version"]
+    try:
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, timeout=20, check=False, stdin=subprocess.DEVNULL
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    lines = (proc.stdout or proc.stderr).strip().splitlines()
+    return lines[0].strip() if lines else "unknown"
