@@ -1,7 +1,8 @@
 """Execute a cleanup plan under a write-ahead journal, and undo it.
 
-``SOPHIA_CLEANUP_STEP_DELAY`` (seconds) makes apply pause after each step: the kill-safety
-test uses it to SIGKILL a real apply halfway and then checks that undo restores the tree.
+``SOPHIA_CLEANUP_PAUSE_AFTER_STEP=N`` makes apply stop for an hour once N steps are done and
+journaled: the kill-safety test uses it to SIGKILL a real apply halfway through and then checks
+that undo restores the tree.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sophia_platform.cleanup.plan import Operation, Plan, apply_edits, blob_id
 from sophia_platform.cleanup.specfile import write_atomic
 from sophia_platform.errors import CheckFailed
 
-STEP_DELAY_ENV = "SOPHIA_CLEANUP_STEP_DELAY"
+PAUSE_ENV = "SOPHIA_CLEANUP_PAUSE_AFTER_STEP"
 
 
 @dataclass
@@ -78,13 +79,13 @@ def apply_plan(
     check_clean(root, allow_dirty)
     journal = _begin(root, plan, [plan.operations[i] for i in pending])
     result.journal = journal.id
-    delay = float(os.environ.get(STEP_DELAY_ENV, "0") or 0)
+    pause_after = int(os.environ.get(PAUSE_ENV, "0") or 0)
     for index in pending:
         _run(root, plan.operations[index])
         journal.done.append(index)
         journal.save(root)
-        if delay:
-            time.sleep(delay)
+        if len(journal.done) == pause_after:
+            time.sleep(3600)
     journal.state = "applied"
     journal.save(root)
     return result

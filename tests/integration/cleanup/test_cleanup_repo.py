@@ -1,0 +1,183 @@
+"""audit → cleanup plan/apply → audit again, undo, idempotency and refusals on real git repos."""
+
+from __future__ import annotations
+
+import json
+import os
+import py_compile
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sophia_platform.audit.scanner import scan
+from sophia_platform.cleanup.apply import apply_plan, undo
+from sophia_platform.cleanup.findings import FIXED_RULES
+from sophia_platform.cleanup.journal import journal_dir
+from sophia_platform.cleanup.plan import Operation, Plan
+from sophia_platform.cleanup.service import plan_repository
+from sophia_platform.cli.main import main
+from sophia_platform.errors import CheckFailed
+from sophia_platform.spec import load_spec
+
+from .conftest import CANARY, git, make_repo, tree_state
+
+pytestmark = pytest.mark.integration
+
+
+def _fixed_counts(root: Path) -> dict[str, int]:
+    counts = scan(root).counts()
+    return {rule: counts[rule] for rule in FIXED_RULES}
+
+
+def test_apply_fixes_every_fixable_finding(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert sum(_fixed_counts(repo).values()) > 10
+    assert main(["cleanup", "apply", "--yes", str(repo)]) == 0
+    assert _fixed_counts(repo) == dict.fromkeys(FIXED_RULES, 0)
+    for py in repo.rglob("*.py"):
+        py_compile.compile(str(py), doraise=True)
+    settings = (repo / "services/api/settings.py").read_text()
+    assert 'AI_CORE_HOST = get_config_value("NODE_AI_CORE_HOST")' in settings
+    assert settings.count("from sophia_platform.config import get_config_value") == 1
+    assert "f\"redis://{get_config_value('REDIS_HOST')}:6379/" in settings
+    assert 'TIMEOUT = {"connect": 3}' in settings
+    # history kept: the archived file is a staged rename
+    status = git(repo, "status", "--porcelain")
+    assert "R  docker-compose.yml -> archive/docker-compose.yml" in status
+    readme = (repo / "archive/README.md").read_text()
+    assert "`archive/scripts/swarm-deploy.sh` | `scripts/swarm-deploy.sh` | Docker Swarm" in readme
+    spec = load_spec(repo / "sophia.yaml")
+    assert spec.config == {"REDIS_HOST": "${REDIS_HOST}"}
+    assert {"OPENAI_API_KEY", "PASSWORD", "STRIPE_SECRET_KEY"} <= set(spec.secrets)
+    assert "# the source of truth" in (repo / "sophia.yaml").read_text()
+    store = repo / ".sophia/config"
+    assert (store / "NODE_AI_CORE_HOST").read_text() == "10.20.0.5"
+    assert (store / "REDIS_HOST").read_text() == "10.20.0.9"
+    assert (store / "REDIS_HOST").stat().st_mode & 0o777 == 0o600
+    assert CANARY not in capsys.readouterr().out
+
+
+def test_second_apply_changes_nothing(repo: Path) -> None:
+    plan = plan_repository(repo)
+    apply_plan(repo, plan)
+    after_first = tree_state(repo)
+    assert apply_plan(repo, plan).steps == []
+    assert plan_repository(repo).operations == []
+    assert tree_state(repo) == after_first
+
+
+def test_undo_restores_the_exact_tree(repo: Path) -> None:
+    before = tree_state(repo)
+    apply_plan(repo, plan_repository(repo))
+    assert tree_state(repo) != before
+    result = undo(repo)
+    assert result.restored
+    assert tree_state(repo) == before
+    assert undo(repo).journal is None  # nothing left to undo
+
+
+@pytest.mark.parametrize("kill_after", [1, 4])
+def test_undo_after_sigkill_mid_apply(repo: Path, kill_after: int) -> None:
+    before = tree_state(repo)
+    env = {**os.environ, "SOPHIA_CLEANUP_PAUSE_AFTER_STEP": str(kill_after)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sophia_platform.cli.main", "cleanup", "apply", "--yes", str(repo)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        done = _wait_for_steps(repo, kill_after, proc)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert len(done) == kill_after
+    assert tree_state(repo) != before  # the apply really was half done
+    assert main(["cleanup", "undo", str(repo)]) == 0
+    assert tree_state(repo) == before
+
+
+def _wait_for_steps(repo: Path, steps: int, proc: subprocess.Popen[bytes]) -> list[int]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        for path in journal_dir(repo).glob("*.json"):
+            done: list[int] = json.loads(path.read_text())["done"]
+            if len(done) >= steps:
+                return done
+        time.sleep(0.05)
+    raise AssertionError("apply did not reach the kill point")
+
+
+def test_dirty_tree_is_refused_unless_allowed(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "notes.txt").write_text("wip\n")
+    assert main(["cleanup", "apply", "--yes", str(repo)]) == 1
+    assert "uncommitted" in capsys.readouterr().err
+    assert (repo / "docker-compose.yml").exists()
+    assert main(["cleanup", "apply", "--yes", "--allow-dirty", str(repo)]) == 0
+    assert not (repo / "docker-compose.yml").exists()
+
+
+def test_plan_then_apply_from_the_plan_file(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cleanup", "plan", str(repo)]) == 0
+    shown = capsys.readouterr().out
+    assert "git mv docker-compose.yml archive/docker-compose.yml" in shown
+    assert '+AI_CORE_HOST = get_config_value("NODE_AI_CORE_HOST")' in shown
+    assert CANARY not in shown and "[line hidden" in shown
+    plan_file = repo / ".sophia/cleanup/plan.json"
+    assert CANARY not in plan_file.read_text()
+    assert git(repo, "status", "--porcelain") == ""  # plan changes nothing, .sophia is ignored
+    assert main(["cleanup", "apply", str(repo)]) == 0
+    assert _fixed_counts(repo)["hardcoded-ip"] == 0
+    for journal in journal_dir(repo).glob("*.json"):
+        assert CANARY not in journal.read_text()
+
+
+def test_stale_plan_is_refused(repo: Path) -> None:
+    plan = plan_repository(repo)
+    (repo / "docs/servers.md").write_text("rewritten meanwhile\n")
+    git(repo, "commit", "-qam", "edit")
+    with pytest.raises(CheckFailed, match="changed since the plan"):
+        apply_plan(repo, plan)
+
+
+def test_undo_keeps_later_edits_unless_forced(repo: Path) -> None:
+    apply_plan(repo, plan_repository(repo))
+    (repo / "docs/servers.md").write_text("edited after the cleanup\n")
+    with pytest.raises(CheckFailed, match="changed after the apply"):
+        undo(repo)
+    undo(repo, force=True)
+    assert "10.20.0.5" in (repo / "docs/servers.md").read_text()
+
+
+@pytest.mark.parametrize("target", ["../outside.txt", "/etc/passwd", ".git/config", "link/x.md"])
+def test_writes_outside_the_repo_are_refused(tmp_path: Path, target: str) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "x.md").write_text("keep\n")
+    repo = make_repo(tmp_path / "repo", {"README.md": "hi\n"})
+    (repo / "link").symlink_to(outside)
+    git(repo, "add", "link")
+    git(repo, "commit", "-qm", "link")
+    plan = Plan(operations=[Operation("write", target, "test", content="pwned\n")])
+    with pytest.raises(CheckFailed, match="refusing path"):
+        apply_plan(repo, plan)
+    assert (outside / "x.md").read_text() == "keep\n"
+    assert not (tmp_path / "outside.txt").exists()
+
+
+def test_symlinked_file_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.md"
+    outside.write_text("keep\n")
+    repo = make_repo(tmp_path / "repo", {"README.md": "hi\n"})
+    (repo / "notes.md").symlink_to(outside)
+    plan = Plan(operations=[Operation("write", "notes.md", "test", content="pwned\n")])
+    with pytest.raises(CheckFailed, match="symlink"):
+        apply_plan(repo, plan, allow_dirty=True)
+    assert outside.read_text() == "keep\n"
