@@ -21,8 +21,6 @@ from sophia_platform.secrets.sync import SyncOptions, run
 from sophia_platform.secrets.trace import trace
 
 pytestmark = pytest.mark.cluster
-# Until the local-cluster fixtures (tests/plugins/k8s.py) are in this build.
-pytest.importorskip("tests.plugins.k8s", reason="local-cluster fixtures not in this build")
 
 
 @pytest.fixture
