@@ -78,7 +78,9 @@ def local_cluster(enabled: bool) -> Iterator[tuple[Any, str] | str]:
         return
     state_dir = Path(tempfile.mkdtemp(prefix="sophia-bench-k8s-"))
     try:
-        result = cluster.up(state_dir, [])
+        from sophia_platform.devcluster.nodes import NodeSpec
+
+        result = cluster.up(state_dir, [NodeSpec("bench-node")])
         yield (
             config.new_client_from_config(config_file=str(result.kubeconfig), context=CONTEXT),
             CONTEXT,

@@ -128,3 +128,33 @@ def test_cli_kubeconfig_prints_the_path(
     code = main(["dev", "cluster", "kubeconfig", "--state-dir", str(k8s_cluster.state_dir)])
     assert code == 0
     assert capsys.readouterr().out.strip() == str(k8s_cluster.kubeconfig)
+
+
+def test_up_retries_when_a_chosen_port_was_taken(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from sophia_platform.devcluster import components
+
+    blocker = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    taken = blocker.getsockname()[1]
+    real_allocate = components.Ports.allocate
+    calls: list[components.Ports] = []
+
+    def allocate() -> components.Ports:
+        ports = real_allocate()
+        if not calls:  # the first pick loses the race for the API server's port
+            ports = components.Ports(**{**vars(ports), "apiserver": taken})
+        calls.append(ports)
+        return ports
+
+    monkeypatch.setattr(components.Ports, "allocate", staticmethod(allocate))
+    try:
+        result = cluster.up(state_dir, NODES[:1])
+    finally:
+        blocker.close()
+    assert len(calls) == 2
+    assert result.server == f"https://127.0.0.1:{calls[1].apiserver}"

@@ -38,6 +38,7 @@ from sophia_platform.errors import ExternalError, UsageError
 
 STAGES_DIR = Path(__file__).with_name("stages")
 READY_TIMEOUT_S = 90.0
+_START_ATTEMPTS = 3
 
 
 def default_state_dir() -> Path:
@@ -250,13 +251,21 @@ def up(
             sup.stop(records[name])
         _clear_state(layout)
         binaries = _binaries()
-        started: dict[str, ProcessRecord] = {}
-        try:
-            server, created = _start(layout, sup, binaries, started, nodes, timeout_s)
-        except BaseException:
-            for name in reversed(list(started)):
-                sup.stop(started[name])
-            raise
+        for attempt in range(1, _START_ATTEMPTS + 1):
+            started: dict[str, ProcessRecord] = {}
+            try:
+                server, created = _start(layout, sup, binaries, started, nodes, timeout_s)
+                break
+            except ExternalError as exc:
+                _stop_all(sup, started)
+                # Free ports are picked before the components bind them; another process
+                # (a parallel test session) may win that race. Only that is worth a retry.
+                if attempt == _START_ATTEMPTS or "address already in use" not in str(exc):
+                    raise
+                _clear_state(layout)
+            except BaseException:
+                _stop_all(sup, started)
+                raise
         return UpResult(
             state_dir,
             layout.kubeconfig,
@@ -267,6 +276,11 @@ def up(
             stale_pid_files=stale,
             pids={n: r.pid for n, r in started.items()},
         )
+
+
+def _stop_all(sup: Supervisor, started: dict[str, ProcessRecord]) -> None:
+    for name in reversed(list(started)):
+        sup.stop(started[name])
 
 
 def _clear_state(layout: comp.Layout) -> None:

@@ -154,10 +154,14 @@ class Supervisor:
         return not is_running(record)
 
     def _reap(self, record: ProcessRecord) -> None:
-        # Our own children become zombies until waited for; reap them so the PID is freed.
+        # A component started by this process (even through another Supervisor instance, as
+        # in a test session) stays a zombie until waited for; reap it so the PID is freed.
         child = self._children.get(record.name)
         if child is not None and child.pid == record.pid:
             child.poll()
+            return
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(record.pid, os.WNOHANG)
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:

@@ -149,3 +149,21 @@ def test_inventory_and_revision_time(make_ctx, esc, values) -> None:
     assert rows["OPENAI_API_KEY"].status == "present"
     assert rows["OPENAI_API_KEY"].updated is not None
     assert rows["DATABASE_URL"].where == "values.db.url"
+
+
+def test_include_unmanaged_writes_unknown_names_lower_cased(make_ctx, esc, values) -> None:
+    env = env_for(esc, values)
+    env["ALL_SECRETS"] = json.dumps({**values, "EXTRA_ONE": "CANARY-extra-esc"})
+    ctx = make_ctx(env)
+    plain = run(GithubActionsProvider(ctx), EscProvider(ctx), "dev", SyncOptions(), dry_run=False)
+    assert plain.plan.unknown == ["EXTRA_ONE"]
+    assert "extra_one" not in decrypted(esc)["values"]
+    wide = run(
+        GithubActionsProvider(ctx),
+        EscProvider(ctx),
+        "dev",
+        SyncOptions(include_unmanaged=True),
+        dry_run=False,
+    )
+    assert wide.plan.names("add") == ["extra_one"]
+    assert decrypted(esc)["values"]["extra_one"] == {"fn::secret": "CANARY-extra-esc"}

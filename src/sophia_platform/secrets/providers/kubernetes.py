@@ -226,6 +226,16 @@ class KubernetesProvider(Provider):
                     )
                 continue
             hashes[secret] = self._apply_secret(secret, data)
+            if removed_keys[secret]:
+                # Server-side apply only drops fields *we* own; a key another manager added
+                # is removed explicitly (null in a merge patch deletes it).
+                self._call(
+                    f"prune keys of Secret {secret}",
+                    self.core.patch_namespaced_secret,
+                    secret,
+                    self.namespace,
+                    {"data": dict.fromkeys(sorted(removed_keys[secret]))},
+                )
             written += sum(
                 1
                 for e in plan.changes
