@@ -32,6 +32,9 @@ _NOT_SECRET_WORDS = frozenset(
 )  # fmt: skip
 
 
+_PASCAL = re.compile(r"^[A-Z][a-z0-9]+[A-Z]")
+
+
 def words(name: str) -> list[str]:
     """A name split into lower-case words (snake, kebab, dotted and camel case)."""
     return [w for w in re.split(r"[_.\-\s]+", _CAMEL.sub("_", name).lower()) if w]
@@ -40,8 +43,8 @@ def words(name: str) -> list[str]:
 def is_secret_key(name: str) -> bool:
     """True for names that hold a credential: ``OPENAI_API_KEY``, ``db_password``, ``apiToken``."""
     parts = words(name)
-    if not parts or name.lower() in _NOT_SECRET_NAMES:
-        return False
+    if not parts or name.lower() in _NOT_SECRET_NAMES or _PASCAL.match(name):
+        return False  # PascalCase names are types (SecretValue), not settings
     last = parts[-1]
     if last in _NOT_SECRET_WORDS:
         return False
