@@ -22,8 +22,6 @@ from tests.servers.esc import EscServer
 from tests.servers.esc_admin import DefinitionHandler, DefinitionState
 
 pytestmark = pytest.mark.cluster
-# Until the local-cluster fixtures (tests/plugins/k8s.py) are in this build.
-pytest.importorskip("tests.plugins.k8s", reason="local-cluster fixtures not in this build")
 REF = "chain-org/default/chain"
 
 

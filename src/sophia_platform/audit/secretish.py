@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sophia_platform.audit.source import SourceFile
@@ -33,6 +32,9 @@ _NOT_SECRET_WORDS = frozenset(
 )  # fmt: skip
 
 
+_PASCAL = re.compile(r"^[A-Z][a-z0-9]+[A-Z]")
+
+
 def words(name: str) -> list[str]:
     """A name split into lower-case words (snake, kebab, dotted and camel case)."""
     return [w for w in re.split(r"[_.\-\s]+", _CAMEL.sub("_", name).lower()) if w]
@@ -41,8 +43,8 @@ def words(name: str) -> list[str]:
 def is_secret_key(name: str) -> bool:
     """True for names that hold a credential: ``OPENAI_API_KEY``, ``db_password``, ``apiToken``."""
     parts = words(name)
-    if not parts or name.lower() in _NOT_SECRET_NAMES:
-        return False
+    if not parts or name.lower() in _NOT_SECRET_NAMES or _PASCAL.match(name):
+        return False  # PascalCase names are types (SecretValue), not settings
     last = parts[-1]
     if last in _NOT_SECRET_WORDS:
         return False
@@ -107,18 +109,23 @@ _GETENV = re.compile(
 
 
 # Words every secret-like key contains (see is_secret_key); lines without one are skipped.
-_HINT = re.compile(r"(?i)key|token|secret|pass|pwd|credential|pat\b")
+_HINTS = ("key", "token", "secret", "pass", "pwd", "credential", "_pat")
 
 
-def _lines_with_hints(text: str) -> Iterator[tuple[int, int]]:
-    last_end = -1
-    for hint in _HINT.finditer(text):
-        if hint.start() < last_end:
-            continue
-        start = text.rfind("\n", 0, hint.start()) + 1
-        end = text.find("\n", hint.end())
-        last_end = len(text) if end == -1 else end
-        yield start, last_end
+def _lines_with_hints(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every line containing a hint word, in order (str.find is the fast path)."""
+    lowered = text.lower()
+    spans: set[tuple[int, int]] = set()
+    for word in _HINTS:
+        i = lowered.find(word)
+        while i != -1:
+            start = lowered.rfind("\n", 0, i) + 1
+            end = lowered.find("\n", i)
+            if end == -1:
+                end = len(lowered)
+            spans.add((start, end))
+            i = lowered.find(word, end)
+    return sorted(spans)
 
 
 def assignments(text: str) -> list[Assignment]:

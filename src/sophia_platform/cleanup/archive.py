@@ -52,7 +52,10 @@ def _reason(finding: FindingLike) -> str | None:
             return None
         return f"does the same job ({data.get('group', 'same purpose')}) as `{canonical}`"
     if finding.rule_id == "swarm-reference":
-        if PurePosixPath(finding.path).suffix.lower() not in _SWARM_SUFFIXES:
+        pure = PurePosixPath(finding.path)
+        # A script or stack file that uses Swarm is a Swarm file; so is a doc named after it
+        # (a Swarm runbook). Other files only mention Swarm: people edit those.
+        if pure.suffix.lower() not in _SWARM_SUFFIXES and "swarm" not in pure.name.lower():
             return None
         return f"Docker Swarm ({data.get('construct', 'swarm')})"
     return None

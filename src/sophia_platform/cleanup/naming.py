@@ -92,19 +92,25 @@ def assign_names(
     nodes: list[NodeRef],
     known: Mapping[str, str],
 ) -> dict[str, str]:
-    """Map each address to one key; ``contexts`` maps address → context names seen with it."""
+    """Map each address to one key; ``contexts`` maps address → context names seen with it.
+
+    Addresses with the strongest evidence choose first, so the address seen ten times as
+    ``REDIS_HOST`` gets that name, and one seen once with it falls back to its next-best name.
+    """
     names: dict[str, str] = {}
     taken: set[str] = set()
     by_value = {value: key for key, value in sorted(known.items())}
-    for address in sorted(contexts):
-        votes = Counter(n for n in (key_name(c) for c in contexts[address]) if n)
-        name = (
+    votes = {a: Counter(n for n in (key_name(c) for c in contexts[a]) if n) for a in contexts}
+    order = sorted(contexts, key=lambda a: (-max(votes[a].values(), default=0), a))
+    for address in order:
+        fixed = (
             _node_by_value(address, nodes, known)
             or by_value.get(address)
-            or _node_by_context(votes, nodes)
-            or _most_common(votes)
-            or fallback_name(address)
+            or _node_by_context(votes[address], nodes)
         )
+        ranked = [n for n, _ in sorted(votes[address].items(), key=lambda i: (-i[1], i[0]))]
+        choices = [fixed] if fixed else [*ranked, fallback_name(address)]
+        name = next((c for c in choices if c not in taken), choices[0])
         unique, counter = name, 2
         while unique in taken:
             unique, counter = f"{name}_{counter}", counter + 1
@@ -128,10 +134,3 @@ def _node_by_context(votes: Counter[str], nodes: list[NodeRef]) -> str | None:
         if aliases & set(votes):
             return node.var
     return None
-
-
-def _most_common(votes: Counter[str]) -> str | None:
-    if not votes:
-        return None
-    best = max(votes.values())
-    return sorted(n for n, c in votes.items() if c == best)[0]

@@ -60,8 +60,9 @@ def make_plan(
     store = configstore.read_values(root)
     hosts = [f for f in rest if f.rule_id == "hardcoded-ip" and f.data.get("address")]
     contexts: dict[str, list[str]] = defaultdict(list)
-    for finding in hosts:
-        contexts[finding.data["address"]].append(finding.data.get("key", ""))
+    for finding in findings:  # archived files name addresses too: their context counts
+        if finding.rule_id == "hardcoded-ip" and finding.data.get("address"):
+            contexts[finding.data["address"]].append(finding.data.get("key", ""))
     known = {**_literal_config(doc), **store}
     plan.names = assign_names(contexts, nodes_from_spec(doc.plain()), known)
     used_names, used_secrets = _plan_edits(root, hosts, rest, plan, secret_lines)

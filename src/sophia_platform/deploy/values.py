@@ -7,8 +7,12 @@ secret rolls the pods through a checksum annotation).
 from __future__ import annotations
 
 import copy
+import json
 import re
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sophia_platform.errors import UsageError
@@ -147,3 +151,14 @@ def render_values(
             block["replicas"] = int(replicas)
     values = deep_merge(values, env_values)
     return deep_merge(values, overrides or {})
+
+
+@contextmanager
+def values_file(values: Mapping[str, Any]) -> Iterator[Path]:
+    """Write values to a private temporary file for helm; removed afterwards."""
+    # Values hold no secret value, but they name Secrets: keep the file private anyway.
+    with tempfile.TemporaryDirectory(prefix="sophia-values-") as tmp:
+        path = Path(tmp) / "values.json"
+        path.write_text(json.dumps(values))
+        path.chmod(0o600)
+        yield path

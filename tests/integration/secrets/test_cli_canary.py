@@ -120,6 +120,12 @@ def test_every_command_keeps_canaries_out(
     run(["secrets", "set", "OPENAI_API_KEY", "--env", "dev"], 0, stdin=rotated + "\n")
     out = run(["secrets", "check", "--env", "dev", layers], 1)
     assert "stale" in out and "api" in out
+    run(
+        ["secrets", "set", "SHARED_TOKEN", "--env", "dev", "--to", "github-api"],
+        0,
+        stdin="CANARY-set-github\n",
+    )
+    assert github.state.orgs["acme"].plaintext["SHARED_TOKEN"] == "CANARY-set-github"
     run(["secrets", "set", "NOT_IN_MANIFEST", "--env", "dev"], 2, stdin="CANARY-unknown\n")
     run(["secrets", "set", "OPENAI_API_KEY", "--env", "dev"], 2, stdin="changeme\n")
     run(["secrets", "sync", "--from", "local", "--to", "esc", "--env", "dev"], 0)
@@ -142,7 +148,7 @@ def test_every_command_keeps_canaries_out(
     run(["secrets", "sync", "--from", "github-api", "--to", "esc", "--env", "dev"], 2)
 
     print("\n".join(transcript))
-    canaries = [*values.values(), rotated, "CANARY-extra", "CANARY-unknown"]
+    canaries = [*values.values(), rotated, "CANARY-extra", "CANARY-unknown", "CANARY-set-github"]
     everything = "\n".join(transcript) + "\n".join(r.getMessage() for r in caplog.records)
     leaks = [c for c in canaries if c in everything]
     assert not leaks, "canary in output or logs"
@@ -152,3 +158,38 @@ def test_every_command_keeps_canaries_out(
             assert not [c for c in canaries if c.encode() in data], f"canary in {path}"
     assert json.loads(plan_file.read_text())["source"] == "github-actions"
     assert (tmp_path / ".github/workflows/sync_secrets_comprehensive.yml").exists()
+
+
+@pytest.mark.cluster
+def test_kubernetes_commands_keep_canaries_out(
+    cli_env, values, capfd, caplog, monkeypatch, tmp_path, spec_file, k8s_cluster, k8s_namespace
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    text = spec_file.read_text().replace("namespace: acme-dev", f"namespace: {k8s_namespace}")
+    spec_file.write_text(text.replace("context: sophia-local", f"context: {k8s_cluster.context}"))
+    monkeypatch.setenv("KUBECONFIG", str(k8s_cluster.kubeconfig))
+    transcript: list[str] = []
+
+    def run(args: list[str], expect: int) -> str:
+        code, out = sophia(args, capfd)
+        transcript.append(out)
+        assert code == expect, f"{args}: exit {code}\n{out}"
+        return out
+
+    layers = "--layers=esc,kubernetes"
+    run(["secrets", "sync", "--from", "github-actions", "--to", "esc", "--env", "dev"], 0)
+    run(["secrets", "sync", "--from", "esc", "--to", "kubernetes", "--env", "dev", "--dry-run"], 0)
+    run(["secrets", "check", "--env", "dev", layers], 1)  # kubernetes not synced yet
+    out = run(["secrets", "sync", "--from", "esc", "--to", "kubernetes", "--env", "dev"], 0)
+    assert "api-secrets/OPENAI_API_KEY" in out
+    run(["--json", "secrets", "sync", "--from", "esc", "--to", "kubernetes", "--env", "dev"], 0)
+    run(["secrets", "check", "--env", "dev", layers], 0)
+    run(["secrets", "trace", "SHARED_TOKEN", "--env", "dev", layers], 0)
+    run(["--json", "secrets", "trace", "GROUPED_KEY", "--env", "dev", layers], 0)
+    run(["secrets", "sync", "--from", "esc", "--to", "local", "--env", "dev"], 0)
+    run(["secrets", "sync", "--from", "local", "--to", "kubernetes", "--env", "dev", "--prune"], 0)
+    everything = "\n".join(transcript) + "\n".join(r.getMessage() for r in caplog.records)
+    assert not [v for v in values.values() if v in everything]
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert not [v for v in values.values() if v.encode() in path.read_bytes()], path

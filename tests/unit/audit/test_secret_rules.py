@@ -32,6 +32,8 @@ PLACEHOLDER_NEGATIVE = [
     ("app/settings.py", 'OPENAI_API_KEY = os.environ["OPENAI_API_KEY"]\n'),
     ("config.yaml", "api_key: null\n"),
     ("config.yaml", "token_url: changeme\n"),
+    ("app/config.py", "def get(key: str, default: str | SecretValue) -> SecretValue: ...\n"),
+    ("app/config.py", "class Settings:\n    api_key: str = ...\n"),
 ]
 
 

@@ -23,15 +23,7 @@ def deploy_spec() -> Spec:
 
 @pytest.fixture(scope="session")
 def helm_bin() -> Path:
-    try:
-        from sophia_platform.devcluster import find_tool
-    except ImportError:  # the cluster package not merged yet: $SOPHIA_HELM_BIN or PATH
-        import os
-        import shutil
-
-        def find_tool(name: str) -> Path | None:
-            found = os.environ.get("SOPHIA_HELM_BIN") or shutil.which(name)
-            return Path(found) if found else None
+    from sophia_platform.devcluster import find_tool
 
     found = find_tool("helm")
     if found is None:

@@ -24,17 +24,17 @@ from sophia_platform.audit.secretish import (
 )
 from sophia_platform.audit.source import SourceFile
 
-# (type, literal that must occur for the pattern to be tried, pattern)
-_KNOWN: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
-    (kind, trigger, re.compile(r"(?<![A-Za-z0-9_\-])" + pattern))
-    for kind, trigger, pattern in (
-        ("openai-key", "sk-", r"sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_\-]{20,}"),
-        ("stripe-key", "_live_", r"[sr]k_live_[A-Za-z0-9]{20,}"),
-        ("github-token", "_", r"gh[pousr]_[A-Za-z0-9]{36,}"),
-        ("github-pat", "github_pat_", r"github_pat_[A-Za-z0-9_]{22,}"),
-        ("slack-token", "xox", r"xox[baprs]-[A-Za-z0-9\-]{10,}"),
-        ("aws-access-key", "A", r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
-        ("pulumi-token", "pul-", r"pul-[0-9a-f]{40}(?![A-Za-z0-9])"),
+# (type, literals of which one must occur for the pattern to be tried, pattern)
+_KNOWN: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
+    (kind, triggers, re.compile(r"(?<![A-Za-z0-9_\-])" + pattern))
+    for kind, triggers, pattern in (
+        ("openai-key", ("sk-",), r"sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_\-]{20,}"),
+        ("stripe-key", ("_live_",), r"[sr]k_live_[A-Za-z0-9]{20,}"),
+        ("github-token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), r"gh[pousr]_[A-Za-z0-9]{36,}"),
+        ("github-pat", ("github_pat_",), r"github_pat_[A-Za-z0-9_]{22,}"),
+        ("slack-token", ("xox",), r"xox[baprs]-[A-Za-z0-9\-]{10,}"),
+        ("aws-access-key", ("AKIA", "ASIA"), r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
+        ("pulumi-token", ("pul-",), r"pul-[0-9a-f]{40}(?![A-Za-z0-9])"),
     )
 )
 _PRIVATE_KEY = re.compile(
@@ -86,8 +86,8 @@ class CommittedSecretRule(Rule):
         """Find credentials by shape and by entropy."""
         text = file.text
         taken: list[tuple[int, int]] = []
-        for kind, trigger, pattern in _KNOWN:
-            if trigger not in text:
+        for kind, triggers, pattern in _KNOWN:
+            if not any(t in text for t in triggers):
                 continue
             for match in pattern.finditer(text):
                 value = match.group()

@@ -1,0 +1,235 @@
+"""``sophia deploy | status | rollback | history | diff``: thin over ``sophia_platform.deploy``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from sophia_platform.cli import output
+
+deploy_app = typer.Typer(add_completion=False)
+status_app = typer.Typer(add_completion=False)
+rollback_app = typer.Typer(add_completion=False)
+history_app = typer.Typer(add_completion=False)
+diff_app = typer.Typer(add_completion=False)
+
+EnvArg = Annotated[
+    str | None, typer.Argument(help="Environment (default: default_environment of sophia.yaml).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+KubeconfigOpt = Annotated[
+    Path | None, typer.Option("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG).")
+]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show the plan; change nothing.")]
+TimeoutOpt = Annotated[int, typer.Option("--timeout", help="Seconds to wait for the rollout.")]
+GraceOpt = Annotated[
+    float, typer.Option("--grace", help="Seconds a pod may stay failing before the deploy stops.")
+]
+LockWaitOpt = Annotated[
+    float, typer.Option("--lock-wait", help="Seconds to wait for another deploy's lock.")
+]
+
+
+def _spec() -> Any:
+    from sophia_platform.spec import load_spec
+
+    return load_spec(output.global_spec_path())
+
+
+def _observer(json_mode: bool) -> Any:
+    from sophia_platform.cli.deploy_view import LiveObserver
+    from sophia_platform.deploy.engine import SilentObserver
+
+    return SilentObserver() if json_mode else LiveObserver(output.err_console())
+
+
+def _run(action: Any, json_mode: bool, observer: Any) -> None:
+    """Run a deploy/rollback; render its result or its failure."""
+    from sophia_platform.cli.deploy_view import failure_panel, result_line
+    from sophia_platform.deploy.engine import DeployFailed, PreflightRefused
+
+    try:
+        result = action()
+    except DeployFailed as e:
+        if hasattr(observer, "close"):
+            observer.close()
+        if json_mode:
+            output.emit_json(e.result)
+        elif e.result.failure is not None:
+            output.err_console().print(failure_panel(e.result.failure))
+        raise
+    except PreflightRefused as e:
+        if json_mode:
+            output.emit_json({"outcome": "refused", "checks": e.preflight.checks})
+        raise
+    finally:
+        if hasattr(observer, "close"):
+            observer.close()
+    if json_mode:
+        output.emit_json(result)
+        return
+    if result.changes:
+        for name, (old, new) in result.changes.items():
+            output.console().print(f"  {name}: {old or '-'} -> {new or '-'}")
+    for obj in result.objects:
+        output.console().print(f"  {obj}")
+    output.console().print(result_line(result))
+
+
+@deploy_app.command()
+def deploy(
+    env: EnvArg = None,
+    image_tag: Annotated[
+        str | None, typer.Option("--image-tag", help="Tag for our images (not third-party ones).")
+    ] = None,
+    dry_run: DryRunOpt = False,
+    timeout: TimeoutOpt = 300,
+    grace: GraceOpt = 10.0,
+    lock_wait: LockWaitOpt = 0.0,
+    recover: Annotated[
+        bool, typer.Option("--recover", help="Clear a release stuck in pending-* first.")
+    ] = False,
+    kubeconfig: KubeconfigOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Preflight, then helm upgrade --install; fail fast and roll back if pods never get ready."""
+    from sophia_platform.deploy.engine import DeployOptions
+    from sophia_platform.deploy.engine import deploy as run_deploy
+
+    json_mode = output.wants_json(json_output)
+    opts = DeployOptions(
+        image_tag=image_tag,
+        dry_run=dry_run,
+        timeout_s=timeout,
+        grace_s=grace,
+        lock_wait_s=lock_wait,
+        recover=recover,
+        kubeconfig=kubeconfig,
+    )
+    observer = _observer(json_mode)
+    _run(lambda: run_deploy(_spec(), env, opts, observer), json_mode, observer)
+
+
+@rollback_app.command()
+def rollback(
+    env: EnvArg = None,
+    to: Annotated[
+        int | None, typer.Option("--to", help="Revision (default: the previous good one).")
+    ] = None,
+    dry_run: DryRunOpt = False,
+    timeout: TimeoutOpt = 300,
+    grace: GraceOpt = 10.0,
+    lock_wait: LockWaitOpt = 0.0,
+    kubeconfig: KubeconfigOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Roll back to a good revision; shows what changes, then waits with the fail-fast view."""
+    from sophia_platform.deploy.engine import DeployOptions
+    from sophia_platform.deploy.engine import rollback as run_rollback
+
+    json_mode = output.wants_json(json_output)
+    opts = DeployOptions(
+        dry_run=dry_run,
+        timeout_s=timeout,
+        grace_s=grace,
+        lock_wait_s=lock_wait,
+        kubeconfig=kubeconfig,
+    )
+    observer = _observer(json_mode)
+    _run(lambda: run_rollback(_spec(), env, to, opts, observer), json_mode, observer)
+
+
+@status_app.command()
+def status(
+    env: EnvArg = None,
+    watch: Annotated[bool, typer.Option("--watch", help="Refresh every 2 seconds.")] = False,
+    kubeconfig: KubeconfigOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Services, GPU use per node, the release and its drift; exit 1 if anything is unhealthy."""
+    from sophia_platform.cli.deploy_view import status_tables
+    from sophia_platform.deploy.status import collect
+    from sophia_platform.errors import CheckFailed
+
+    spec = _spec()
+    json_mode = output.wants_json(json_output)
+    if watch and not json_mode:
+        from rich.live import Live
+
+        with Live(console=output.console(), refresh_per_second=1) as live:
+            while True:
+                live.update(status_tables(collect(spec, env, kubeconfig=kubeconfig)))
+                time.sleep(2)
+    st = collect(spec, env, kubeconfig=kubeconfig)
+    if json_mode:
+        output.emit_json(st)
+    else:
+        output.console().print(status_tables(st))
+    if not st.healthy:
+        bad = [s.name for s in st.services if not s.healthy]
+        raise CheckFailed(f"{st.env} is unhealthy: {', '.join(bad) or 'release not deployed'}")
+    if st.drifted:
+        raise CheckFailed(
+            f"{st.env} drifted from release revision {st.helm.revision if st.helm else '?'}"
+        )
+
+
+@history_app.command()
+def history(
+    env: EnvArg = None, kubeconfig: KubeconfigOpt = None, json_output: JsonOpt = False
+) -> None:
+    """Every revision: who deployed what, when, from which commit, and how it ended."""
+    from rich.table import Table
+
+    from sophia_platform.deploy.history import collect
+
+    entries = collect(_spec(), env, kubeconfig=kubeconfig)
+    if output.wants_json(json_output):
+        output.emit_json(entries)
+        return
+    table = Table()
+    for col in ("rev", "helm", "action", "outcome", "user", "git", "duration", "updated", "note"):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(
+            str(e.revision),
+            e.helm_status,
+            e.action or "-",
+            e.outcome or "-",
+            e.user or "-",
+            (e.git_sha or "-")[:10],
+            f"{e.duration_s:.1f}s" if e.duration_s is not None else "-",
+            e.updated[:19],
+            e.message or e.description,
+        )
+    output.console().print(table)
+
+
+@diff_app.command()
+def diff(
+    env: EnvArg = None,
+    image_tag: Annotated[str | None, typer.Option("--image-tag", help="Tag to compare.")] = None,
+    kubeconfig: KubeconfigOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Rendered desired state against live objects, secret values masked; exit 1 if different."""
+    from sophia_platform.deploy.diff import compute
+    from sophia_platform.errors import CheckFailed
+
+    result = compute(_spec(), env, image_tag=image_tag, kubeconfig=kubeconfig)
+    if output.wants_json(json_output):
+        output.emit_json(result.objects)
+    else:
+        con = output.console()
+        for obj in result.changed:
+            con.print(f"[bold]{obj.change}[/] {obj.kind}/{obj.name}", highlight=False)
+            if obj.diff:
+                con.print(obj.diff, markup=False, highlight=False)
+        con.print(
+            f"{len(result.changed)} of {len(result.objects)} objects differ in {result.namespace}"
+        )
+    if result.changed:
+        raise CheckFailed(f"{len(result.changed)} objects differ from sophia.yaml in {result.env}")

@@ -1,0 +1,97 @@
+"""``sophia lock status | acquire | release``: the deploy lock of an environment (a Lease)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from sophia_platform.cli import output
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Inspect or take the deploy lock."
+)
+
+EnvArg = Annotated[str | None, typer.Argument(help="Environment (default: the spec's).")]
+KubeconfigOpt = Annotated[Path | None, typer.Option("--kubeconfig", help="kubeconfig file.")]
+
+
+def _connect(env: str | None, kubeconfig: Path | None) -> tuple[Any, Any]:
+    from sophia_platform.deploy.target import resolve
+    from sophia_platform.kube.client import connect
+    from sophia_platform.spec import load_spec
+
+    target = resolve(load_spec(output.global_spec_path()), env, kubeconfig=kubeconfig)
+    return target, connect(target.kubeconfig, target.context)
+
+
+def _show(info: Any) -> None:
+    if output.wants_json():
+        output.emit_json(info)
+    elif info.held:
+        until = info.expires_at.isoformat(timespec="seconds") if info.expires_at else "?"
+        output.console().print(
+            f"{info.namespace}: locked by {info.holder} until {until}: {info.message or '-'}"
+        )
+    else:
+        output.console().print(f"{info.namespace}: unlocked")
+
+
+@app.command("status")
+def status(
+    env: EnvArg = None,
+    kubeconfig: KubeconfigOpt = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Who holds the deploy lock, why, and until when."""
+    from sophia_platform.kube.lease import lock_status
+
+    target, api = _connect(env, kubeconfig)
+    info = lock_status(api, target.namespace)
+    if json_output:
+        output.emit_json(info)
+    else:
+        _show(info)
+
+
+@app.command("acquire")
+def acquire(
+    env: EnvArg = None,
+    message: Annotated[str, typer.Option("--message", "-m", help="Why deploys are blocked.")] = "",
+    ttl: Annotated[int, typer.Option("--ttl", help="Seconds until the lock expires.")] = 3600,
+    lock_wait: Annotated[float, typer.Option("--lock-wait", help="Seconds to wait.")] = 0.0,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the lock.")] = False,
+    kubeconfig: KubeconfigOpt = None,
+) -> None:
+    """Block deploys of an environment (e.g. during an incident) until released or expired."""
+    from sophia_platform.kube import lease
+
+    target, api = _connect(env, kubeconfig)
+    if dry_run:
+        _show(lease.lock_status(api, target.namespace))
+        return
+    from sophia_platform.deploy.engine import ensure_namespace
+
+    ensure_namespace(api, target.namespace)
+    holder = lease.default_holder(with_pid=False)
+    _show(lease.acquire(api, target.namespace, holder, message, ttl_s=ttl, wait_s=lock_wait))
+
+
+@app.command("release")
+def release(
+    env: EnvArg = None,
+    force: Annotated[bool, typer.Option("--force", help="Break someone else's lock.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the lock.")] = False,
+    kubeconfig: KubeconfigOpt = None,
+) -> None:
+    """Release the lock you hold (or, with --force, anyone's)."""
+    from sophia_platform.kube import lease
+
+    target, api = _connect(env, kubeconfig)
+    if dry_run:
+        _show(lease.lock_status(api, target.namespace))
+        return
+    holder = None if force else lease.default_holder(with_pid=False)
+    removed = lease.release(api, target.namespace, holder)
+    output.console().print(f"{target.namespace}: {'released' if removed else 'was not locked'}")

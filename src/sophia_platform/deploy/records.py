@@ -1,0 +1,155 @@
+"""Deploy records kept in the cluster: one ConfigMap per deploy, so history survives the laptop.
+
+A record says who deployed which image tags from which git commit, when, for how long, and how
+it ended. Records hold no secret value (values and images only).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sophia_platform.kube.client import ApiError, call
+
+RECORD_LABEL = "sophia.dev/deploy-record"
+RELEASE_LABEL = "sophia.dev/release"
+OUTCOMES = ("running", "succeeded", "failed", "rolled-back", "recovered")
+
+
+@dataclass
+class DeployRecord:
+    """One deploy, rollback or recovery of a release."""
+
+    release: str
+    environment: str
+    revision: int
+    action: str  # deploy | rollback | recover
+    user: str
+    started_at: str
+    git_sha: str | None = None
+    images: dict[str, str] = field(default_factory=dict)
+    outcome: str = "running"
+    finished_at: str | None = None
+    duration_s: float | None = None
+    message: str = ""
+    rolled_back_to: int | None = None
+
+    @property
+    def name(self) -> str:
+        """The ConfigMap name of this record."""
+        return f"sophia-deploy-{self.release}-r{self.revision}"
+
+    def finish(self, outcome: str, message: str = "", *, started: float, now: float) -> None:
+        """Close the record with its outcome and duration."""
+        self.outcome = outcome
+        self.message = message
+        self.finished_at = utcnow()
+        self.duration_s = round(now - started, 2)
+
+
+def utcnow() -> str:
+    """Now, as an ISO 8601 UTC timestamp."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def git_sha(start: Path | None) -> str | None:
+    """Find the commit being deployed: $GITHUB_SHA / $GIT_SHA, else HEAD near ``start``."""
+    for var in ("GITHUB_SHA", "GIT_SHA"):
+        if os.environ.get(var):
+            return os.environ[var]
+    if start is None:
+        return None
+    for folder in [start, *start.parents]:
+        git = folder / ".git"
+        if git.is_file():  # a worktree: "gitdir: /path"
+            git = Path(git.read_text().split(":", 1)[1].strip())
+        head = git / "HEAD"
+        if head.is_file():
+            return _resolve_head(git, head.read_text().strip())
+    return None
+
+
+def _resolve_head(git: Path, head: str) -> str | None:
+    if not head.startswith("ref: "):
+        return head or None
+    ref = head[5:]
+    common = git
+    if (git / "commondir").is_file():
+        common = (git / (git / "commondir").read_text().strip()).resolve()
+    for base in (git, common):
+        if (base / ref).is_file():
+            return (base / ref).read_text().strip()
+    packed = common / "packed-refs"
+    if packed.is_file():
+        for line in packed.read_text().splitlines():
+            if line.endswith(" " + ref):
+                return line.split(" ", 1)[0]
+    return None
+
+
+def _body(record: DeployRecord) -> Any:
+    from kubernetes import client
+
+    labels = {
+        RECORD_LABEL: "true",
+        RELEASE_LABEL: record.release,
+        "app.kubernetes.io/managed-by": "sophia",
+    }
+    meta = client.V1ObjectMeta(name=record.name, labels=labels)
+    return client.V1ConfigMap(
+        api_version="v1",
+        kind="ConfigMap",
+        metadata=meta,
+        data={"record.json": json.dumps(asdict(record))},
+    )
+
+
+def save(api: Any, namespace: str, record: DeployRecord) -> None:
+    """Create or replace the record's ConfigMap."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(api)
+    body = _body(record)
+    try:
+        call("write deploy record", core.create_namespaced_config_map, namespace, body)
+    except ApiError as e:
+        if e.status != 409:
+            raise
+        call(
+            "write deploy record", core.replace_namespaced_config_map, record.name, namespace, body
+        )
+
+
+def load_all(api: Any, namespace: str, release: str) -> list[DeployRecord]:
+    """Every record of ``release``, oldest revision first."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(api)
+    selector = f"{RECORD_LABEL}=true,{RELEASE_LABEL}={release}"
+    maps = call(
+        "read deploy records", core.list_namespaced_config_map, namespace, label_selector=selector
+    )
+    found = []
+    for cm in maps.items:
+        raw = (cm.data or {}).get("record.json")
+        if not raw:
+            continue
+        try:
+            found.append(DeployRecord(**json.loads(raw)))
+        except (TypeError, ValueError):
+            continue  # a record written by a newer version: skip rather than fail history
+    return sorted(found, key=lambda r: r.revision)
+
+
+def last_good(records: list[DeployRecord], *, before: int | None = None) -> DeployRecord | None:
+    """Return the newest succeeded record (optionally older than revision ``before``)."""
+    good = [
+        r
+        for r in records
+        if r.outcome in {"succeeded", "recovered"} and (before is None or r.revision < before)
+    ]
+    return good[-1] if good else None

@@ -1,0 +1,116 @@
+"""Read Helm's release records straight from the cluster (fast: no helm process).
+
+Helm 3 stores each revision as a Secret ``sh.helm.release.v1.<release>.v<N>`` labelled
+``owner=helm,name=<release>,status=<status>,version=<N>``; its ``release`` key is base64 of
+gzipped JSON. Reading it is how ``status`` stays well under half a second. Writes always go
+through the helm CLI.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sophia_platform.kube.client import call
+
+PENDING = frozenset({"pending-install", "pending-upgrade", "pending-rollback"})
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One revision of a release."""
+
+    revision: int
+    status: str
+    updated: str
+    description: str
+    chart: str
+    manifest: str = field(repr=False)
+    values: dict[str, Any] = field(repr=False)
+
+    @property
+    def pending(self) -> bool:
+        """True while helm is (or was, until it crashed) mid-operation."""
+        return self.status in PENDING
+
+
+def decode(blob: str) -> dict[str, Any]:
+    """Decode the ``release`` field of a Helm storage Secret (as returned by the API, base64)."""
+    raw = base64.b64decode(base64.b64decode(blob))
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    data: dict[str, Any] = json.loads(raw)
+    return data
+
+
+def _revision(data: dict[str, Any]) -> Revision:
+    info = data.get("info") or {}
+    meta = (data.get("chart") or {}).get("metadata") or {}
+    return Revision(
+        revision=int(data.get("version", 0)),
+        status=str(info.get("status", "unknown")),
+        updated=str(info.get("last_deployed") or info.get("first_deployed") or ""),
+        description=str(info.get("description", "")),
+        chart=f"{meta.get('name', '?')}-{meta.get('version', '?')}",
+        manifest=str(data.get("manifest", "")),
+        values=dict(data.get("config") or {}),
+    )
+
+
+def revisions(
+    api: Any, namespace: str, release: str, *, status: str | None = None
+) -> list[Revision]:
+    """Every stored revision of ``release`` (optionally only those in ``status``), oldest first."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(api)
+    selector = f"owner=helm,name={release}" + (f",status={status}" if status else "")
+    secrets = call(
+        "read helm releases", core.list_namespaced_secret, namespace, label_selector=selector
+    )
+    found = [
+        _revision(decode(s.data["release"]))
+        for s in secrets.items
+        if s.data and "release" in s.data
+    ]
+    return sorted(found, key=lambda r: r.revision)
+
+
+def latest(api: Any, namespace: str, release: str) -> Revision | None:
+    """Return the newest revision, whatever its status (None: never installed)."""
+    found = revisions(api, namespace, release)
+    return found[-1] if found else None
+
+
+def deployed(api: Any, namespace: str, release: str) -> Revision | None:
+    """Return the revision helm considers live (status ``deployed``)."""
+    found = revisions(api, namespace, release, status="deployed")
+    return found[-1] if found else None
+
+
+def encode(data: dict[str, Any]) -> str:
+    """Encode a release the way Helm stores it (the inverse of :func:`decode`)."""
+    blob = base64.b64encode(gzip.compress(json.dumps(data).encode()))
+    return base64.b64encode(blob).decode()
+
+
+def mark_failed(api: Any, namespace: str, release: str, revision: int, reason: str) -> None:
+    """Mark a revision stuck in pending-* as failed, so helm accepts the next operation.
+
+    This is the documented manual fix for helm#8987 (relabel the storage Secret), done for
+    both the label helm lists by and the status inside the record.
+    """
+    from kubernetes import client
+
+    core = client.CoreV1Api(api)
+    name = f"sh.helm.release.v1.{release}.v{revision}"
+    secret = call("read helm release", core.read_namespaced_secret, name, namespace)
+    data = decode(secret.data["release"])
+    data.setdefault("info", {})["status"] = "failed"
+    data["info"]["description"] = reason
+    secret.data["release"] = encode(data)
+    secret.metadata.labels["status"] = "failed"
+    call("mark helm release failed", core.replace_namespaced_secret, name, namespace, secret)

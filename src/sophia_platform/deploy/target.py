@@ -1,0 +1,78 @@
+"""Which cluster, namespace, release, chart and helm binary a command works on."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sophia_platform.deploy.helm import HelmTarget
+from sophia_platform.errors import ExternalError, InputError, UsageError
+from sophia_platform.kube.client import kubeconfig_path
+from sophia_platform.spec import Spec
+
+
+def chart_dir() -> Path:
+    """``charts/sophia-platform`` of this checkout, or ``$SOPHIA_CHART``."""
+    override = os.environ.get("SOPHIA_CHART")
+    path = (
+        Path(override)
+        if override
+        else Path(__file__).resolve().parents[3] / "charts" / "sophia-platform"
+    )
+    if not (path / "Chart.yaml").is_file():
+        raise InputError(
+            f"chart not found at {path}", hint="set SOPHIA_CHART to charts/sophia-platform"
+        )
+    return path
+
+
+def helm_binary() -> Path:
+    """Locate the helm binary (the one tools/local-cluster builds, $SOPHIA_HELM_BIN, or PATH)."""
+    from sophia_platform.devcluster import find_tool
+
+    found = find_tool("helm")
+    if found is None:
+        raise ExternalError("helm not found", hint="run scripts/setup, or set SOPHIA_HELM_BIN")
+    return found
+
+
+@dataclass(frozen=True)
+class Target:
+    """An environment resolved against sophia.yaml and the local kubeconfig."""
+
+    env: str
+    context: str
+    namespace: str
+    release: str
+    kubeconfig: Path | None
+    production: bool
+
+    def helm(self, helm: Path | None = None) -> HelmTarget:
+        """Return the helm view of this target."""
+        return HelmTarget(
+            helm or helm_binary(), self.context, self.namespace, self.release, self.kubeconfig
+        )
+
+
+def is_production(env: str) -> bool:
+    """Environments named like production get the strict rules (pinned images)."""
+    return env.lower() in {"production", "prod"} or env.lower().startswith("prod")
+
+
+def resolve(spec: Spec, env: str | None, *, kubeconfig: Path | None = None) -> Target:
+    """Resolve ``env`` (None: ``default_environment``) into a deploy target."""
+    name = env or spec.default_environment
+    if name not in spec.environments:
+        known = ", ".join(spec.environments) or "none"
+        raise UsageError(f"unknown environment {name!r}; sophia.yaml defines: {known}")
+    environment = spec.environments[name]
+    release = environment.release or spec.project
+    return Target(
+        env=name,
+        context=environment.context,
+        namespace=environment.namespace,
+        release=release,
+        kubeconfig=kubeconfig_path(kubeconfig),
+        production=is_production(name),
+    )

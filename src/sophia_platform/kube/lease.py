@@ -1,0 +1,230 @@
+"""The deploy lock: one Kubernetes Lease per namespace, with a holder, a message and an expiry.
+
+A holder renews the Lease while it works; a crashed holder stops renewing and the Lease
+expires after ``leaseDurationSeconds``, so nobody has to clean up after a dead laptop.
+Concurrent acquirers are serialised by the API server's optimistic concurrency
+(``resourceVersion``): exactly one create or replace wins.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+from sophia_platform.errors import CheckFailed
+from sophia_platform.kube.client import ApiError, call
+
+LEASE_NAME = "sophia-deploy-lock"
+MESSAGE_ANNOTATION = "sophia.dev/lock-message"
+
+
+def default_holder(*, with_pid: bool = True) -> str:
+    """``user@host`` (plus ``:pid:nonce`` for one running deploy) identifying the lock holder."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    base = f"{user}@{socket.gethostname()}"
+    # The nonce keeps two deploys of one process (threads, the demo) distinct holders.
+    return f"{base}:{os.getpid()}:{secrets.token_hex(2)}" if with_pid else base
+
+
+def _now() -> datetime:
+    now = datetime.now(UTC)
+    # MicroTime is parsed with exactly six fraction digits; isoformat drops them at .000000.
+    return now if now.microsecond else now.replace(microsecond=1)
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    """The state of an environment's deploy lock."""
+
+    namespace: str
+    held: bool
+    holder: str | None = None
+    message: str | None = None
+    acquired_at: datetime | None = None
+    expires_at: datetime | None = None
+
+
+def _info(namespace: str, lease: Any) -> LockInfo:
+    spec = lease.spec if lease is not None else None
+    if spec is None or not spec.holder_identity:
+        return LockInfo(namespace, held=False)
+    renewed = spec.renew_time or spec.acquire_time
+    expires = None
+    if renewed is not None and spec.lease_duration_seconds:
+        expires = renewed + timedelta(seconds=spec.lease_duration_seconds)
+    held = expires is None or expires > datetime.now(UTC)
+    annotations = (lease.metadata.annotations or {}) if lease.metadata else {}
+    return LockInfo(
+        namespace,
+        held=held,
+        holder=spec.holder_identity,
+        message=annotations.get(MESSAGE_ANNOTATION),
+        acquired_at=spec.acquire_time,
+        expires_at=expires,
+    )
+
+
+def _read(api: Any, namespace: str) -> Any | None:
+    from kubernetes import client
+
+    coord = client.CoordinationV1Api(api)
+    try:
+        return call("read deploy lock", coord.read_namespaced_lease, LEASE_NAME, namespace)
+    except ApiError as e:
+        if e.status == 404:
+            return None
+        raise
+
+
+def lock_status(api: Any, namespace: str) -> LockInfo:
+    """Who holds the lock of a namespace, and until when."""
+    return _info(namespace, _read(api, namespace))
+
+
+def _body(holder: str, message: str, ttl_s: int, current: Any) -> Any:
+    from kubernetes import client
+
+    now = _now()
+    same = current is not None and current.spec and current.spec.holder_identity == holder
+    transitions = 0
+    if current is not None and current.spec is not None:
+        transitions = (current.spec.lease_transitions or 0) + (0 if same else 1)
+    acquired = current.spec.acquire_time if same else now
+    meta = client.V1ObjectMeta(
+        name=LEASE_NAME,
+        annotations={MESSAGE_ANNOTATION: message},
+        labels={"app.kubernetes.io/managed-by": "sophia"},
+        resource_version=current.metadata.resource_version if current is not None else None,
+    )
+    spec = client.V1LeaseSpec(
+        holder_identity=holder,
+        lease_duration_seconds=ttl_s,
+        acquire_time=acquired,
+        renew_time=now,
+        lease_transitions=transitions,
+    )
+    return client.V1Lease(
+        api_version="coordination.k8s.io/v1", kind="Lease", metadata=meta, spec=spec
+    )
+
+
+def try_acquire(api: Any, namespace: str, holder: str, message: str, ttl_s: int) -> LockInfo:
+    """Take (or renew) the lock once; returns the lock as it now stands (held by someone)."""
+    from kubernetes import client
+
+    coord = client.CoordinationV1Api(api)
+    current = _read(api, namespace)
+    info = _info(namespace, current)
+    if info.held and info.holder != holder:
+        return info
+    body = _body(holder, message, ttl_s, current)
+    try:
+        if current is None:
+            call("create deploy lock", coord.create_namespaced_lease, namespace, body)
+        else:
+            call("take deploy lock", coord.replace_namespaced_lease, LEASE_NAME, namespace, body)
+    except ApiError as e:
+        if e.status == 409:  # someone else won the race: report the winner
+            return lock_status(api, namespace)
+        raise
+    return lock_status(api, namespace)
+
+
+def acquire(
+    api: Any,
+    namespace: str,
+    holder: str,
+    message: str,
+    *,
+    ttl_s: int,
+    wait_s: float = 0.0,
+    poll_s: float = 1.0,
+    on_wait: Callable[[LockInfo], None] | None = None,
+) -> LockInfo:
+    """Take the lock, waiting up to ``wait_s`` for its holder; refuse clearly otherwise."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        info = try_acquire(api, namespace, holder, message, ttl_s)
+        if info.holder == holder:
+            return info
+        if time.monotonic() >= deadline:
+            until = info.expires_at.isoformat(timespec="seconds") if info.expires_at else "?"
+            raise CheckFailed(
+                f"deploy lock of {namespace} is held by {info.holder} "
+                f"({info.message or 'no message'}) until {until}",
+                hint="wait with --lock-wait SECONDS, or `sophia lock release --force` if stale",
+            )
+        if on_wait is not None:
+            on_wait(info)
+        time.sleep(poll_s)
+
+
+def release(api: Any, namespace: str, holder: str | None) -> bool:
+    """Drop the lock if ``holder`` holds it (``None``: whoever holds it). True if removed."""
+    from kubernetes import client
+
+    coord = client.CoordinationV1Api(api)
+    current = _read(api, namespace)
+    if current is None:
+        return False
+    info = _info(namespace, current)
+    if holder is not None and info.held and info.holder != holder:
+        raise CheckFailed(
+            f"deploy lock of {namespace} is held by {info.holder}, not {holder}",
+            hint="use `sophia lock release --force` to break it",
+        )
+    try:
+        call("release deploy lock", coord.delete_namespaced_lease, LEASE_NAME, namespace)
+    except ApiError as e:
+        if e.status == 404:
+            return False
+        raise
+    return True
+
+
+class HeldLock:
+    """Holds the lock for a block of work, renewing it in the background; releases at exit."""
+
+    def __init__(self, api: Any, namespace: str, holder: str, message: str, ttl_s: int) -> None:
+        self.api, self.namespace, self.holder = api, namespace, holder
+        self.message, self.ttl_s = message, ttl_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name="sophia-lock-renew", daemon=True)
+
+    def _renew(self) -> None:
+        while not self._stop.wait(max(1.0, self.ttl_s / 3)):
+            # A failed renewal is retried at the next tick; the lease only lapses after ttl.
+            try:
+                try_acquire(self.api, self.namespace, self.holder, self.message, self.ttl_s)
+            except Exception:
+                continue
+
+    def __enter__(self) -> HeldLock:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        # The lock lapses by itself if the API server is unreachable right now.
+        try:
+            release(self.api, self.namespace, self.holder)
+        except Exception:
+            return

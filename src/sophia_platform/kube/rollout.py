@@ -1,0 +1,318 @@
+"""Watch the workloads of a release roll out, and fail fast on pods that will never be ready.
+
+Helm's own ``--wait`` waits for the whole timeout even when a pod is in CrashLoopBackOff
+(helm#7429). Here every poll looks at the pods of each workload's *current* revision; a pod
+stuck in a failure state for longer than a grace period ends the wait at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sophia_platform.kube.client import ApiError, call
+
+NAME_LABEL = "app.kubernetes.io/name"
+INSTANCE_LABEL = "app.kubernetes.io/instance"
+# Container waiting reasons that do not heal by waiting.
+FAILING_REASONS = frozenset(
+    {
+        "CrashLoopBackOff",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "InvalidImageName",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ServiceProgress:
+    """One workload's rollout: desired, updated, ready and available replicas."""
+
+    name: str
+    kind: str
+    desired: int
+    updated: int
+    ready: int
+    available: int
+    done: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PodProblem:
+    """A pod of the current revision in a failure state."""
+
+    service: str
+    pod: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RolloutSnapshot:
+    """The state of every workload at one poll."""
+
+    elapsed: float
+    services: tuple[ServiceProgress, ...]
+    problems: tuple[PodProblem, ...] = ()
+    api_error: str | None = None
+
+    @property
+    def done(self) -> bool:
+        """True once every workload is fully rolled out."""
+        return bool(self.services) and all(s.done for s in self.services)
+
+
+@dataclass(frozen=True)
+class PodFailure:
+    """Why the rollout was stopped: the pod, its reason, recent events and log lines."""
+
+    service: str
+    pod: str
+    reason: str
+    message: str
+    events: tuple[str, ...] = ()
+    logs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RolloutOutcome:
+    """How a watch ended."""
+
+    ok: bool
+    elapsed: float
+    last: RolloutSnapshot
+    failure: PodFailure | None = None
+    timed_out: bool = False
+
+
+def _selector(release: str) -> str:
+    return f"{INSTANCE_LABEL}={release}"
+
+
+def _deployment_progress(dep: Any) -> ServiceProgress:
+    spec_replicas = dep.spec.replicas if dep.spec.replicas is not None else 1
+    st = dep.status
+    observed = (st.observed_generation or 0) >= (dep.metadata.generation or 0)
+    updated, ready = st.updated_replicas or 0, st.ready_replicas or 0
+    available, total = st.available_replicas or 0, st.replicas or 0
+    done = observed and updated == ready == available == total == spec_replicas
+    if spec_replicas == 0:
+        done = observed and total == 0
+    note = ""
+    for cond in st.conditions or []:
+        if cond.type == "Progressing" and cond.reason == "ProgressDeadlineExceeded":
+            note = "progress deadline exceeded"
+    name = (dep.metadata.labels or {}).get(NAME_LABEL, dep.metadata.name)
+    return ServiceProgress(name, "Deployment", spec_replicas, updated, ready, available, done, note)
+
+
+def _statefulset_progress(sts: Any) -> ServiceProgress:
+    spec_replicas = sts.spec.replicas if sts.spec.replicas is not None else 1
+    st = sts.status
+    observed = (st.observed_generation or 0) >= (sts.metadata.generation or 0)
+    updated, ready = st.updated_replicas or 0, st.ready_replicas or 0
+    available = st.available_replicas or 0
+    same_revision = st.update_revision is None or st.current_revision == st.update_revision
+    done = observed and same_revision and ready == spec_replicas and updated == spec_replicas
+    if spec_replicas == 0:
+        done = observed and (st.replicas or 0) == 0
+    name = (sts.metadata.labels or {}).get(NAME_LABEL, sts.metadata.name)
+    return ServiceProgress(name, "StatefulSet", spec_replicas, updated, ready, available, done)
+
+
+def _current_hashes(deployments: list[Any], replicasets: list[Any]) -> dict[str, str]:
+    """Deployment name -> pod-template-hash of its newest ReplicaSet."""
+    revision_of = {
+        d.metadata.name: (d.metadata.annotations or {}).get("deployment.kubernetes.io/revision")
+        for d in deployments
+    }
+    hashes: dict[str, str] = {}
+    for rs in replicasets:
+        owner = next(
+            (o.name for o in rs.metadata.owner_references or [] if o.kind == "Deployment"), None
+        )
+        if owner is None or owner not in revision_of:
+            continue
+        rev = (rs.metadata.annotations or {}).get("deployment.kubernetes.io/revision")
+        if rev is not None and rev == revision_of[owner]:
+            hashes[owner] = (rs.metadata.labels or {}).get("pod-template-hash", "")
+    return hashes
+
+
+def _pod_problem(pod: Any, service: str) -> PodProblem | None:
+    st = pod.status
+    if st is None:
+        return None
+    for cs in [*(st.init_container_statuses or []), *(st.container_statuses or [])]:
+        waiting = cs.state.waiting if cs.state is not None else None
+        if waiting is not None and waiting.reason in FAILING_REASONS:
+            return PodProblem(service, pod.metadata.name, waiting.reason, waiting.message or "")
+        terminated = cs.state.terminated if cs.state is not None else None
+        if terminated is not None and (cs.restart_count or 0) >= 2 and terminated.exit_code:
+            reason = "CrashLoopBackOff"
+            return PodProblem(
+                service, pod.metadata.name, reason, f"exit code {terminated.exit_code}"
+            )
+    for cond in st.conditions or []:
+        if (
+            cond.type == "PodScheduled"
+            and cond.status == "False"
+            and cond.reason == "Unschedulable"
+        ):
+            return PodProblem(service, pod.metadata.name, "Unschedulable", cond.message or "")
+    return None
+
+
+def _is_current(pod: Any, hashes: dict[str, str], sts_revisions: dict[str, str]) -> bool:
+    labels = pod.metadata.labels or {}
+    owner = next((o for o in pod.metadata.owner_references or []), None)
+    if owner is None:
+        return False
+    if owner.kind == "ReplicaSet":
+        deployment = owner.name.rsplit("-", 1)[0]
+        current = hashes.get(deployment)
+        return current is None or labels.get("pod-template-hash") == current
+    if owner.kind == "StatefulSet":
+        current = sts_revisions.get(owner.name)
+        return current is None or labels.get("controller-revision-hash") == current
+    return True
+
+
+def poll(api: Any, namespace: str, release: str, elapsed: float = 0.0) -> RolloutSnapshot:
+    """One look at every workload and the pods of its current revision."""
+    from kubernetes import client
+
+    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
+    sel = _selector(release)
+    deps = call(
+        "list deployments", apps.list_namespaced_deployment, namespace, label_selector=sel
+    ).items
+    stss = call(
+        "list statefulsets", apps.list_namespaced_stateful_set, namespace, label_selector=sel
+    ).items
+    rss = call(
+        "list replicasets", apps.list_namespaced_replica_set, namespace, label_selector=sel
+    ).items
+    pods = call("list pods", core.list_namespaced_pod, namespace, label_selector=sel).items
+    hashes = _current_hashes(deps, rss)
+    sts_revisions = {
+        s.metadata.name: s.status.update_revision for s in stss if s.status.update_revision
+    }
+    services = [_deployment_progress(d) for d in deps]
+    services += [_statefulset_progress(s) for s in stss]
+    problems = []
+    for pod in pods:
+        if pod.metadata.deletion_timestamp is not None:
+            continue
+        if not _is_current(pod, hashes, sts_revisions):
+            continue
+        problem = _pod_problem(pod, (pod.metadata.labels or {}).get(NAME_LABEL, "?"))
+        if problem is not None:
+            problems.append(problem)
+    services.sort(key=lambda s: s.name)
+    return RolloutSnapshot(elapsed, tuple(services), tuple(problems))
+
+
+def describe_failure(
+    api: Any, namespace: str, problem: PodProblem, log_lines: int = 20
+) -> PodFailure:
+    """Collect the failing pod's recent events and last log lines (best effort)."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(api)
+    events: list[str] = []
+    logs: list[str] = []
+    try:
+        found = call(
+            "list events",
+            core.list_namespaced_event,
+            namespace,
+            field_selector=f"involvedObject.name={problem.pod}",
+        ).items
+        for ev in sorted(found, key=lambda e: str(e.last_timestamp or e.event_time or ""))[-8:]:
+            events.append(f"{ev.type or ''} {ev.reason or ''}: {ev.message or ''}".strip())
+    except ApiError:
+        events.append("(events unavailable)")
+    try:
+        text = call(
+            "read logs",
+            core.read_namespaced_pod_log,
+            problem.pod,
+            namespace,
+            tail_lines=log_lines,
+        )
+        logs = [line for line in str(text).splitlines() if line][-log_lines:]
+    except ApiError:
+        logs = ["(no logs: the container never ran or the node serves none)"]
+    return PodFailure(
+        problem.service, problem.pod, problem.reason, problem.message, tuple(events), tuple(logs)
+    )
+
+
+@dataclass
+class _Tracker:
+    first_seen: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def overdue(
+        self, problems: tuple[PodProblem, ...], now: float, grace_s: float
+    ) -> PodProblem | None:
+        keys = {(p.pod, p.reason) for p in problems}
+        self.first_seen = {k: v for k, v in self.first_seen.items() if k in keys}
+        for p in problems:
+            started = self.first_seen.setdefault((p.pod, p.reason), now)
+            if now - started >= grace_s:
+                return p
+        return None
+
+
+def watch(
+    api: Any,
+    namespace: str,
+    release: str,
+    *,
+    timeout_s: float,
+    grace_s: float = 10.0,
+    poll_s: float = 0.5,
+    api_outage_s: float = 90.0,
+    on_update: Callable[[RolloutSnapshot], None] | None = None,
+) -> RolloutOutcome:
+    """Poll until every workload is rolled out, a pod fails beyond ``grace_s``, or timeout.
+
+    An unreachable API server (a restart mid-deploy) is tolerated for ``api_outage_s``.
+    """
+    start = time.monotonic()
+    tracker = _Tracker()
+    outage_since: float | None = None
+    last = RolloutSnapshot(0.0, ())
+    while True:
+        now = time.monotonic()
+        elapsed = now - start
+        try:
+            last = poll(api, namespace, release, elapsed)
+            outage_since = None
+        except ApiError as e:
+            if e.status is not None and e.status < 500:
+                raise
+            outage_since = outage_since if outage_since is not None else now
+            if now - outage_since > api_outage_s:
+                raise
+            last = RolloutSnapshot(elapsed, last.services, last.problems, api_error=e.message)
+        if on_update is not None:
+            on_update(last)
+        if last.api_error is None:
+            if last.done:
+                return RolloutOutcome(True, elapsed, last)
+            stuck = tracker.overdue(last.problems, now, grace_s)
+            if stuck is not None:
+                failure = describe_failure(api, namespace, stuck)
+                return RolloutOutcome(False, elapsed, last, failure=failure)
+        if elapsed >= timeout_s:
+            return RolloutOutcome(False, elapsed, last, timed_out=True)
+        time.sleep(poll_s)
