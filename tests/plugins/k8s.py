@@ -55,6 +55,16 @@ class K8sCluster:
         return client.AppsV1Api(self.api_client)
 
 
+_CLUSTER_FIXTURES = {"k8s_binaries", "k8s_cluster", "k8s_namespace"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses a cluster fixture ``cluster``, so ``-m`` selection is exact."""
+    for item in items:
+        if _CLUSTER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.cluster)
+
+
 def _ensure_binaries() -> None:
     missing = toolchain.missing_tools()
     if not missing:

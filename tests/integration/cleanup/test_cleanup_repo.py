@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import py_compile
 import signal
 import subprocess
 import sys
@@ -16,7 +14,7 @@ import pytest
 from sophia_platform.audit.scanner import scan
 from sophia_platform.cleanup.apply import apply_plan, undo
 from sophia_platform.cleanup.findings import FIXED_RULES
-from sophia_platform.cleanup.journal import journal_dir
+from sophia_platform.cleanup.journal import Journal, journal_dir
 from sophia_platform.cleanup.plan import Operation, Plan
 from sophia_platform.cleanup.service import plan_repository
 from sophia_platform.cli.main import main
@@ -38,7 +36,7 @@ def test_apply_fixes_every_fixable_finding(repo: Path, capsys: pytest.CaptureFix
     assert main(["cleanup", "apply", "--yes", str(repo)]) == 0
     assert _fixed_counts(repo) == dict.fromkeys(FIXED_RULES, 0)
     for py in repo.rglob("*.py"):
-        py_compile.compile(str(py), doraise=True)
+        compile(py.read_text(), str(py), "exec")
     settings = (repo / "services/api/settings.py").read_text()
     assert 'AI_CORE_HOST = get_config_value("NODE_AI_CORE_HOST")' in settings
     assert settings.count("from sophia_platform.config import get_config_value") == 1
@@ -106,7 +104,7 @@ def _wait_for_steps(repo: Path, steps: int, proc: subprocess.Popen[bytes]) -> li
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         for path in journal_dir(repo).glob("*.json"):
-            done: list[int] = json.loads(path.read_text())["done"]
+            done = Journal.load(path).done
             if len(done) >= steps:
                 return done
         time.sleep(0.05)

@@ -134,3 +134,15 @@ def test_missing_spec_is_created(tmp_path: Path) -> None:
     (tmp_path / "compose.yml").write_text("services:\n  web:\n    image: nginx:1.27\n")
     migrate_compose([tmp_path / "compose.yml"], tmp_path / "sophia.yaml")
     assert load_spec(tmp_path / "sophia.yaml").services["web"].image == "nginx"
+
+
+def test_cli_output_keeps_brackets_of_compose_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "stack.yml").write_text(
+        "services:\n  api:\n    image: a:1\n"
+        "    deploy:\n      placement:\n        constraints: [node.role == manager]\n"
+    )
+    args = ["migrate", "compose", "--dry-run", "--spec", str(tmp_path / "sophia.yaml")]
+    assert main([*args, str(tmp_path / "stack.yml")]) == 0
+    assert "deploy.placement.constraints[node.role == manager]" in capsys.readouterr().out
