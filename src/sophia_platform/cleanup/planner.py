@@ -105,10 +105,12 @@ def make_plan(
                     path,
                     "address taken out of code",
                     before=before,
-                    content=address,
+                    content=address + "\n",
                     mode=0o600,
                 )
             )
+            old = current.read_text(encoding="utf-8") if before else ""
+            plan.diff += _diff(path, old, address + "\n", set(), new_file=before is None)
     plan.names = {a: n for a, n in plan.names.items() if n in used_names}
     plan.secrets = sorted(used_secrets)
     return plan

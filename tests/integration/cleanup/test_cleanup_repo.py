@@ -53,8 +53,8 @@ def test_apply_fixes_every_fixable_finding(repo: Path, capsys: pytest.CaptureFix
     assert {"OPENAI_API_KEY", "REDIS_PASSWORD", "STRIPE_SECRET_KEY"} <= set(spec.secrets)
     assert "# the source of truth" in (repo / "sophia.yaml").read_text()
     store = repo / ".sophia/config"
-    assert (store / "NODE_AI_CORE_HOST").read_text() == "10.20.0.5"
-    assert (store / "REDIS_HOST").read_text() == "10.20.0.9"
+    assert (store / "NODE_AI_CORE_HOST").read_text() == "10.20.0.5\n"
+    assert (store / "REDIS_HOST").read_text() == "10.20.0.9\n"
     assert (store / "REDIS_HOST").stat().st_mode & 0o777 == 0o600
     assert CANARY not in capsys.readouterr().out
 
@@ -200,3 +200,15 @@ def test_json_plan_and_dry_runs_change_nothing(
     assert "services/api/settings.py" in json.loads(capsys.readouterr().out)["restored"]
     assert main(["cleanup", "undo", str(repo)]) == 0
     assert tree_state(repo) == before
+
+
+def test_symlinked_state_dir_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    repo = make_repo(tmp_path / "repo")
+    (repo / ".sophia").symlink_to(outside)
+    (repo / ".git/info/exclude").write_text(".sophia\n")
+    with pytest.raises(CheckFailed):
+        apply_plan(repo, plan_repository(repo))
+    assert list(outside.iterdir()) == []
+    assert (repo / "docker-compose.yml").exists()
