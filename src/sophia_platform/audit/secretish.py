@@ -28,7 +28,9 @@ _NOT_SECRET_NAMES = frozenset({"key", "pass", "token", "secret", "tokens", "keys
 _NOT_SECRET_WORDS = frozenset(
     {"name", "names", "path", "file", "url", "uri", "id", "ref", "env", "var", "type", "length",
      "len", "count", "header", "field", "prefix", "format", "policy", "endpoint", "expiry",
-     "expires", "ttl", "store", "manager", "provider"}
+     "expires", "ttl", "store", "manager", "provider", "hint", "reset", "min", "max", "regex",
+     "pattern", "label", "prompt", "placeholder", "rules", "strength", "hash", "algorithm",
+     "version", "mode", "enabled", "required", "dir", "location", "template", "validator"}
 )  # fmt: skip
 
 

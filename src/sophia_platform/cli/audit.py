@@ -64,6 +64,9 @@ def audit(
     max_file_size: Annotated[
         int, typer.Option("--max-file-size", help="Skip files larger than this many bytes.")
     ] = 1_000_000,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Worker processes (0 = auto: 2 on big repos).")
+    ] = 0,
     max_rows: Annotated[
         int, typer.Option("--max-rows", help="Rows per rule in the table (0 = all).")
     ] = 20,
@@ -75,6 +78,8 @@ def audit(
     from sophia_platform.audit.reporters import FORMATS, REPORTERS
 
     fmt = "json" if output.wants_json(json_out) else fmt
+    if jobs < 0:
+        raise InputError(f"--jobs {jobs}: use 0 (auto) or a positive number of processes")
     if fmt not in FORMATS:
         raise InputError(f"--format {fmt}: unknown format; use one of {', '.join(FORMATS)}")
     selected, failing = _rule_set(rules, "--rules"), _rule_set(fail_on, "--fail-on")
@@ -84,6 +89,7 @@ def audit(
         rules=selected,
         config_path=config,
         baseline=baselines.load_baseline(baseline) if baseline is not None else None,
+        jobs=jobs,
     )
     result = scan(path, options)
     if write_baseline is not None:

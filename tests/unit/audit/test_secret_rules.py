@@ -68,6 +68,7 @@ SECRET_POSITIVE = [
     ),
     ("config.yaml", f"db_password: {CANARY}\n", "high-entropy"),
     ("app/a.py", f'JWT_SECRET = "{CANARY}"\n', "high-entropy"),
+    ("docker-compose.yml", "      - POSTGRES_PASSWORD=Sophia2024!db\n", "high-entropy"),
 ]
 SECRET_NEGATIVE = [
     ("app/a.py", 'OPENAI_API_KEY = "sk-xxxxxxxxxxxxxxxxxxxxxxxx"\n'),
@@ -81,6 +82,8 @@ SECRET_NEGATIVE = [
     ("docs/a.md", "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----\n"),
     ("app/task.py", 'name = "disk-usage-report-generator-2024"\n'),
     ("package-lock.json", f'"integrity": "sha512-{CANARY}"\n'),
+    ("docker-compose.yml", "      - POSTGRES_PASSWORD=postgres\n"),
+    ("app/a.py", 'password_hint = "Use8+Chars!"\n'),
 ]
 
 

@@ -21,6 +21,7 @@ from sophia_platform.audit.secretish import (
     is_reference,
     is_secret_key,
     shannon_entropy,
+    words,
 )
 from sophia_platform.audit.source import SourceFile
 
@@ -60,6 +61,24 @@ def looks_random(value: str) -> bool:
     if "example" in value.lower():
         return False
     return shannon_entropy(value) >= 3.5
+
+
+_PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pass", "passphrase"})
+
+
+def looks_like_password(key: str, value: str) -> bool:
+    """Return True for a human-made password (short, mixed classes) under a password-like key."""
+    if not _PASSWORD_WORDS.intersection(words(key)):
+        return False
+    if not 10 <= len(value) <= 64 or not _TOKEN_CHARS.match(value) or _DOTTED_NAME.match(value):
+        return False
+    classes = (
+        any(c.islower() for c in value),
+        any(c.isupper() for c in value),
+        any(c.isdigit() for c in value),
+        any(not c.isalnum() for c in value),
+    )
+    return sum(classes) >= 3 and shannon_entropy(value) >= 3.0
 
 
 def token_ok(value: str) -> bool:
@@ -110,7 +129,9 @@ class CommittedSecretRule(Rule):
             if any(s <= item.start < e for s, e in taken) or not is_secret_key(item.key):
                 continue
             value = item.value
-            if is_reference(value) or is_placeholder(value) or not looks_random(value):
+            if is_reference(value) or is_placeholder(value):
+                continue
+            if not looks_random(value) and not looks_like_password(item.key, value):
                 continue
             taken.append((item.start, item.end))
             yield self._hit(file, item.start, item.end, value, "high-entropy", item.key)
