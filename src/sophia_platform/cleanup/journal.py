@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from sophia_platform import git
 from sophia_platform.cleanup.specfile import write_atomic
-from sophia_platform.errors import InputError
+from sophia_platform.errors import CheckFailed, InputError
 
 JOURNAL_VERSION = 1
 STATE_DIR = ".sophia"
@@ -83,6 +83,8 @@ class Journal:
 def state_dir(root: Path) -> Path:
     """The repo's ignored state folder (``.sophia/``), made ignored via ``.git/info/exclude``."""
     path = root / STATE_DIR
+    if path.is_symlink():  # journals and stored values must stay inside the repository
+        raise CheckFailed(f"refusing {path}: it is a symlink; make it a plain folder")
     path.mkdir(mode=0o700, exist_ok=True)
     ignored = git.run(["check-ignore", "-q", f"{STATE_DIR}/x"], root, check=False)
     if ignored.returncode != 0:

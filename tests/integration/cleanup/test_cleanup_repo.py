@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -49,11 +50,11 @@ def test_apply_fixes_every_fixable_finding(repo: Path, capsys: pytest.CaptureFix
     assert "`archive/scripts/swarm-deploy.sh` | `scripts/swarm-deploy.sh` | Docker Swarm" in readme
     spec = load_spec(repo / "sophia.yaml")
     assert spec.config == {"REDIS_HOST": "${REDIS_HOST}"}
-    assert {"OPENAI_API_KEY", "PASSWORD", "STRIPE_SECRET_KEY"} <= set(spec.secrets)
+    assert {"OPENAI_API_KEY", "REDIS_PASSWORD", "STRIPE_SECRET_KEY"} <= set(spec.secrets)
     assert "# the source of truth" in (repo / "sophia.yaml").read_text()
     store = repo / ".sophia/config"
-    assert (store / "NODE_AI_CORE_HOST").read_text() == "10.20.0.5"
-    assert (store / "REDIS_HOST").read_text() == "10.20.0.9"
+    assert (store / "NODE_AI_CORE_HOST").read_text() == "10.20.0.5\n"
+    assert (store / "REDIS_HOST").read_text() == "10.20.0.9\n"
     assert (store / "REDIS_HOST").stat().st_mode & 0o777 == 0o600
     assert CANARY not in capsys.readouterr().out
 
@@ -179,3 +180,35 @@ def test_symlinked_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CheckFailed, match="symlink"):
         apply_plan(repo, plan, allow_dirty=True)
     assert outside.read_text() == "keep\n"
+
+
+def test_json_plan_and_dry_runs_change_nothing(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = tree_state(repo)
+    assert main(["--json", "cleanup", "plan", str(repo)]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    kinds = {op["kind"] for op in plan["operations"]}
+    assert kinds == {"move", "edit", "write"}
+    assert plan["names"]["10.20.0.5"] == "NODE_AI_CORE_HOST"
+    assert main(["cleanup", "apply", "--dry-run", str(repo)]) == 0
+    assert "would git mv docker-compose.yml archive/docker-compose.yml" in capsys.readouterr().out
+    assert tree_state(repo) == before
+    assert main(["cleanup", "apply", str(repo)]) == 0
+    capsys.readouterr()
+    assert main(["--json", "cleanup", "undo", "--dry-run", str(repo)]) == 0
+    assert "services/api/settings.py" in json.loads(capsys.readouterr().out)["restored"]
+    assert main(["cleanup", "undo", str(repo)]) == 0
+    assert tree_state(repo) == before
+
+
+def test_symlinked_state_dir_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    repo = make_repo(tmp_path / "repo")
+    (repo / ".sophia").symlink_to(outside)
+    (repo / ".git/info/exclude").write_text(".sophia\n")
+    with pytest.raises(CheckFailed):
+        apply_plan(repo, plan_repository(repo))
+    assert list(outside.iterdir()) == []
+    assert (repo / "docker-compose.yml").exists()
