@@ -75,7 +75,12 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
     findings, summaries, ignores = done.findings, done.summaries, done.ignores
 
     canonical = {**config.canonical, **options.canonical}
-    ctx = RepoContext(root, canonical, _commit_times(root) if listing.git_aware else _no_times)
+    ctx = RepoContext(
+        root,
+        canonical,
+        _commit_times(root) if listing.git_aware else _no_times,
+        _spec_text(root),
+    )
     facts: dict[str, list[str]] = {}
     for corpus in corpus_rules:
         findings.extend(corpus.judge(summaries[corpus.id], ctx))
@@ -131,6 +136,15 @@ def _select(wanted: frozenset[str] | None) -> dict[str, Rule]:
     if unknown:
         raise InputError(f"unknown rule {unknown[0]!r}; use one of {', '.join(RULE_IDS)}")
     return {rule_id: rule for rule_id, rule in rules.items() if rule_id in wanted}
+
+
+def _spec_text(root: Path) -> str:
+    for name in ("sophia.yaml", "sophia.yml"):
+        try:
+            return (root / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+    return ""
 
 
 def _no_times(paths: list[str]) -> dict[str, int]:

@@ -41,6 +41,8 @@ def list_files(path: Path, *, include_ignored: bool = False) -> Listing:
         top = top.resolve()
         under = "" if top == path else path.relative_to(top).as_posix()
         return Listing(top, git.ls_files(top, include_ignored=include_ignored, under=under), True)
+    if path.is_file():
+        return Listing(path.parent, [path.name], False)
     paths: list[str] = []
     for dirpath, dirnames, filenames in os.walk(path):
         dirnames[:] = sorted(d for d in dirnames if d != ".git")

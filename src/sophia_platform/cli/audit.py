@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from sophia_platform.cli import output
 from sophia_platform.errors import CheckFailed, InputError
+
+if TYPE_CHECKING:
+    from sophia_platform.audit.model import AuditResult
 
 app = typer.Typer(help="Scan a repository for deployment tech debt.")
 
@@ -115,13 +116,14 @@ def _write(text: str, out: Path | None) -> None:
     output.err_console().print(f"report written to {out}")
 
 
-def _table(result: object, max_rows: int, out: Path | None) -> None:
+def _table(result: AuditResult, max_rows: int, out: Path | None) -> None:
+    # Rich tables are imported only for this format: JSON/SARIF runs in CI start faster.
     from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
-    from sophia_platform.audit.model import AuditResult
     from sophia_platform.audit.reporters import table
 
-    assert isinstance(result, AuditResult)
     report = table.build(result, max_rows)
     console = output.console()
     if out is not None:

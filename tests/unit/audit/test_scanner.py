@@ -148,3 +148,16 @@ def test_parallel_pass_matches_sequential(tmp_path: Path) -> None:
     one, two = scan(root, ScanOptions(jobs=1)), scan(root, ScanOptions(jobs=2))
     assert one.findings == two.findings
     assert one.stats.files_scanned == two.stats.files_scanned == 40
+
+
+def test_file_level_finding_ignored_on_first_line(tmp_path: Path) -> None:
+    root = git_repo(
+        tmp_path,
+        {
+            "docker-compose.yml": "# sophia: ignore[compose-file]\nservices:\n  a:\n    image: x\n",
+            "compose.yaml": "services:\n  b:\n    image: y\n",
+        },
+    )
+    result = scan(root, ScanOptions(rules=frozenset({"compose-file"})))
+    assert [f.path for f in result.findings] == ["compose.yaml"]
+    assert result.suppressed == {"inline": 1}
