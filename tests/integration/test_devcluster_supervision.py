@@ -59,6 +59,14 @@ def test_up_is_idempotent_and_replaces_a_crashed_cluster(state_dir: Path) -> Non
     assert again.pids == first.pids
     assert again.nodes_created == []
 
+    # The spec changed: one node gone, one new; the running cluster follows it.
+    changed = cluster.up(state_dir, [NODES[0], NodeSpec("gpu-b", gpu_type="A10", gpu_count=1)])
+    assert changed.reused
+    assert changed.nodes_created == ["gpu-b"]
+    live = {n.name: n for n in cluster.status(state_dir).nodes}
+    assert set(live) == {"gpu-a", "gpu-b"}
+    assert live["gpu-b"].gpu_allocatable == 1
+
     # Simulate a crash: the scheduler dies, its PID file stays behind.
     scheduler = Supervisor(state_dir).records()["kube-scheduler"]
     os.kill(scheduler.pid, signal.SIGKILL)
@@ -158,3 +166,36 @@ def test_up_retries_when_a_chosen_port_was_taken(
         blocker.close()
     assert len(calls) == 2
     assert result.server == f"https://127.0.0.1:{calls[1].apiserver}"
+
+
+def test_cluster_of_a_killed_session_is_reaped_by_the_next(k8s_binaries: None) -> None:
+    import subprocess
+    import sys
+    import tempfile
+
+    from tests.plugins import k8s
+
+    # A "session" that starts a cluster and dies without its teardown (as under kill -9).
+    script = f"""
+import json, os, tempfile
+from pathlib import Path
+from sophia_platform.devcluster import cluster
+from sophia_platform.devcluster.nodes import NodeSpec
+from sophia_platform.devcluster.processes import proc_start_ticks
+d = Path(tempfile.mkdtemp(prefix={k8s._SESSION_PREFIX!r}))
+me = os.getpid()
+(d / "owner.json").write_text(json.dumps({{"pid": me, "start_ticks": proc_start_ticks(me)}}))
+cluster.up(d, [NodeSpec("n1")])
+print(d)
+os._exit(0)
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    abandoned = Path(proc.stdout.strip().splitlines()[-1])
+    assert abandoned.parent == Path(tempfile.gettempdir())
+    assert len(processes_mentioning(abandoned)) == 5
+
+    k8s._reap_abandoned_sessions()
+    assert processes_mentioning(abandoned) == []
+    assert not abandoned.exists()

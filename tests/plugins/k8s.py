@@ -11,6 +11,8 @@ with a reason that says so; CI builds them in scripts/setup.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import tempfile
 import time
@@ -25,7 +27,12 @@ import pytest
 from sophia_platform.devcluster import cluster, toolchain
 from sophia_platform.devcluster.inventory import nodes_from_spec
 from sophia_platform.devcluster.kubeconfig import CONTEXT
-from sophia_platform.devcluster.processes import ProcessRecord, Supervisor, is_running
+from sophia_platform.devcluster.processes import (
+    ProcessRecord,
+    Supervisor,
+    is_running,
+    proc_start_ticks,
+)
 
 EXAMPLE_SPEC = Path(__file__).resolve().parents[2] / "examples" / "sophia-ai" / "sophia.yaml"
 
@@ -53,6 +60,16 @@ class K8sCluster:
         from kubernetes import client
 
         return client.AppsV1Api(self.api_client)
+
+
+_CLUSTER_FIXTURES = {"k8s_binaries", "k8s_cluster", "k8s_namespace"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses a cluster fixture ``cluster``, so ``-m`` selection is exact."""
+    for item in items:
+        if _CLUSTER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.cluster)
 
 
 def _ensure_binaries() -> None:
@@ -86,6 +103,22 @@ def processes_mentioning(path: Path) -> list[str]:
     return found
 
 
+_SESSION_PREFIX = "sophia-k8s-"
+
+
+def _reap_abandoned_sessions() -> None:
+    """Stop clusters of earlier sessions that were killed before their teardown ran."""
+    for state_dir in Path(tempfile.gettempdir()).glob(f"{_SESSION_PREFIX}*"):
+        try:
+            owner = json.loads((state_dir / "owner.json").read_text())
+        except (OSError, ValueError):
+            continue  # being created right now, or not ours
+        if proc_start_ticks(int(owner["pid"])) == owner["start_ticks"]:
+            continue  # its session is still running (another worktree, say)
+        cluster.down(state_dir)
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def k8s_binaries() -> None:
     """Make sure the control-plane binaries are built (skip loudly if they cannot be)."""
@@ -97,7 +130,12 @@ def k8s_cluster(k8s_binaries: None) -> Iterator[K8sCluster]:
     """Start one real local control plane for the session; stop it (and check) at the end."""
     from kubernetes import config
 
-    state_dir = Path(tempfile.mkdtemp(prefix="sophia-k8s-"))
+    _reap_abandoned_sessions()
+    state_dir = Path(tempfile.mkdtemp(prefix=_SESSION_PREFIX))
+    me = os.getpid()
+    (state_dir / "owner.json").write_text(
+        json.dumps({"pid": me, "start_ticks": proc_start_ticks(me)})
+    )
     started: dict[str, ProcessRecord] = {}
     try:
         result = cluster.up(state_dir, nodes_from_spec(EXAMPLE_SPEC))

@@ -19,12 +19,10 @@ pattern ending in ``/`` matches everything under that folder.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from typing import Any
 
 from sophia_platform.audit.model import RULE_IDS, Finding
 from sophia_platform.errors import InputError
@@ -35,48 +33,42 @@ DEFAULT_EXCLUDES = (f"{ARCHIVE_DIR}/",)
 _VALUE_KEYS = ("address", "secret_fingerprint", "key")
 
 
-class Allow(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Allow:
     """Paths and values whose findings are accepted."""
 
-    model_config = ConfigDict(extra="forbid")
-    paths: list[str] = Field(default_factory=list)
-    values: list[str] = Field(default_factory=list)
+    paths: tuple[str, ...] = ()
+    values: frozenset[str] = frozenset()
 
 
-class AllowList(Allow):
-    """The global allow list plus per-rule ones."""
+@dataclass(frozen=True, slots=True)
+class AuditConfig:
+    """The runtime form of ``.sophia-audit.yml`` (validated by :mod:`.config_schema`)."""
 
-    rules: dict[str, Allow] = Field(default_factory=dict)
-
-
-class AuditConfig(BaseModel):
-    """The parsed ``.sophia-audit.yml``."""
-
-    model_config = ConfigDict(extra="forbid")
-    version: int = 1
-    exclude: list[str] = Field(default_factory=list)
-    allow: AllowList = Field(default_factory=AllowList)
-    canonical: dict[str, str] = Field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    allow: Allow = Allow()
+    allow_rules: dict[str, Allow] = field(default_factory=dict)
+    canonical: dict[str, str] = field(default_factory=dict)
     default_excludes: bool = True
 
     def excluded(self, path: str) -> bool:
         """Whether a file must not be read at all."""
         if path == CONFIG_FILE:
             return True  # the allow list itself names the values it allows
-        patterns = [*self.exclude, *(DEFAULT_EXCLUDES if self.default_excludes else ())]
+        patterns = (*self.exclude, *(DEFAULT_EXCLUDES if self.default_excludes else ()))
         return any(matches(path, p) for p in patterns)
 
     def allows(self, finding: Finding) -> bool:
         """Whether the allow list accepts a finding."""
-        scopes: list[Allow] = [self.allow]
-        per_rule = self.allow.rules.get(finding.rule_id)
+        scopes = [self.allow]
+        per_rule = self.allow_rules.get(finding.rule_id)
         if per_rule is not None:
             scopes.append(per_rule)
         values = {finding.data.get(k, "") for k in _VALUE_KEYS} - {""}
         for scope in scopes:
             if any(matches(finding.path, p) for p in scope.paths):
                 return True
-            if values.intersection(scope.values):
+            if values & scope.values:
                 return True
         return False
 
@@ -95,20 +87,25 @@ def load_config(root: Path, path: Path | None = None) -> AuditConfig:
         if path is not None:
             raise InputError(f"{file}: no such audit config; create it or drop --config")
         return AuditConfig()
-    try:
-        raw = YAML(typ="safe").load(file.read_text(encoding="utf-8"))
-    except (OSError, YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(f"{file}: cannot read audit config ({type(exc).__name__})") from exc
-    try:
-        config = AuditConfig.model_validate(raw or {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = "/".join(str(p) for p in first["loc"])
-        raise InputError(f"{file}: {where}: {first['msg']}") from exc
-    unknown = set(config.allow.rules) - set(RULE_IDS)
+    # Imported here: parsing and validation (ruamel, pydantic) cost start-up time that a
+    # repository without a config file should not pay.
+    from sophia_platform.audit.config_schema import parse
+
+    raw = parse(file)
+    unknown = set(raw.allow.rules) - set(RULE_IDS)
     if unknown:
         raise InputError(
             f"{file}: allow/rules: unknown rule {sorted(unknown)[0]}; "
             f"use one of {', '.join(RULE_IDS)}"
         )
-    return config
+    return AuditConfig(
+        exclude=tuple(raw.exclude),
+        allow=_allow(raw.allow.paths, raw.allow.values),
+        allow_rules={k: _allow(v.paths, v.values) for k, v in raw.allow.rules.items()},
+        canonical=dict(raw.canonical),
+        default_excludes=raw.default_excludes,
+    )
+
+
+def _allow(paths: list[str], values: list[Any]) -> Allow:
+    return Allow(tuple(paths), frozenset(str(v) for v in values))

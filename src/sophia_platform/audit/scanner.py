@@ -13,9 +13,13 @@ config or baseline) or :class:`~sophia_platform.errors.ExternalError` (git faile
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,19 +27,15 @@ from typing import Any
 from sophia_platform import git
 from sophia_platform.audit.baseline import Baseline
 from sophia_platform.audit.config import AuditConfig, load_config
-from sophia_platform.audit.model import (
-    RULE_IDS,
-    AuditResult,
-    Finding,
-    Metrics,
-    ScanStats,
-    SkippedFile,
-)
+from sophia_platform.audit.filepass import FilePass, run_pass
+from sophia_platform.audit.model import RULE_IDS, AuditResult, Finding, Metrics, ScanStats
 from sophia_platform.audit.rules import CorpusRule, RepoContext, Rule, all_rules
 from sophia_platform.audit.rules.base import fingerprint
-from sophia_platform.audit.suppress import inline_ignores, is_ignored
-from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, list_files, read_source
+from sophia_platform.audit.suppress import is_ignored
+from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, list_files
 from sophia_platform.errors import InputError
+
+PARALLEL_MIN_FILES = 4000  # below this, starting workers costs more than it saves
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,7 @@ class ScanOptions:
     baseline: Baseline | None = None
     apply_suppressions: bool = True  # False: report inline/allow-listed findings too
     canonical: dict[str, str] = field(default_factory=dict)  # overrides config `canonical`
+    jobs: int = 1  # worker processes for the per-file pass; 0 = one per core (at most 2)
 
 
 def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
@@ -62,36 +63,24 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
     root = listing.root
     config = options.config or load_config(root, options.config_path)
     rules = _select(options.rules)
-    file_rules = [r for r in rules.values() if not isinstance(r, CorpusRule)]
     corpus_rules = [r for r in rules.values() if isinstance(r, CorpusRule)]
-
-    stats = ScanStats(files_listed=len(listing.paths), git_aware=listing.git_aware)
-    findings: list[Finding] = []
-    summaries: dict[str, list[tuple[str, Any]]] = defaultdict(list)
-    ignores: dict[str, dict[int, frozenset[str]]] = {}
-    for rel in listing.paths:
-        if config.excluded(rel):
-            stats.skipped.append(SkippedFile(rel, "excluded"))
-            continue
-        item = read_source(root, rel, options.max_file_bytes)
-        if isinstance(item, SkippedFile):
-            stats.skipped.append(item)
-            continue
-        stats.files_scanned += 1
-        stats.bytes_scanned += item.size
-        for rule in file_rules:
-            if rule.wants(item):
-                findings.extend(rule.check(item))
-        for corpus in corpus_rules:
-            summary = corpus.summarize(item)
-            if summary is not None:
-                summaries[corpus.id].append((rel, summary))
-        marks = inline_ignores(item)
-        if marks:
-            ignores[rel] = marks
+    done = _file_pass(root, listing.paths, config, tuple(rules), options)
+    stats = ScanStats(
+        files_scanned=done.files,
+        bytes_scanned=done.bytes,
+        files_listed=len(listing.paths),
+        git_aware=listing.git_aware,
+        skipped=done.skipped,
+    )
+    findings, summaries, ignores = done.findings, done.summaries, done.ignores
 
     canonical = {**config.canonical, **options.canonical}
-    ctx = RepoContext(root, canonical, _commit_times(root) if listing.git_aware else _no_times)
+    ctx = RepoContext(
+        root,
+        canonical,
+        _commit_times(root) if listing.git_aware else _no_times,
+        _spec_text(root),
+    )
     facts: dict[str, list[str]] = {}
     for corpus in corpus_rules:
         findings.extend(corpus.judge(summaries[corpus.id], ctx))
@@ -114,6 +103,31 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
     )
 
 
+def _file_pass(
+    root: Path,
+    paths: list[str],
+    config: AuditConfig,
+    rule_ids: tuple[str, ...],
+    options: ScanOptions,
+) -> FilePass:
+    jobs = options.jobs if options.jobs > 0 else min(2, os.cpu_count() or 1)
+    if jobs == 1 or (options.jobs == 0 and len(paths) < PARALLEL_MIN_FILES):
+        return run_pass(root, paths, config, rule_ids, options.max_file_bytes)
+    # Contiguous chunks keep the merged order identical to a sequential pass.
+    size = -(-len(paths) // jobs)
+    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+    merged = FilePass()
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [
+            pool.submit(run_pass, root, chunk, config, rule_ids, options.max_file_bytes)
+            for chunk in chunks
+        ]
+        for future in futures:
+            merged.merge(future.result())
+    return merged
+
+
 def _select(wanted: frozenset[str] | None) -> dict[str, Rule]:
     rules = all_rules()
     if wanted is None:
@@ -122,6 +136,15 @@ def _select(wanted: frozenset[str] | None) -> dict[str, Rule]:
     if unknown:
         raise InputError(f"unknown rule {unknown[0]!r}; use one of {', '.join(RULE_IDS)}")
     return {rule_id: rule for rule_id, rule in rules.items() if rule_id in wanted}
+
+
+def _spec_text(root: Path) -> str:
+    for name in ("sophia.yaml", "sophia.yml"):
+        try:
+            return (root / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+    return ""
 
 
 def _no_times(paths: list[str]) -> dict[str, int]:

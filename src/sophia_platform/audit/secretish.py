@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sophia_platform.audit.source import SourceFile
@@ -29,8 +28,13 @@ _NOT_SECRET_NAMES = frozenset({"key", "pass", "token", "secret", "tokens", "keys
 _NOT_SECRET_WORDS = frozenset(
     {"name", "names", "path", "file", "url", "uri", "id", "ref", "env", "var", "type", "length",
      "len", "count", "header", "field", "prefix", "format", "policy", "endpoint", "expiry",
-     "expires", "ttl", "store", "manager", "provider"}
+     "expires", "ttl", "store", "manager", "provider", "hint", "reset", "min", "max", "regex",
+     "pattern", "label", "prompt", "placeholder", "rules", "strength", "hash", "algorithm",
+     "version", "mode", "enabled", "required", "dir", "location", "template", "validator"}
 )  # fmt: skip
+
+
+_PASCAL = re.compile(r"^[A-Z][a-z0-9]+[A-Z]")
 
 
 def words(name: str) -> list[str]:
@@ -41,8 +45,8 @@ def words(name: str) -> list[str]:
 def is_secret_key(name: str) -> bool:
     """True for names that hold a credential: ``OPENAI_API_KEY``, ``db_password``, ``apiToken``."""
     parts = words(name)
-    if not parts or name.lower() in _NOT_SECRET_NAMES:
-        return False
+    if not parts or name.lower() in _NOT_SECRET_NAMES or _PASCAL.match(name):
+        return False  # PascalCase names are types (SecretValue), not settings
     last = parts[-1]
     if last in _NOT_SECRET_WORDS:
         return False
@@ -107,18 +111,23 @@ _GETENV = re.compile(
 
 
 # Words every secret-like key contains (see is_secret_key); lines without one are skipped.
-_HINT = re.compile(r"(?i)key|token|secret|pass|pwd|credential|pat\b")
+_HINTS = ("key", "token", "secret", "pass", "pwd", "credential", "_pat")
 
 
-def _lines_with_hints(text: str) -> Iterator[tuple[int, int]]:
-    last_end = -1
-    for hint in _HINT.finditer(text):
-        if hint.start() < last_end:
-            continue
-        start = text.rfind("\n", 0, hint.start()) + 1
-        end = text.find("\n", hint.end())
-        last_end = len(text) if end == -1 else end
-        yield start, last_end
+def _lines_with_hints(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every line containing a hint word, in order (str.find is the fast path)."""
+    lowered = text.lower()
+    spans: set[tuple[int, int]] = set()
+    for word in _HINTS:
+        i = lowered.find(word)
+        while i != -1:
+            start = lowered.rfind("\n", 0, i) + 1
+            end = lowered.find("\n", i)
+            if end == -1:
+                end = len(lowered)
+            spans.add((start, end))
+            i = lowered.find(word, end)
+    return sorted(spans)
 
 
 def assignments(text: str) -> list[Assignment]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Any
 
 LOCK_FILES = frozenset(
@@ -59,18 +57,23 @@ _EXT_KIND = {
 }
 
 
+def _suffix(name: str) -> str:
+    stem, dot, ext = name.rpartition(".")
+    return "." + ext if dot and stem else ""
+
+
 def file_kind(path: str, head: str = "") -> str:
     """Classify a file by name (and shebang): python, shell, yaml, json, toml, env, docs, ..."""
-    name = PurePosixPath(path).name.lower()
+    name = path.rpartition("/")[2].lower()
     if name in LOCK_FILES or name.endswith(".lock"):
         return "lock"
     if name.startswith(".env") or name.endswith(".env") or ".env." in name:
         return "env"
     if name.startswith("dockerfile") or name.endswith(".dockerfile"):
         return "dockerfile"
-    suffix = PurePosixPath(name).suffix
+    suffix = _suffix(name)
     if suffix in {".example", ".sample", ".template", ".tmpl", ".bak", ".orig", ".old"}:
-        suffix = PurePosixPath(name[: -len(suffix)]).suffix
+        suffix = _suffix(name[: -len(suffix)])
     kind = _EXT_KIND.get(suffix)
     if kind is not None:
         return kind
@@ -92,7 +95,6 @@ class SourceFile:
     kind: str
     size: int
     digest: str  # sha1 of the raw bytes, for exact-duplicate detection
-    _starts: list[int] | None = field(default=None, repr=False)
     _lines: list[str] | None = field(default=None, repr=False)
     memo: dict[str, Any] = field(default_factory=dict, repr=False)  # per-file results rules share
 
@@ -110,16 +112,10 @@ class SourceFile:
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset into :attr:`text`."""
-        if self._starts is None:
-            starts = [0]
-            find = self.text.find
-            i = find("\n")
-            while i != -1:
-                starts.append(i + 1)
-                i = find("\n", i + 1)
-            self._starts = starts
-        index = bisect.bisect_right(self._starts, offset) - 1
-        return index + 1, offset - self._starts[index] + 1
+        text = self.text
+        # str.count/rfind run in C; a file has few findings, so no line index is built.
+        line = text.count("\n", 0, offset) + 1
+        return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
     def line_text(self, line: int) -> str:
         """The text of a 1-based line ("" past the end), without a trailing carriage return."""

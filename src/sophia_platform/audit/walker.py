@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,8 @@ def list_files(path: Path, *, include_ignored: bool = False) -> Listing:
         top = top.resolve()
         under = "" if top == path else path.relative_to(top).as_posix()
         return Listing(top, git.ls_files(top, include_ignored=include_ignored, under=under), True)
+    if path.is_file():
+        return Listing(path.parent, [path.name], False)
     paths: list[str] = []
     for dirpath, dirnames, filenames in os.walk(path):
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
@@ -71,19 +74,20 @@ def is_binary(raw: bytes) -> bool:
 
 def read_source(root: Path, rel: str, max_bytes: int) -> SourceFile | SkippedFile:
     """Read one listed file, or say why it was skipped."""
-    full = root / rel
+    full = os.path.join(root, rel)
     try:
-        st = full.lstat()
+        st = os.lstat(full)
     except FileNotFoundError:
         return SkippedFile(rel, "missing")
     except OSError:
         return SkippedFile(rel, "unreadable")
-    if not full.is_file() or full.is_symlink():
-        return SkippedFile(rel, "not-a-file")
+    if not stat.S_ISREG(st.st_mode):
+        return SkippedFile(rel, "not-a-file")  # symlinks, submodules, sockets
     if st.st_size > max_bytes:
         return SkippedFile(rel, "too-large")
     try:
-        raw = full.read_bytes()
+        with open(full, "rb") as handle:
+            raw = handle.read()
     except OSError:
         return SkippedFile(rel, "unreadable")
     if is_binary(raw):

@@ -79,11 +79,11 @@ def apply_plan(
     check_clean(root, allow_dirty)
     journal = _begin(root, plan, [plan.operations[i] for i in pending])
     result.journal = journal.id
+    tracked = {e.path for e in journal.entries if e.index is not None}
     pause_after = int(os.environ.get(PAUSE_ENV, "0") or 0)
     for index in pending:
-        _run(root, plan.operations[index])
-        journal.done.append(index)
-        journal.save(root)
+        _run(root, plan.operations[index], tracked)
+        journal.mark_done(root, index)
         if len(journal.done) == pause_after:
             time.sleep(3600)
     journal.state = "applied"
@@ -162,10 +162,10 @@ def _missing_dirs(root: Path, paths: list[str]) -> list[str]:
     return sorted(missing, key=lambda d: d.count("/"), reverse=True)
 
 
-def _run(root: Path, op: Operation) -> None:
+def _run(root: Path, op: Operation, tracked: set[str]) -> None:
     path = root / op.path
     if op.kind == "move" and op.target:
-        gitstate.move(root, op.path, op.target)
+        gitstate.move(root, op.path, op.target, tracked=op.path in tracked)
     elif op.kind == "edit":
         text = path.read_bytes().decode("utf-8")
         new = apply_edits(text, op.edits).encode("utf-8")
@@ -186,10 +186,11 @@ def undo(
     if journal is None:
         return UndoResult(None, dry_run=dry_run)
     todo: list[PathState] = []
+    index = gitstate.index_entries(root, [e.path for e in journal.entries])
     for entry in journal.entries:
         path = inside(root, entry.path)
         current = _current_blob(path)
-        index_now = gitstate.index_entries(root, [entry.path]).get(entry.path)
+        index_now = index.get(entry.path)
         index_before = tuple(entry.index) if entry.index else None
         if current == entry.blob and index_now == index_before:
             continue
@@ -204,7 +205,8 @@ def undo(
     if dry_run:
         return result
     for entry in todo:
-        _restore(root, entry)
+        _restore(root, entry, index.get(entry.path))
+    _remove_temp_files(root, journal)
     for folder in journal.created_dirs:
         _remove_empty(root / folder)
     gitstate.refresh_index(root)
@@ -213,7 +215,7 @@ def undo(
     return result
 
 
-def _restore(root: Path, entry: PathState) -> None:
+def _restore(root: Path, entry: PathState, index_now: gitstate.IndexEntry | None) -> None:
     path = root / entry.path
     if entry.blob is None:
         if path.is_file():
@@ -224,10 +226,20 @@ def _restore(root: Path, entry: PathState) -> None:
             write_atomic(path, data, mode=entry.mode or 0o644)
         elif entry.mode is not None:
             os.chmod(path, entry.mode)
-    index_now = gitstate.index_entries(root, [entry.path]).get(entry.path)
     before = (entry.index[0], entry.index[1]) if entry.index else None
     if index_now != before:
         gitstate.set_index(root, entry.path, before)
+
+
+def _remove_temp_files(root: Path, journal: Journal) -> None:
+    """Delete temp files an apply killed inside ``write_atomic`` left next to its targets."""
+    for entry in journal.entries:
+        target = root / entry.path
+        if not target.parent.is_dir():
+            continue
+        for leftover in target.parent.glob(f".{target.name}.*"):
+            if leftover.is_file() and leftover.stat().st_mtime >= journal.created - 1:
+                leftover.unlink()
 
 
 def _remove_empty(folder: Path) -> None:

@@ -72,10 +72,10 @@ def refresh_index(root: Path) -> None:
     git.run(["update-index", "-q", "--refresh"], root, check=False)
 
 
-def move(root: Path, source: str, target: str) -> None:
+def move(root: Path, source: str, target: str, *, tracked: bool) -> None:
     """``git mv`` (history follows the file); untracked files are renamed."""
     (root / target).parent.mkdir(parents=True, exist_ok=True)
-    if index_entries(root, [source]):
+    if tracked:
         git.run(["mv", "--", source, target], root)
     else:
         os.rename(root / source, root / target)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from sophia_platform import git
 from sophia_platform.cleanup.specfile import write_atomic
-from sophia_platform.errors import InputError
+from sophia_platform.errors import CheckFailed, InputError
 
 JOURNAL_VERSION = 1
 STATE_DIR = ".sophia"
@@ -53,9 +53,19 @@ class Journal:
         data = json.dumps(asdict(self), indent=2, sort_keys=True).encode()
         write_atomic(journal_dir(root) / f"{self.id}.json", data, mode=0o600)
 
+    def mark_done(self, root: Path, step: int) -> None:
+        """Append a finished step to the progress file (O(1): big plans stay fast).
+
+        Undo does not need it (it restores every recorded path); it tells people and the
+        kill-safety test how far an interrupted apply got.
+        """
+        self.done.append(step)
+        with (journal_dir(root) / f"{self.id}.progress").open("a", encoding="ascii") as fh:
+            fh.write(f"{step}\n")
+
     @classmethod
     def load(cls, path: Path) -> Journal:
-        """Read a journal file."""
+        """Read a journal file (and its progress file)."""
         try:
             raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -63,12 +73,18 @@ class Journal:
         if raw.get("version") != JOURNAL_VERSION:
             raise InputError(f"{path}: journal version {raw.get('version')!r} is unknown")
         raw["entries"] = [PathState(**e) for e in raw.get("entries", [])]
+        progress = path.with_suffix(".progress")
+        if progress.exists():
+            steps = progress.read_text(encoding="ascii").split()
+            raw["done"] = sorted({*raw.get("done", []), *(int(s) for s in steps if s.isdigit())})
         return cls(**raw)
 
 
 def state_dir(root: Path) -> Path:
     """The repo's ignored state folder (``.sophia/``), made ignored via ``.git/info/exclude``."""
     path = root / STATE_DIR
+    if path.is_symlink():  # journals and stored values must stay inside the repository
+        raise CheckFailed(f"refusing {path}: it is a symlink; make it a plain folder")
     path.mkdir(mode=0o700, exist_ok=True)
     ignored = git.run(["check-ignore", "-q", f"{STATE_DIR}/x"], root, check=False)
     if ignored.returncode != 0:
@@ -83,9 +99,11 @@ def state_dir(root: Path) -> Path:
 
 
 def journal_dir(root: Path) -> Path:
-    """Where journals live."""
-    path = state_dir(root) / "cleanup" / "journal"
-    path.mkdir(parents=True, exist_ok=True)
+    """Where journals live (``state_dir`` made the folder ignored when apply began)."""
+    path = root / STATE_DIR / "cleanup" / "journal"
+    if not path.is_dir():
+        state_dir(root)
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 

@@ -42,6 +42,33 @@ def secret_name(key: str) -> str:
     return name if name and not name[0].isdigit() else f"SECRET_{name}"
 
 
+_GENERIC_SECRETS = frozenset(
+    {
+        "PASSWORD", "PASS", "PASSWD", "PWD", "SECRET", "TOKEN", "KEY", "API_KEY", "APIKEY",
+        "ACCESS_KEY", "SECRET_KEY", "ACCESS_TOKEN", "AUTH_TOKEN", "CLIENT_SECRET", "PRIVATE_KEY",
+    }
+)  # fmt: skip
+_YAML_KEY = re.compile(r"^-?\s*([A-Za-z0-9_.-]+)\s*:")
+
+
+def qualified_secret_name(name: str, lines: list[str], line: int) -> str:
+    """``redis: {password: x}`` in YAML → ``REDIS_PASSWORD`` (generic names get their parent)."""
+    if name not in _GENERIC_SECRETS or not 0 < line <= len(lines):
+        return name
+    text = lines[line - 1]
+    indent = len(text) - len(text.lstrip())
+    for previous in reversed(lines[: line - 1]):
+        stripped = previous.lstrip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        # The key of a list item ("- name: x") sits two columns right of its dash.
+        key_indent = len(previous) - len(stripped) + (2 if stripped.startswith("- ") else 0)
+        if key_indent < indent:
+            match = _YAML_KEY.match(stripped)
+            return f"{secret_name(match.group(1))}_{name}" if match else name
+    return name
+
+
 def make_plan(
     root: Path, findings: Sequence[FindingLike], options: PlanOptions | None = None
 ) -> Plan:
@@ -78,10 +105,12 @@ def make_plan(
                     path,
                     "address taken out of code",
                     before=before,
-                    content=address,
+                    content=address + "\n",
                     mode=0o600,
                 )
             )
+            old = current.read_text(encoding="utf-8") if before else ""
+            plan.diff += _diff(path, old, address + "\n", set(), new_file=before is None)
     plan.names = {a: n for a, n in plan.names.items() if n in used_names}
     plan.secrets = sorted(used_secrets)
     return plan
@@ -191,7 +220,10 @@ def _plan_file(
         if not flagged or flagged != expected:
             skip("the file changed since the audit; run the audit again", [(site, finding)])
             continue
-        sites.append(Site(site.line, site.start, site.end, flagged, site.name, site.kind))
+        name = site.name
+        if site.kind == "secret" and kind == "yaml":
+            name = qualified_secret_name(name, lines, site.line)
+        sites.append(Site(site.line, site.start, site.end, flagged, name, site.kind))
     unique = list(dict.fromkeys(sites))
     if not unique:
         return []

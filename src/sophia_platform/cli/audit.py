@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from sophia_platform.cli import output
 from sophia_platform.errors import CheckFailed, InputError
+
+if TYPE_CHECKING:
+    from sophia_platform.audit.model import AuditResult
 
 app = typer.Typer(help="Scan a repository for deployment tech debt.")
 
@@ -64,6 +65,9 @@ def audit(
     max_file_size: Annotated[
         int, typer.Option("--max-file-size", help="Skip files larger than this many bytes.")
     ] = 1_000_000,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Worker processes (0 = auto: 2 on big repos).")
+    ] = 0,
     max_rows: Annotated[
         int, typer.Option("--max-rows", help="Rows per rule in the table (0 = all).")
     ] = 20,
@@ -75,6 +79,8 @@ def audit(
     from sophia_platform.audit.reporters import FORMATS, REPORTERS
 
     fmt = "json" if output.wants_json(json_out) else fmt
+    if jobs < 0:
+        raise InputError(f"--jobs {jobs}: use 0 (auto) or a positive number of processes")
     if fmt not in FORMATS:
         raise InputError(f"--format {fmt}: unknown format; use one of {', '.join(FORMATS)}")
     selected, failing = _rule_set(rules, "--rules"), _rule_set(fail_on, "--fail-on")
@@ -84,6 +90,7 @@ def audit(
         rules=selected,
         config_path=config,
         baseline=baselines.load_baseline(baseline) if baseline is not None else None,
+        jobs=jobs,
     )
     result = scan(path, options)
     if write_baseline is not None:
@@ -109,13 +116,14 @@ def _write(text: str, out: Path | None) -> None:
     output.err_console().print(f"report written to {out}")
 
 
-def _table(result: object, max_rows: int, out: Path | None) -> None:
+def _table(result: AuditResult, max_rows: int, out: Path | None) -> None:
+    # Rich tables are imported only for this format: JSON/SARIF runs in CI start faster.
     from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
-    from sophia_platform.audit.model import AuditResult
     from sophia_platform.audit.reporters import table
 
-    assert isinstance(result, AuditResult)
     report = table.build(result, max_rows)
     console = output.console()
     if out is not None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.syntax import Syntax
 
 from sophia_platform.cli import output
@@ -76,7 +77,7 @@ def apply(
     if dry_run:
         _render_plan(chosen)
     for step in result.steps:
-        out.print(("would " if dry_run else "") + step)
+        out.print(escape(("would " if dry_run else "") + step))
     if not result.steps:
         out.print(f"nothing to do ({result.already_done} step(s) already applied)")
     elif not dry_run:
@@ -108,7 +109,7 @@ def undo(
         return
     verb = "would restore" if dry_run else "restored"
     for rel in result.restored:
-        out.print(f"{verb} {rel}")
+        out.print(f"{verb} {escape(rel)}")
     out.print(f"{verb} {len(result.restored)} path(s) from journal {result.journal}")
 
 
@@ -131,14 +132,14 @@ def _render_plan(plan: object) -> None:
     out = output.console()
     moves = [op for op in plan.operations if op.kind == "move"]
     for op in moves:
-        out.print(f"git mv {op.path} {op.target}  [dim]# {op.reason}[/]")
+        out.print(
+            f"git mv {escape(op.path)} {escape(op.target or '')}  [dim]# {escape(op.reason)}[/]"
+        )
     if plan.diff:
         out.print(Syntax(plan.diff, "diff", theme="ansi_dark", word_wrap=True))
     for skipped in plan.skipped:
-        out.print(
-            f"[yellow]not fixed[/] {skipped.path}:{skipped.line}: {skipped.rule_id}: "
-            f"{skipped.reason}"
-        )
+        detail = f"{skipped.path}:{skipped.line}: {skipped.rule_id}: {skipped.reason}"
+        out.print(f"[yellow]not fixed[/] {escape(detail)}")
     edits = sum(1 for op in plan.operations if op.kind != "move")
     out.print(
         f"{len(moves)} move(s), {edits} file write(s), {len(plan.names)} address(es) → config "

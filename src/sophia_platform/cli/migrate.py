@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
@@ -58,7 +59,7 @@ def _render(report: object, dry_run: bool) -> None:
     for column in ("service", "image", "port", "gpu", "storage", "secrets", "from"):
         table.add_column(column)
     for name, fields in report.services.items():
-        table.add_row(
+        cells = (
             name,
             f"{fields.get('image')}:{fields.get('tag') or '-'}",
             str(fields.get("port") or "-"),
@@ -67,21 +68,27 @@ def _render(report: object, dry_run: bool) -> None:
             ", ".join(fields.get("secrets", [])) or "-",
             ", ".join(report.sources.get(name, [])),
         )
+        table.add_row(*(escape(cell) for cell in cells))
     out.print(table)
     if report.unconverted:
         out.print(f"[yellow]{len(report.unconverted)} key(s) not converted:[/]")
         for item in report.unconverted:
-            out.print(f"  {item.file}:{item.line}: {item.service}: {item.key}: {item.reason}")
+            out.print(
+                escape(f"  {item.file}:{item.line}: {item.service}: {item.key}: {item.reason}")
+            )
     for conflict in report.conflicts:
-        out.print(
-            f"[yellow]conflict[/] {conflict.service}.{conflict.field}: kept {conflict.kept} "
+        detail = (
+            f"{conflict.service}.{conflict.field}: kept {conflict.kept} "
             f"({conflict.kept_from}), not {conflict.other} ({conflict.other_from})"
         )
+        out.print(f"[yellow]conflict[/] {escape(detail)}")
     for line in report.notes + report.warnings:
-        out.print(f"note: {line}")
+        out.print(escape(f"note: {line}"))
     for line in report.follow_ups:
-        out.print(f"[yellow]follow-up[/] {line}")
+        out.print(f"[yellow]follow-up[/] {escape(line)}")
     if dry_run and report.diff:
         out.print(Syntax(report.diff, "diff", theme="ansi_dark"))
     verb = "would change" if dry_run else "wrote" if report.written else "no change to"
-    out.print(f"{verb} {report.spec_path}; {len(report.secrets_added)} secret(s) referenced")
+    out.print(
+        escape(f"{verb} {report.spec_path}; {len(report.secrets_added)} secret(s) referenced")
+    )

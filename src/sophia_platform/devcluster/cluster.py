@@ -25,7 +25,13 @@ import httpx
 
 from sophia_platform.devcluster import components as comp
 from sophia_platform.devcluster.kubeconfig import CONTEXT, write_kubeconfig
-from sophia_platform.devcluster.nodes import GPU_RESOURCE, GPU_TYPE_LABEL, NodeSpec, node_manifest
+from sophia_platform.devcluster.nodes import (
+    GPU_RESOURCE,
+    GPU_TYPE_LABEL,
+    KWOK_ANNOTATION,
+    NodeSpec,
+    node_manifest,
+)
 from sophia_platform.devcluster.pki import create_pki
 from sophia_platform.devcluster.processes import (
     ProcessRecord,
@@ -384,13 +390,20 @@ def _exists(read: Callable[[], object]) -> bool:
 def _ensure_nodes(
     layout: comp.Layout, nodes: Sequence[NodeSpec], watch: _Watch, timeout_s: float
 ) -> list[str]:
-    """Create missing nodes, re-apply labels and capacity of existing ones, wait for Ready."""
+    """Make the simulated nodes match ``nodes`` (create, update, prune); wait for Ready."""
     from kubernetes.client.exceptions import ApiException
 
     api = _core_api(layout)
     created: list[str] = []
+    wanted = {n.name for n in nodes}
     try:
-        existing = {n.metadata.name for n in api.list_node().items}
+        live = api.list_node().items
+        existing = {n.metadata.name for n in live}
+        # Simulated nodes the spec no longer lists go away (their pods get rescheduled).
+        for item in live:
+            simulated = (item.metadata.annotations or {}).get(KWOK_ANNOTATION) == "fake"
+            if simulated and item.metadata.name not in wanted:
+                api.delete_node(item.metadata.name)
         for node in nodes:
             manifest = node_manifest(node)
             if node.name in existing:
@@ -401,8 +414,6 @@ def _ensure_nodes(
                 created.append(node.name)
     except ApiException as exc:
         raise ExternalError(f"creating simulated nodes failed: {exc.status} {exc.reason}") from exc
-
-    wanted = {n.name for n in nodes}
 
     def all_ready() -> bool:
         ready = {n.metadata.name for n in api.list_node().items if _node_ready(n)}

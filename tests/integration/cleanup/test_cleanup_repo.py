@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import py_compile
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import pytest
 from sophia_platform.audit.scanner import scan
 from sophia_platform.cleanup.apply import apply_plan, undo
 from sophia_platform.cleanup.findings import FIXED_RULES
-from sophia_platform.cleanup.journal import journal_dir
+from sophia_platform.cleanup.journal import Journal, journal_dir
 from sophia_platform.cleanup.plan import Operation, Plan
 from sophia_platform.cleanup.service import plan_repository
 from sophia_platform.cli.main import main
@@ -38,7 +37,7 @@ def test_apply_fixes_every_fixable_finding(repo: Path, capsys: pytest.CaptureFix
     assert main(["cleanup", "apply", "--yes", str(repo)]) == 0
     assert _fixed_counts(repo) == dict.fromkeys(FIXED_RULES, 0)
     for py in repo.rglob("*.py"):
-        py_compile.compile(str(py), doraise=True)
+        compile(py.read_text(), str(py), "exec")
     settings = (repo / "services/api/settings.py").read_text()
     assert 'AI_CORE_HOST = get_config_value("NODE_AI_CORE_HOST")' in settings
     assert settings.count("from sophia_platform.config import get_config_value") == 1
@@ -51,11 +50,11 @@ def test_apply_fixes_every_fixable_finding(repo: Path, capsys: pytest.CaptureFix
     assert "`archive/scripts/swarm-deploy.sh` | `scripts/swarm-deploy.sh` | Docker Swarm" in readme
     spec = load_spec(repo / "sophia.yaml")
     assert spec.config == {"REDIS_HOST": "${REDIS_HOST}"}
-    assert {"OPENAI_API_KEY", "PASSWORD", "STRIPE_SECRET_KEY"} <= set(spec.secrets)
+    assert {"OPENAI_API_KEY", "REDIS_PASSWORD", "STRIPE_SECRET_KEY"} <= set(spec.secrets)
     assert "# the source of truth" in (repo / "sophia.yaml").read_text()
     store = repo / ".sophia/config"
-    assert (store / "NODE_AI_CORE_HOST").read_text() == "10.20.0.5"
-    assert (store / "REDIS_HOST").read_text() == "10.20.0.9"
+    assert (store / "NODE_AI_CORE_HOST").read_text() == "10.20.0.5\n"
+    assert (store / "REDIS_HOST").read_text() == "10.20.0.9\n"
     assert (store / "REDIS_HOST").stat().st_mode & 0o777 == 0o600
     assert CANARY not in capsys.readouterr().out
 
@@ -106,7 +105,7 @@ def _wait_for_steps(repo: Path, steps: int, proc: subprocess.Popen[bytes]) -> li
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         for path in journal_dir(repo).glob("*.json"):
-            done: list[int] = json.loads(path.read_text())["done"]
+            done = Journal.load(path).done
             if len(done) >= steps:
                 return done
         time.sleep(0.05)
@@ -181,3 +180,44 @@ def test_symlinked_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CheckFailed, match="symlink"):
         apply_plan(repo, plan, allow_dirty=True)
     assert outside.read_text() == "keep\n"
+
+
+def test_json_plan_and_dry_runs_change_nothing(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = tree_state(repo)
+    assert main(["--json", "cleanup", "plan", str(repo)]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    kinds = {op["kind"] for op in plan["operations"]}
+    assert kinds == {"move", "edit", "write"}
+    assert plan["names"]["10.20.0.5"] == "NODE_AI_CORE_HOST"
+    assert main(["cleanup", "apply", "--dry-run", str(repo)]) == 0
+    assert "would git mv docker-compose.yml archive/docker-compose.yml" in capsys.readouterr().out
+    assert tree_state(repo) == before
+    assert main(["cleanup", "apply", str(repo)]) == 0
+    capsys.readouterr()
+    assert main(["--json", "cleanup", "undo", "--dry-run", str(repo)]) == 0
+    assert "services/api/settings.py" in json.loads(capsys.readouterr().out)["restored"]
+    assert main(["cleanup", "undo", str(repo)]) == 0
+    assert tree_state(repo) == before
+
+
+def test_symlinked_state_dir_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    repo = make_repo(tmp_path / "repo")
+    (repo / ".sophia").symlink_to(outside)
+    (repo / ".git/info/exclude").write_text(".sophia\n")
+    with pytest.raises(CheckFailed):
+        apply_plan(repo, plan_repository(repo))
+    assert list(outside.iterdir()) == []
+    assert (repo / "docker-compose.yml").exists()
+
+
+def test_undo_removes_temp_files_of_a_write_killed_halfway(repo: Path) -> None:
+    before = tree_state(repo)
+    apply_plan(repo, plan_repository(repo))
+    # what write_atomic leaves when killed between mkstemp and rename
+    (repo / "docs" / ".servers.md.k1ll3d").write_text("half")
+    undo(repo)
+    assert tree_state(repo) == before

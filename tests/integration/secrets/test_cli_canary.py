@@ -120,6 +120,12 @@ def test_every_command_keeps_canaries_out(
     run(["secrets", "set", "OPENAI_API_KEY", "--env", "dev"], 0, stdin=rotated + "\n")
     out = run(["secrets", "check", "--env", "dev", layers], 1)
     assert "stale" in out and "api" in out
+    run(
+        ["secrets", "set", "SHARED_TOKEN", "--env", "dev", "--to", "github-api"],
+        0,
+        stdin="CANARY-set-github\n",
+    )
+    assert github.state.orgs["acme"].plaintext["SHARED_TOKEN"] == "CANARY-set-github"
     run(["secrets", "set", "NOT_IN_MANIFEST", "--env", "dev"], 2, stdin="CANARY-unknown\n")
     run(["secrets", "set", "OPENAI_API_KEY", "--env", "dev"], 2, stdin="changeme\n")
     run(["secrets", "sync", "--from", "local", "--to", "esc", "--env", "dev"], 0)
@@ -142,7 +148,7 @@ def test_every_command_keeps_canaries_out(
     run(["secrets", "sync", "--from", "github-api", "--to", "esc", "--env", "dev"], 2)
 
     print("\n".join(transcript))
-    canaries = [*values.values(), rotated, "CANARY-extra", "CANARY-unknown"]
+    canaries = [*values.values(), rotated, "CANARY-extra", "CANARY-unknown", "CANARY-set-github"]
     everything = "\n".join(transcript) + "\n".join(r.getMessage() for r in caplog.records)
     leaks = [c for c in canaries if c in everything]
     assert not leaks, "canary in output or logs"

@@ -138,8 +138,14 @@ def test_retries_then_succeeds_and_401_is_clear(make_ctx, esc, values) -> None:
 
 def test_unknown_environment_is_404(make_ctx, esc, values) -> None:
     ctx = make_ctx(env_for(esc, values), esc_environment="acme-org/default/nope")
-    with pytest.raises(ExternalError, match="404"):
+    with pytest.raises(ExternalError, match=r"404.*esc env init"):
         EscProvider(ctx).state()
+
+
+def test_403_names_the_permission(make_ctx, esc, values) -> None:
+    esc.state.fail(403, 1, "get")
+    with pytest.raises(ExternalError, match=r"403.*'write'"):
+        EscProvider(make_ctx(env_for(esc, values))).state()
 
 
 def test_inventory_and_revision_time(make_ctx, esc, values) -> None:

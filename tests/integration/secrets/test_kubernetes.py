@@ -256,3 +256,53 @@ def test_unmanaged_names_are_mapped_to_valid_keys(kctx, k8s_cluster, k8s_namespa
     store.set_value("weird?name!", SecretValue("CANARY-weird-2"))
     with pytest.raises(InputError, match="both map to Kubernetes key"):
         sync(kctx, include_unmanaged=True)
+
+
+def test_sigkilled_sync_rerun_converges(
+    kctx, k8s_cluster, k8s_namespace, spec_file, tmp_path
+) -> None:
+    """Kill a real `sophia secrets sync` process at several points; the next run converges."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    spec_file.write_text(
+        spec_file.read_text().replace("namespace: acme-dev", f"namespace: {k8s_namespace}")
+    )
+    env = {
+        **os.environ,
+        "SOPHIA_SPEC": str(spec_file),
+        "KUBECONFIG": str(k8s_cluster.kubeconfig),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    argv = [
+        sys.executable,
+        "-m",
+        "sophia_platform.cli.main",
+        "secrets",
+        "sync",
+        "--from",
+        "local",
+        "--to",
+        "kubernetes",
+        "--env",
+        "dev",
+    ]
+    store = LocalProvider(kctx)
+    for round_, delay in enumerate((0.6, 0.9, 1.2, 1.5, 1.8)):
+        for name in ("OPENAI_API_KEY", "SHARED_TOKEN", "GROUPED_KEY"):
+            store.set_value(name, SecretValue(f"CANARY-{name}-{round_}-{token_hex(4)}"))
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        sync(kctx)
+        assert sync(kctx).plan.changes == []
+        want = {k: v.reveal() for k, v in store.load().items()}
+        api = decoded(secret(k8s_cluster, k8s_namespace, "api-secrets"))
+        assert api["OPENAI_API_KEY"] == want["OPENAI_API_KEY"]
+        assert decoded(secret(k8s_cluster, k8s_namespace, "worker-secrets")) == {
+            "SHARED_TOKEN": want["SHARED_TOKEN"]
+        }

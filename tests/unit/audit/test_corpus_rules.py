@@ -88,3 +88,16 @@ def test_redundant_secret_sync(tmp_path: Path) -> None:
     ]
     assert {f.data["canonical"] for f in result.findings} == {".github/workflows/esc-sync.yml"}
     assert result.metrics.secret_sync_workflows == 3
+
+
+def test_canonical_named_in_sophia_yaml(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {
+            ".github/workflows/sync-secrets.yml": SYNC_WF,
+            ".github/workflows/esc-sync.yml": SYNC_WF.replace("name: sync", "name: esc"),
+            "sophia.yaml": "project: x\n# secrets are synced by .github/workflows/esc-sync.yml\n",
+        },
+    )
+    result = scan(root, ScanOptions(rules=frozenset({"redundant-workflow"})))
+    assert [f.path for f in result.findings] == [".github/workflows/sync-secrets.yml"]

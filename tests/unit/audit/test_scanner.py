@@ -133,3 +133,31 @@ def test_archive_is_excluded_by_default(tmp_path: Path) -> None:
     result = scan(root)
     assert result.findings == []
     assert result.stats.skipped_by_reason() == {"excluded": 1}
+
+
+def test_subfolder_paths_stay_repo_relative(tmp_path: Path) -> None:
+    root = git_repo(tmp_path, {"svc/api/a.py": 'H = "10.0.0.5"\n', "b.py": 'H = "10.0.0.6"\n'})
+    result = scan(root / "svc")
+    assert result.root == root.resolve()
+    assert [f.path for f in result.findings] == ["svc/api/a.py"]
+
+
+def test_parallel_pass_matches_sequential(tmp_path: Path) -> None:
+    files = {f"m{i}/c.py": f'HOST = "10.0.{i}.5"\nKEY = "changeme"\n' for i in range(40)}
+    root = git_repo(tmp_path, files)
+    one, two = scan(root, ScanOptions(jobs=1)), scan(root, ScanOptions(jobs=2))
+    assert one.findings == two.findings
+    assert one.stats.files_scanned == two.stats.files_scanned == 40
+
+
+def test_file_level_finding_ignored_on_first_line(tmp_path: Path) -> None:
+    root = git_repo(
+        tmp_path,
+        {
+            "docker-compose.yml": "# sophia: ignore[compose-file]\nservices:\n  a:\n    image: x\n",
+            "compose.yaml": "services:\n  b:\n    image: y\n",
+        },
+    )
+    result = scan(root, ScanOptions(rules=frozenset({"compose-file"})))
+    assert [f.path for f in result.findings] == ["compose.yaml"]
+    assert result.suppressed == {"inline": 1}

@@ -32,6 +32,8 @@ PLACEHOLDER_NEGATIVE = [
     ("app/settings.py", 'OPENAI_API_KEY = os.environ["OPENAI_API_KEY"]\n'),
     ("config.yaml", "api_key: null\n"),
     ("config.yaml", "token_url: changeme\n"),
+    ("app/config.py", "def get(key: str, default: str | SecretValue) -> SecretValue: ...\n"),
+    ("app/config.py", "class Settings:\n    api_key: str = ...\n"),
 ]
 
 
@@ -66,6 +68,7 @@ SECRET_POSITIVE = [
     ),
     ("config.yaml", f"db_password: {CANARY}\n", "high-entropy"),
     ("app/a.py", f'JWT_SECRET = "{CANARY}"\n', "high-entropy"),
+    ("docker-compose.yml", "      - POSTGRES_PASSWORD=Sophia2024!db\n", "high-entropy"),
 ]
 SECRET_NEGATIVE = [
     ("app/a.py", 'OPENAI_API_KEY = "sk-xxxxxxxxxxxxxxxxxxxxxxxx"\n'),
@@ -79,6 +82,8 @@ SECRET_NEGATIVE = [
     ("docs/a.md", "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----\n"),
     ("app/task.py", 'name = "disk-usage-report-generator-2024"\n'),
     ("package-lock.json", f'"integrity": "sha512-{CANARY}"\n'),
+    ("docker-compose.yml", "      - POSTGRES_PASSWORD=postgres\n"),
+    ("app/a.py", 'password_hint = "Use8+Chars!"\n'),
 ]
 
 

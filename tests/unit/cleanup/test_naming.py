@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from sophia_platform.cleanup.naming import NodeRef, assign_names, key_name, nodes_from_spec
+from sophia_platform.cleanup.planner import qualified_secret_name
 
 
 @pytest.mark.parametrize(
@@ -68,3 +69,19 @@ def test_nodes_from_spec() -> None:
         NodeRef("ai-core", "NODE_AI_CORE_HOST", "GH200"),
         NodeRef("edge", "NODE_EDGE_HOST", "A10"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "name", "expected"),
+    [
+        ("redis:\n  host: x\n  password: changeme\n", 3, "PASSWORD", "REDIS_PASSWORD"),
+        ("openai:\n  # key\n  api_key: x\n", 3, "API_KEY", "OPENAI_API_KEY"),
+        ("password: x\n", 1, "PASSWORD", "PASSWORD"),
+        ("stripe:\n  STRIPE_SECRET_KEY: x\n", 2, "STRIPE_SECRET_KEY", "STRIPE_SECRET_KEY"),
+        ("- name: db\n  token: x\n", 2, "TOKEN", "TOKEN"),
+    ],
+)
+def test_generic_yaml_secret_names_get_their_parent(
+    text: str, line: int, name: str, expected: str
+) -> None:
+    assert qualified_secret_name(name, text.split("\n"), line) == expected

@@ -40,6 +40,7 @@ class RepoContext:
     root: Path
     canonical: dict[str, str] = field(default_factory=dict)  # group/purpose -> preferred path
     commit_times: Callable[[list[str]], dict[str, int]] = lambda paths: {}
+    spec_text: str = ""  # the repository's sophia.yaml, where a canonical workflow may be named
 
 
 class Rule(ABC):

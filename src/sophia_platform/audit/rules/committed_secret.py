@@ -21,20 +21,21 @@ from sophia_platform.audit.secretish import (
     is_reference,
     is_secret_key,
     shannon_entropy,
+    words,
 )
 from sophia_platform.audit.source import SourceFile
 
-# (type, literal that must occur for the pattern to be tried, pattern)
-_KNOWN: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
-    (kind, trigger, re.compile(r"(?<![A-Za-z0-9_\-])" + pattern))
-    for kind, trigger, pattern in (
-        ("openai-key", "sk-", r"sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_\-]{20,}"),
-        ("stripe-key", "_live_", r"[sr]k_live_[A-Za-z0-9]{20,}"),
-        ("github-token", "_", r"gh[pousr]_[A-Za-z0-9]{36,}"),
-        ("github-pat", "github_pat_", r"github_pat_[A-Za-z0-9_]{22,}"),
-        ("slack-token", "xox", r"xox[baprs]-[A-Za-z0-9\-]{10,}"),
-        ("aws-access-key", "A", r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
-        ("pulumi-token", "pul-", r"pul-[0-9a-f]{40}(?![A-Za-z0-9])"),
+# (type, literals of which one must occur for the pattern to be tried, pattern)
+_KNOWN: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
+    (kind, triggers, re.compile(r"(?<![A-Za-z0-9_\-])" + pattern))
+    for kind, triggers, pattern in (
+        ("openai-key", ("sk-",), r"sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_\-]{20,}"),
+        ("stripe-key", ("_live_",), r"[sr]k_live_[A-Za-z0-9]{20,}"),
+        ("github-token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), r"gh[pousr]_[A-Za-z0-9]{36,}"),
+        ("github-pat", ("github_pat_",), r"github_pat_[A-Za-z0-9_]{22,}"),
+        ("slack-token", ("xox",), r"xox[baprs]-[A-Za-z0-9\-]{10,}"),
+        ("aws-access-key", ("AKIA", "ASIA"), r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
+        ("pulumi-token", ("pul-",), r"pul-[0-9a-f]{40}(?![A-Za-z0-9])"),
     )
 )
 _PRIVATE_KEY = re.compile(
@@ -62,6 +63,24 @@ def looks_random(value: str) -> bool:
     return shannon_entropy(value) >= 3.5
 
 
+_PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pass", "passphrase"})
+
+
+def looks_like_password(key: str, value: str) -> bool:
+    """Return True for a human-made password (short, mixed classes) under a password-like key."""
+    if not _PASSWORD_WORDS.intersection(words(key)):
+        return False
+    if not 10 <= len(value) <= 64 or not _TOKEN_CHARS.match(value) or _DOTTED_NAME.match(value):
+        return False
+    classes = (
+        any(c.islower() for c in value),
+        any(c.isupper() for c in value),
+        any(c.isdigit() for c in value),
+        any(not c.isalnum() for c in value),
+    )
+    return sum(classes) >= 3 and shannon_entropy(value) >= 3.0
+
+
 def token_ok(value: str) -> bool:
     """True when a value with a known token prefix looks generated (not ``sk-xxxx``)."""
     if is_placeholder(value) or "example" in value.lower():
@@ -86,8 +105,8 @@ class CommittedSecretRule(Rule):
         """Find credentials by shape and by entropy."""
         text = file.text
         taken: list[tuple[int, int]] = []
-        for kind, trigger, pattern in _KNOWN:
-            if trigger not in text:
+        for kind, triggers, pattern in _KNOWN:
+            if not any(t in text for t in triggers):
                 continue
             for match in pattern.finditer(text):
                 value = match.group()
@@ -110,7 +129,9 @@ class CommittedSecretRule(Rule):
             if any(s <= item.start < e for s, e in taken) or not is_secret_key(item.key):
                 continue
             value = item.value
-            if is_reference(value) or is_placeholder(value) or not looks_random(value):
+            if is_reference(value) or is_placeholder(value):
+                continue
+            if not looks_random(value) and not looks_like_password(item.key, value):
                 continue
             taken.append((item.start, item.end))
             yield self._hit(file, item.start, item.end, value, "high-entropy", item.key)

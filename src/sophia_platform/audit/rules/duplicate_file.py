@@ -15,7 +15,6 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import CorpusRule, RepoContext
@@ -39,18 +38,16 @@ _IGNORED_NAMES = frozenset(
 
 def family(path: str) -> tuple[str, str, bool]:
     """(folder, name with variant words removed, whether the name had one)."""
-    pure = PurePosixPath(path)
-    name = pure.name.lower()
+    folder, _, name = path.rpartition("/")
+    name = name.lower()
     # Dockerfile.fixed: the variant word is the "extension"; script_enhanced.py: it is the stem.
     stem, dot, ext = name.rpartition(".")
     if not dot or not stem:
         stem, ext = name, ""
-    if _VARIANT_SUFFIX.fullmatch("." + ext) and stem:
-        base, had = _VARIANT_SUFFIX.sub("", stem), True
-        return str(pure.parent), base, had
+    if ext and _VARIANT_SUFFIX.fullmatch("." + ext):
+        return folder, _VARIANT_SUFFIX.sub("", stem), True
     base = _VARIANT_SUFFIX.sub("", stem)
-    had = base != stem
-    return str(pure.parent), base + ("." + ext if ext else ""), had
+    return folder, base + ("." + ext if ext else ""), base != stem
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,8 @@ class PlaceholderSecretRule(Rule):
         for item in file_assignments(file):
             if item.start in seen or not is_secret_key(item.key) or not is_placeholder(item.value):
                 continue
+            if file.kind == "python" and item.value == "...":
+                continue  # Ellipsis: a stub body or annotation, not a value
             seen.add(item.start)
             yield self.at(
                 file,

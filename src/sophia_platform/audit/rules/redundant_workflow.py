@@ -8,8 +8,9 @@ Purposes recognised (a file can have several):
   ``docker stack deploy`` / ``docker compose up`` / ``helm upgrade`` / ``kubectl apply``).
 
 Each purpose with more than one member is a group; one canonical member is kept (the path
-named under ``canonical:`` in ``.sophia-audit.yml``, else the most recently committed, then a
-workflow over a script, then the shortest path) and the others are flagged. Workflows whose
+named under ``canonical:`` in ``.sophia-audit.yml``, else one named in ``sophia.yaml``, else
+the most recently committed, then a workflow over a script, then the shortest path) and the
+others are flagged. Workflows whose
 lines are at least 85% the same as another workflow's are grouped as ``similar`` too.
 """
 
@@ -180,6 +181,9 @@ class RedundantWorkflowRule(CorpusRule):
         preferred = ctx.canonical.get(purpose)
         if preferred is not None and preferred in members:
             return preferred
+        named = [m for m in members if m in ctx.spec_text]
+        if named:
+            members = named  # sophia.yaml names the one to keep (e.g. its secrets workflow)
         times = ctx.commit_times(members)
         return min(
             members,

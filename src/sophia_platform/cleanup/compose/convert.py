@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sophia_platform.cleanup.compose.interpolate import parse_dotenv, references
-from sophia_platform.cleanup.compose.loader import ComposeService, env_mapping
+from sophia_platform.cleanup.compose.loader import ComposeFile, ComposeService, env_mapping
 from sophia_platform.cleanup.compose.secretlike import is_secret_entry
 
 DEFAULT_STORAGE = "10Gi"
@@ -107,6 +107,37 @@ class Converted:
     secrets: dict[str, str] = field(default_factory=dict)  # NAME -> description
     unconverted: list[Unconverted] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+# Top-level compose keys, and why each has no place in sophia.yaml ("" = nothing to convert).
+_TOP_LEVEL: dict[str, str] = {
+    "version": "",
+    "name": "",
+    "volumes": "volume definitions (drivers, sizes) are not converted; "
+    "named volumes of services became storage",
+    "networks": "every service shares the namespace network",
+    "secrets": "secret values come from the secrets manifest, not files",
+    "configs": "ship configuration in the image or a ConfigMap",
+    "include": "included files are not followed; pass them to `sophia migrate compose` too",
+}
+
+
+def top_level_unconverted(compose: ComposeFile, shown: str) -> list[Unconverted]:
+    """Top-level keys of a compose file that carry something sophia.yaml does not take."""
+    found: list[Unconverted] = []
+    for key, value in compose.top_level.items():
+        reason = _TOP_LEVEL.get(key)
+        if key.startswith("x-"):
+            reason = "extension field (its anchors were applied to the services)"
+        elif reason is None:
+            reason = "no equivalent in sophia.yaml"
+        # `volumes: {data: {}}` only declares names: nothing is lost by not converting it.
+        carries = any(value.values()) if isinstance(value, dict) else bool(value)
+        if reason and carries:
+            found.append(
+                Unconverted(shown, compose.top_lines.get(key, 1), "(top level)", key, reason)
+            )
+    return found
 
 
 def service_name(name: str) -> str:

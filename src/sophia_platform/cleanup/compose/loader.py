@@ -49,6 +49,7 @@ class ComposeFile:
     services: dict[str, ComposeService]
     top_level: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    top_lines: dict[str, int] = field(default_factory=dict)
 
 
 def load_compose(path: Path, variables: dict[str, str] | None = None) -> ComposeFile:
@@ -76,7 +77,8 @@ class _Loader:
         for name in services_node:
             services[str(name)] = self._service(path, str(name), [], warnings)
         top = {str(k): _plain(v) for k, v in doc.items() if k != "services"}
-        return ComposeFile(path=path, services=services, top_level=top, warnings=warnings)
+        lines = {str(k): _line_of(doc, k) for k in doc if k != "services"}
+        return ComposeFile(path, services, top, warnings, lines)
 
     def _document(self, path: Path) -> CommentedMap:
         key = path.resolve()

@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sophia_platform.cleanup.compose.convert import Converted, Unconverted, convert_service
+from sophia_platform.cleanup.compose.convert import (
+    Converted,
+    Unconverted,
+    convert_service,
+    top_level_unconverted,
+)
 from sophia_platform.cleanup.compose.loader import load_compose
 from sophia_platform.cleanup.spec_validation import validate_document
 from sophia_platform.cleanup.specfile import Conflict, SpecDocument, merge_fields
@@ -95,6 +100,7 @@ def _convert_all(
         variables = read_dotenv(env_file) if env_file else None
         loaded = load_compose(path, variables)
         report.warnings += loaded.warnings
+        report.unconverted += top_level_unconverted(loaded, _shown(path, base))
         for svc in loaded.services.values():
             conv = convert_service(svc, base)
             report.unconverted += conv.unconverted

@@ -14,13 +14,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import httpx
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from sophia_platform.config import SecretValue
-from sophia_platform.errors import ExternalError, UsageError
-from sophia_platform.secrets.http import ConflictError, HttpClient
+from sophia_platform.errors import ExternalError, SophiaError, UsageError
+from sophia_platform.secrets.http import ConflictError, HttpClient, NotFoundError
 from sophia_platform.secrets.providers.base import (
     ApplyResult,
     Presence,
@@ -66,9 +67,24 @@ class EscProvider(Provider):
             f"{str(backend).rstrip('/')}/api/esc",
             {"Authorization": f"token {token}", "Accept": "application/vnd.pulumi+8"},
             service="Pulumi ESC",
+            on_error=self._on_error,
             transport=ctx.option("transport"),
         )
         self.path = f"/environments/{self.ref}"
+
+    def _on_error(self, response: httpx.Response, where: str) -> SophiaError | None:
+        if response.status_code == 403:
+            return ExternalError(
+                f"{where}: forbidden (403); the token needs 'write' (sync) or 'open' (read) "
+                f"permission on environment {self.ref}",
+                hint="grant it in Pulumi Cloud: Environments -> Settings -> Access",
+            )
+        if response.status_code == 404 and response.request.method != "PATCH":
+            return NotFoundError(
+                f"{where}: not found (404); does ESC environment {self.ref} exist?",
+                hint=f"create it with 'esc env init {self.ref}' or fix environments.*.esc",
+            )
+        return None
 
     def request_count(self) -> int:
         """HTTP requests made so far."""

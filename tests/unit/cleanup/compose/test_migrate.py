@@ -134,3 +134,39 @@ def test_missing_spec_is_created(tmp_path: Path) -> None:
     (tmp_path / "compose.yml").write_text("services:\n  web:\n    image: nginx:1.27\n")
     migrate_compose([tmp_path / "compose.yml"], tmp_path / "sophia.yaml")
     assert load_spec(tmp_path / "sophia.yaml").services["web"].image == "nginx"
+
+
+def test_cli_output_keeps_brackets_of_compose_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "stack.yml").write_text(
+        "services:\n  api:\n    image: a:1\n"
+        "    deploy:\n      placement:\n        constraints: [node.role == manager]\n"
+    )
+    args = ["migrate", "compose", "--dry-run", "--spec", str(tmp_path / "sophia.yaml")]
+    assert main([*args, str(tmp_path / "stack.yml")]) == 0
+    assert "deploy.placement.constraints[node.role == manager]" in capsys.readouterr().out
+
+
+def test_top_level_keys_that_carry_something_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "compose.yml").write_text(
+        textwrap.dedent(
+            """\
+            version: "3.8"
+            x-base: &base {image: a}
+            services:
+              web: *base
+            volumes: {data: {}, logs: {driver: nfs}}
+            networks: {front: {driver: overlay}}
+            include: [other.yml]
+            """
+        )
+    )
+    report = migrate_compose([tmp_path / "compose.yml"], tmp_path / "sophia.yaml", dry_run=True)
+    assert [(u.key, u.line) for u in report.unconverted] == [
+        ("x-base", 2),
+        ("volumes", 5),
+        ("networks", 6),
+        ("include", 7),
+    ]
+    assert report.services["web"] == {"image": "a"}
