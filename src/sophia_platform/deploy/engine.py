@@ -390,6 +390,10 @@ def rollback(
         if now_images.get(name) != then_images.get(name)
     }
     observer.phase(f"rollback {t.release}: revision {current.revision} -> {target_rev}")
+    for name, (old, new) in result.changes.items():
+        observer.phase(f"  {name}: {old or '-'} -> {new or '-'}")
+    if not result.changes:
+        observer.phase("  no image changes (values or chart only)")
     if opts.dry_run:
         return result
     with s.locked("rollback"):
