@@ -206,6 +206,7 @@ def undo(
         return result
     for entry in todo:
         _restore(root, entry, index.get(entry.path))
+    _remove_temp_files(root, journal)
     for folder in journal.created_dirs:
         _remove_empty(root / folder)
     gitstate.refresh_index(root)
@@ -228,6 +229,17 @@ def _restore(root: Path, entry: PathState, index_now: gitstate.IndexEntry | None
     before = (entry.index[0], entry.index[1]) if entry.index else None
     if index_now != before:
         gitstate.set_index(root, entry.path, before)
+
+
+def _remove_temp_files(root: Path, journal: Journal) -> None:
+    """Delete temp files an apply killed inside ``write_atomic`` left next to its targets."""
+    for entry in journal.entries:
+        target = root / entry.path
+        if not target.parent.is_dir():
+            continue
+        for leftover in target.parent.glob(f".{target.name}.*"):
+            if leftover.is_file() and leftover.stat().st_mtime >= journal.created - 1:
+                leftover.unlink()
 
 
 def _remove_empty(folder: Path) -> None:

@@ -212,3 +212,12 @@ def test_symlinked_state_dir_is_refused(tmp_path: Path) -> None:
         apply_plan(repo, plan_repository(repo))
     assert list(outside.iterdir()) == []
     assert (repo / "docker-compose.yml").exists()
+
+
+def test_undo_removes_temp_files_of_a_write_killed_halfway(repo: Path) -> None:
+    before = tree_state(repo)
+    apply_plan(repo, plan_repository(repo))
+    # what write_atomic leaves when killed between mkstemp and rename
+    (repo / "docs" / ".servers.md.k1ll3d").write_text("half")
+    undo(repo)
+    assert tree_state(repo) == before
