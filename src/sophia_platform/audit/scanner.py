@@ -13,13 +13,11 @@ config or baseline) or :class:`~sophia_platform.errors.ExternalError` (git faile
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -113,6 +111,9 @@ def _file_pass(
     jobs = options.jobs if options.jobs > 0 else min(2, os.cpu_count() or 1)
     if jobs == 1 or (options.jobs == 0 and len(paths) < PARALLEL_MIN_FILES):
         return run_pass(root, paths, config, rule_ids, options.max_file_bytes)
+    import multiprocessing  # deferred: most scans are sequential and start-up counts in CI
+    from concurrent.futures import ProcessPoolExecutor
+
     # Contiguous chunks keep the merged order identical to a sequential pass.
     size = -(-len(paths) // jobs)
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
