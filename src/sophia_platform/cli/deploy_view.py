@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from sophia_platform.deploy.engine import DeployResult
-from sophia_platform.deploy.preflight import Preflight
-from sophia_platform.deploy.status import EnvStatus
-from sophia_platform.kube.rollout import PodFailure, RolloutSnapshot
+if TYPE_CHECKING:  # only types: `sophia status` should not import the deploy engine
+    from sophia_platform.deploy.engine import DeployResult
+    from sophia_platform.deploy.preflight import Preflight
+    from sophia_platform.deploy.status import EnvStatus
+    from sophia_platform.kube.rollout import PodFailure, RolloutSnapshot
 
 
 def rollout_table(snapshot: RolloutSnapshot) -> Table:

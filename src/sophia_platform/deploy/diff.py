@@ -108,8 +108,6 @@ def compute(
     spec: Spec, env: str | None, *, image_tag: str | None = None, kubeconfig: Path | None = None
 ) -> DiffResult:
     """Render the desired release and compare it with what runs."""
-    from ruamel.yaml import YAML
-
     target = resolve(spec, env, kubeconfig=kubeconfig)
     api = connect(target.kubeconfig, target.context)
     _, hashes = preflight.check_secrets(spec, api, target.namespace)
@@ -117,7 +115,7 @@ def compute(
     with values_file(values) as path:
         argv = helm.template(target.helm(), chart_dir(), path)
         rendered = runner.run(argv, timeout=120).stdout
-    docs = [d for d in YAML(typ="safe").load_all(rendered) if isinstance(d, dict) and d.get("kind")]
+    docs = releases.manifest_objects(rendered)
     secret_names = set(spec.secrets)
     objects = []
     for result in dry_run(api, target.namespace, docs):
@@ -140,9 +138,8 @@ def compute(
     wanted = {(d["kind"], d["metadata"]["name"]) for d in docs}
     current = releases.deployed(api, target.namespace, target.release)
     if current is not None:
-        for doc in YAML(typ="safe").load_all(current.manifest):
-            if isinstance(doc, dict) and doc.get("kind"):
-                key = (doc["kind"], doc["metadata"]["name"])
-                if key not in wanted:
-                    objects.append(ObjectDiff(key[0], key[1], "delete"))
+        for doc in releases.manifest_objects(current.manifest):
+            key = (doc["kind"], doc["metadata"]["name"])
+            if key not in wanted:
+                objects.append(ObjectDiff(key[0], key[1], "delete"))
     return DiffResult(target.env, target.namespace, objects)

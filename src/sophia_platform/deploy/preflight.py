@@ -16,6 +16,7 @@ from sophia_platform.config import is_placeholder
 from sophia_platform.deploy import releases
 from sophia_platform.deploy.target import Target
 from sophia_platform.deploy.values import split_image
+from sophia_platform.kube import raw
 from sophia_platform.kube.client import ApiError, call
 from sophia_platform.secrets.manifest import kube_secret_name
 from sophia_platform.spec import Spec
@@ -64,11 +65,9 @@ def _secret_locations(spec: Spec, service: str) -> list[tuple[str, str, str, boo
 
 def check_secrets(spec: Spec, api: Any, namespace: str) -> tuple[list[Check], dict[str, str]]:
     """Every required secret present and not a placeholder; returns checks and content hashes."""
-    from kubernetes import client
-
-    core = client.CoreV1Api(api)
     try:
-        listed = call("list secrets", core.list_namespaced_secret, namespace).items
+        path = f"/api/v1/namespaces/{namespace}/secrets"
+        listed = raw.get(api, "list secrets", path).items or []
     except ApiError as e:
         if e.status == 404:
             listed = []
@@ -137,13 +136,10 @@ def _quantity(value: Any) -> int:
 
 def check_gpus(spec: Spec, api: Any, target: Target) -> Check:
     """Every GPU pod fits on some node; all replicas fit in the GPUs not held by other releases."""
-    from kubernetes import client
-
-    core = client.CoreV1Api(api)
     wanted = {n: s for n, s in spec.services.items() if s.gpu > 0}
     if not wanted:
         return Check("GPU requests satisfiable", True, "no service requests GPUs")
-    nodes = call("list nodes", core.list_node).items
+    nodes = raw.get(api, "list nodes", "/api/v1/nodes").items or []
     free: dict[str, int] = {}
     node_type: dict[str, str | None] = {}
     for node in nodes:
@@ -151,11 +147,8 @@ def check_gpus(spec: Spec, api: Any, target: Target) -> Check:
         if alloc and not node.spec.unschedulable:
             free[node.metadata.name] = alloc
             node_type[node.metadata.name] = (node.metadata.labels or {}).get(GPU_LABEL)
-    pods = call(
-        "list pods",
-        core.list_pod_for_all_namespaces,
-        field_selector="status.phase!=Succeeded,status.phase!=Failed",
-    ).items
+    active = "status.phase!=Succeeded,status.phase!=Failed"
+    pods = raw.get(api, "list pods", "/api/v1/pods", fieldSelector=active).items or []
     for pod in pods:
         labels = pod.metadata.labels or {}
         ours = (

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sophia_platform.kube import raw
 from sophia_platform.kube.client import ApiError, call
 
 RECORD_LABEL = "sophia.dev/deploy-record"
@@ -126,20 +127,16 @@ def save(api: Any, namespace: str, record: DeployRecord) -> None:
 
 def load_all(api: Any, namespace: str, release: str) -> list[DeployRecord]:
     """Every record of ``release``, oldest revision first."""
-    from kubernetes import client
-
-    core = client.CoreV1Api(api)
     selector = f"{RECORD_LABEL}=true,{RELEASE_LABEL}={release}"
-    maps = call(
-        "read deploy records", core.list_namespaced_config_map, namespace, label_selector=selector
-    )
+    path = f"/api/v1/namespaces/{namespace}/configmaps"
+    maps = raw.get(api, "read deploy records", path, labelSelector=selector).items or []
     found = []
-    for cm in maps.items:
-        raw = (cm.data or {}).get("record.json")
-        if not raw:
+    for cm in maps:
+        text = (cm.data or {}).get("record.json")
+        if not text:
             continue
         try:
-            found.append(DeployRecord(**json.loads(raw)))
+            found.append(DeployRecord(**json.loads(text)))
         except (TypeError, ValueError):
             continue  # a record written by a newer version: skip rather than fail history
     return sorted(found, key=lambda r: r.revision)

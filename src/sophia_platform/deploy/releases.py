@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from sophia_platform.kube import raw
 from sophia_platform.kube.client import call
 
 PENDING = frozenset({"pending-install", "pending-upgrade", "pending-rollback"})
@@ -64,17 +65,11 @@ def revisions(
     api: Any, namespace: str, release: str, *, status: str | None = None
 ) -> list[Revision]:
     """Every stored revision of ``release`` (optionally only those in ``status``), oldest first."""
-    from kubernetes import client
-
-    core = client.CoreV1Api(api)
     selector = f"owner=helm,name={release}" + (f",status={status}" if status else "")
-    secrets = call(
-        "read helm releases", core.list_namespaced_secret, namespace, label_selector=selector
-    )
+    path = f"/api/v1/namespaces/{namespace}/secrets"
+    secrets = raw.get(api, "read helm releases", path, labelSelector=selector).items or []
     found = [
-        _revision(decode(s.data["release"]))
-        for s in secrets.items
-        if s.data and "release" in s.data
+        _revision(decode(s.data["release"])) for s in secrets if s.data and "release" in s.data
     ]
     return sorted(found, key=lambda r: r.revision)
 
@@ -114,3 +109,13 @@ def mark_failed(api: Any, namespace: str, release: str, revision: int, reason: s
     secret.data["release"] = encode(data)
     secret.metadata.labels["status"] = "failed"
     call("mark helm release failed", core.replace_namespaced_secret, name, namespace, secret)
+
+
+def manifest_objects(manifest: str) -> list[dict[str, Any]]:
+    """The objects of a multi-document manifest (libyaml when available: status stays fast)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return [
+        d for d in yaml.load_all(manifest, Loader=loader) if isinstance(d, dict) and d.get("kind")
+    ]

@@ -12,8 +12,8 @@ from typing import Any
 
 from sophia_platform.deploy import records, releases
 from sophia_platform.deploy.target import Target, resolve
-from sophia_platform.kube import lease
-from sophia_platform.kube.client import call, connect
+from sophia_platform.kube import lease, raw
+from sophia_platform.kube.client import connect
 from sophia_platform.kube.rollout import INSTANCE_LABEL, NAME_LABEL
 from sophia_platform.spec import Spec
 
@@ -142,13 +142,10 @@ def _workload_status(obj: Any, kind: str, pods: list[Any]) -> ServiceStatus:
     )
 
 
-def _nodes(core: Any) -> list[NodeStatus]:
-    nodes = call("list nodes", core.list_node).items
-    pods = call(
-        "list pods",
-        core.list_pod_for_all_namespaces,
-        field_selector="status.phase!=Succeeded,status.phase!=Failed",
-    ).items
+def _nodes(api: Any) -> list[NodeStatus]:
+    nodes = raw.get(api, "list nodes", "/api/v1/nodes").items or []
+    active = "status.phase!=Succeeded,status.phase!=Failed"
+    pods = raw.get(api, "list pods", "/api/v1/pods", fieldSelector=active).items or []
     result = {}
     for node in nodes:
         ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
@@ -175,11 +172,9 @@ def _nodes(core: Any) -> list[NodeStatus]:
 
 def _drift(manifest: str, live: dict[str, Any]) -> list[str]:
     """Differences between the release's workloads and the live ones (image, replicas)."""
-    from ruamel.yaml import YAML
-
     found = []
-    for doc in YAML(typ="safe").load_all(manifest):
-        if not isinstance(doc, dict) or doc.get("kind") not in ("Deployment", "StatefulSet"):
+    for doc in releases.manifest_objects(manifest):
+        if doc.get("kind") not in ("Deployment", "StatefulSet"):
             continue
         name = doc["metadata"]["name"]
         obj = live.get(f"{doc['kind']}/{name}")
@@ -198,17 +193,14 @@ def _drift(manifest: str, live: dict[str, Any]) -> list[str]:
 
 def collect(spec: Spec, env: str | None, *, kubeconfig: Path | None = None) -> EnvStatus:
     """Read the environment's state from the cluster."""
-    from kubernetes import client
-
     target: Target = resolve(spec, env, kubeconfig=kubeconfig)
     api = connect(target.kubeconfig, target.context)
-    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
     ns, sel = target.namespace, f"{INSTANCE_LABEL}={target.release}"
-    deps = call("list deployments", apps.list_namespaced_deployment, ns, label_selector=sel).items
-    stss = call(
-        "list statefulsets", apps.list_namespaced_stateful_set, ns, label_selector=sel
-    ).items
-    pods = call("list pods", core.list_namespaced_pod, ns, label_selector=sel).items
+    apps = f"/apis/apps/v1/namespaces/{ns}"
+    deps = raw.get(api, "list deployments", f"{apps}/deployments", labelSelector=sel).items or []
+    stss = raw.get(api, "list statefulsets", f"{apps}/statefulsets", labelSelector=sel).items or []
+    pods_path = f"/api/v1/namespaces/{ns}/pods"
+    pods = raw.get(api, "list pods", pods_path, labelSelector=sel).items or []
     services = [_workload_status(d, "Deployment", pods) for d in deps]
     services += [_workload_status(s, "StatefulSet", pods) for s in stss]
     present = {s.name for s in services}
@@ -245,7 +237,7 @@ def collect(spec: Spec, env: str | None, *, kubeconfig: Path | None = None) -> E
         healthy=healthy,
         drifted=bool(info and info.drift),
         services=services,
-        nodes=_nodes(core),
+        nodes=_nodes(api),
         helm=info,
         last_deploy=None
         if last is None

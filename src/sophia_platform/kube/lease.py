@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from sophia_platform.errors import CheckFailed
+from sophia_platform.kube import raw
 from sophia_platform.kube.client import ApiError, call
 
 LEASE_NAME = "sophia-deploy-lock"
@@ -77,11 +78,9 @@ def _info(namespace: str, lease: Any) -> LockInfo:
 
 
 def _read(api: Any, namespace: str) -> Any | None:
-    from kubernetes import client
-
-    coord = client.CoordinationV1Api(api)
+    path = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{LEASE_NAME}"
     try:
-        return call("read deploy lock", coord.read_namespaced_lease, LEASE_NAME, namespace)
+        return raw.get(api, "read deploy lock", path)
     except ApiError as e:
         if e.status == 404:
             return None

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sophia_platform.kube import raw
 from sophia_platform.kube.client import ApiError, call
 
 NAME_LABEL = "app.kubernetes.io/name"
@@ -187,20 +188,13 @@ def _is_current(pod: Any, hashes: dict[str, str], sts_revisions: dict[str, str])
 
 def poll(api: Any, namespace: str, release: str, elapsed: float = 0.0) -> RolloutSnapshot:
     """One look at every workload and the pods of its current revision."""
-    from kubernetes import client
-
-    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
     sel = _selector(release)
-    deps = call(
-        "list deployments", apps.list_namespaced_deployment, namespace, label_selector=sel
-    ).items
-    stss = call(
-        "list statefulsets", apps.list_namespaced_stateful_set, namespace, label_selector=sel
-    ).items
-    rss = call(
-        "list replicasets", apps.list_namespaced_replica_set, namespace, label_selector=sel
-    ).items
-    pods = call("list pods", core.list_namespaced_pod, namespace, label_selector=sel).items
+    apps = f"/apis/apps/v1/namespaces/{namespace}"
+    deps = raw.get(api, "list deployments", f"{apps}/deployments", labelSelector=sel).items or []
+    stss = raw.get(api, "list statefulsets", f"{apps}/statefulsets", labelSelector=sel).items or []
+    rss = raw.get(api, "list replicasets", f"{apps}/replicasets", labelSelector=sel).items or []
+    pods_path = f"/api/v1/namespaces/{namespace}/pods"
+    pods = raw.get(api, "list pods", pods_path, labelSelector=sel).items or []
     hashes = _current_hashes(deps, rss)
     sts_revisions = {
         s.metadata.name: s.status.update_revision for s in stss if s.status.update_revision

@@ -37,3 +37,22 @@ def test_tracker_fails_only_after_grace_and_forgets_healed_pods() -> None:
     assert t.overdue((), 6.0, 5.0) is None
     assert t.overdue((p,), 7.0, 5.0) is None
     assert t.overdue((p,), 11.9, 5.0) is None
+
+
+def test_raw_reads_like_a_model() -> None:
+    from sophia_platform.kube.raw import Raw
+
+    obj = Raw(
+        {
+            "items": [{"metadata": {"name": "a", "creationTimestamp": "2026-01-02T03:04:05Z"}}],
+            "status": {"readyReplicas": 2, "allocatable": {"nvidia.com/gpu": "1"}},
+            "data": {"release": "x"},
+        }
+    )
+    assert obj.items[0].metadata.name == "a"  # a list's items, not dict.items
+    assert obj.items[0].metadata.creation_timestamp == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert obj.items[0].metadata.deletion_timestamp is None
+    assert obj.status.ready_replicas == 2 and obj.status.updated_replicas is None
+    assert obj.status.allocatable.get("nvidia.com/gpu") == "1"
+    assert "release" in obj.data and obj.data["release"] == "x"
+    assert not Raw({})
