@@ -161,3 +161,11 @@ def test_file_level_finding_ignored_on_first_line(tmp_path: Path) -> None:
     result = scan(root, ScanOptions(rules=frozenset({"compose-file"})))
     assert [f.path for f in result.findings] == ["compose.yaml"]
     assert result.suppressed == {"inline": 1}
+
+
+def test_symlinks_are_not_followed(tmp_path: Path) -> None:
+    root = git_repo(tmp_path, {"real.py": 'H = "10.0.0.5"\n'})
+    (root / "link.py").symlink_to(root / "real.py")
+    result = scan(root)
+    assert [f.path for f in result.findings] == ["real.py"]
+    assert result.stats.skipped_by_reason() == {"not-a-file": 1}
