@@ -17,10 +17,9 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from sophia_platform import git
 from sophia_platform.audit.baseline import Baseline
@@ -152,7 +151,7 @@ def _no_times(paths: list[str]) -> dict[str, int]:
     return {}
 
 
-def _commit_times(root: Path) -> Any:
+def _commit_times(root: Path) -> Callable[[list[str]], dict[str, int]]:
     def times(paths: list[str]) -> dict[str, int]:
         return git.last_commit_times(root, paths)
 
