@@ -100,3 +100,20 @@ def test_committed_secret_positive(path: str, text: str, kind: str) -> None:
 @pytest.mark.parametrize(("path", "text"), SECRET_NEGATIVE)
 def test_committed_secret_negative(path: str, text: str) -> None:
     assert run("committed-secret", path, text) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "placeholders", "secrets"),
+    [
+        ("values.yaml", 'apiKey: ""\ntoken: "{{ .Values.token }}"\n', 0, 0),
+        ("app.py", 'def login(user, password="changeme"):\n    pass\n', 1, 0),
+        ("app.py", 'if password == "changeme":\n    deny()\n', 0, 0),
+        ("schema.json", '{"password": {"type": "string"}}\n', 0, 0),
+        ("app.py", f'SECRET_KEY = "django-insecure-{CANARY}"\n', 0, 1),
+        ("k8s/secret.yaml", f"data:\n  password: {CANARY}Zz09\n", 0, 1),
+        ("build.yaml", f"checksum: sha256:{CANARY}\n", 0, 0),
+    ],
+)
+def test_realistic_secret_files(path: str, text: str, placeholders: int, secrets: int) -> None:
+    assert len(run("placeholder-secret", path, text)) == placeholders
+    assert len(run("committed-secret", path, text)) == secrets
