@@ -15,7 +15,9 @@ These are the contract the cleanup and the reporters consume:
   ============================  ===============================================================
   ``hardcoded-ip``              ``address``, ``version`` ("4"/"6"), ``key`` (context name such
                                 as ``REDIS_HOST``, may be ""), ``port`` (may be ""), ``kind``
-                                (file kind: python, shell, yaml, env, json, toml, docs, ...)
+                                (file kind: python, shell, yaml, env, json, toml, docs, ...),
+                                ``context`` (dotted use: ``redis.host`` in YAML, a table
+                                row's first cell in docs, else the key; may be "")
   ``compose-file``              ``services`` (comma-separated names), ``flavour`` (compose|stack)
   ``swarm-reference``           ``construct`` (e.g. ``docker stack deploy``, ``placement``)
   ``redundant-workflow``        ``group`` (purpose, e.g. ``secret-sync``), ``canonical`` (path),

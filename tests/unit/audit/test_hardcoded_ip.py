@@ -102,3 +102,19 @@ REALISTIC = [
 @pytest.mark.parametrize(("path", "text", "addresses"), REALISTIC)
 def test_realistic_files(path: str, text: str, addresses: list[str]) -> None:
     assert [f.data["address"] for f in run("hardcoded-ip", path, text)] == addresses
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "context"),
+    [
+        ("values.yaml", "cache:\n  redis:\n    host: 10.0.3.17\n", "cache.redis.host"),
+        ("c.yml", "services:\n  api:\n    environment:\n      - DB_HOST=10.0.0.8\n",
+         "services.api.environment.DB_HOST"),
+        ("docs/net.md", "| redis | 10.0.0.9:6379 |\n", "redis"),
+        ("a.py", 'REDIS_HOST = "10.0.0.5"\n', "REDIS_HOST"),
+        ("run.sh", "ssh root@10.0.0.5\n", ""),
+    ],
+)  # fmt: skip
+def test_usage_context(path: str, text: str, context: str) -> None:
+    (finding,) = run("hardcoded-ip", path, text)
+    assert finding.data["context"] == context

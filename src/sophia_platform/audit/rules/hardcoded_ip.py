@@ -13,7 +13,12 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from sophia_platform.audit.context import has_version_word_before, is_versionish_key, key_before
+from sophia_platform.audit.context import (
+    has_version_word_before,
+    is_versionish_key,
+    key_before,
+    usage_context,
+)
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule, normalise_line
 from sophia_platform.audit.source import SourceFile
@@ -166,5 +171,6 @@ class HardcodedIpRule(Rule):
                 "key": key,
                 "port": port,
                 "kind": file.kind,
+                "context": usage_context(file.kind, file.lines, file.position(start)[0], key),
             },
         )
