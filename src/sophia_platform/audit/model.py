@@ -19,7 +19,8 @@ These are the contract the cleanup and the reporters consume:
                                 ``context`` (dotted use: ``redis.host`` in YAML, a table
                                 row's first cell in docs, else the key; may be "")
   ``compose-file``              ``services`` (comma-separated names), ``flavour`` (compose|stack)
-  ``swarm-reference``           ``construct`` (e.g. ``docker stack deploy``, ``placement``)
+  ``swarm-reference``           ``construct`` (e.g. ``docker stack deploy``, ``placement``),
+                                ``kind`` (file kind, as for ``hardcoded-ip``)
   ``redundant-workflow``        ``group`` (purpose, e.g. ``secret-sync``), ``canonical`` (path),
                                 ``members`` (comma-separated paths of the whole group)
   ``duplicate-file``            ``group`` (id), ``canonical`` (path), ``similarity`` ("1.00"),

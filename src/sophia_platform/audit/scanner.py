@@ -200,7 +200,8 @@ def metrics(findings: list[Finding], facts: dict[str, list[str]]) -> Metrics:
     methods = set(facts.get("deploy_methods", []))
     if counts["compose-file"]:
         methods.add("docker-compose")
-    if counts["swarm-reference"]:
+    # Swarm mentioned in docs is history; in scripts, workflows or stack files it is a method.
+    if any(f.rule_id == "swarm-reference" and f.data.get("kind") != "docs" for f in findings):
         methods.add("docker-swarm")
     addresses = {f.data.get("address", "") for f in findings if f.rule_id == "hardcoded-ip"}
     return Metrics(

@@ -169,3 +169,10 @@ def test_symlinks_are_not_followed(tmp_path: Path) -> None:
     result = scan(root)
     assert [f.path for f in result.findings] == ["real.py"]
     assert result.stats.skipped_by_reason() == {"not-a-file": 1}
+
+
+def test_deployment_methods_ignore_swarm_in_docs(tmp_path: Path) -> None:
+    root = git_repo(tmp_path, {"docs/history.md": "We used `docker stack deploy` in 2023.\n"})
+    assert scan(root).metrics.deployment_methods == ()
+    (root / "run.sh").write_text("docker stack deploy -c s.yml app\nhelm upgrade --install a c\n")
+    assert scan(root).metrics.deployment_methods == ("docker-swarm", "kubernetes")
