@@ -41,3 +41,38 @@ def is_versionish_key(key: str) -> bool:
 def has_version_word_before(prefix: str) -> bool:
     """True when words like "version"/"release"/"v." sit just before the match on its line."""
     return _VERSION_WORD.search(prefix[-40:]) is not None
+
+
+_YAML_KEY = re.compile(r"^(\s*)(?:-\s+)?[\"']?([A-Za-z_][\w.\-]*)[\"']?\s*:")
+_TABLE_ROW = re.compile(r"^\s*\|\s*([^|]+?)\s*\|")
+
+
+def yaml_parents(lines: list[str], line: int) -> list[str]:
+    """Keys enclosing 1-based ``line`` of a YAML text, outermost first (indentation-based)."""
+    current = lines[line - 1]
+    indent = len(current) - len(current.lstrip())
+    parents: list[str] = []
+    for text in reversed(lines[: line - 1]):
+        if not text.strip() or text.lstrip().startswith("#"):
+            continue
+        this_indent = len(text) - len(text.lstrip())
+        if this_indent >= indent:
+            continue
+        match = _YAML_KEY.match(text)
+        if match:
+            parents.append(match.group(2))
+        indent = this_indent
+        if indent == 0:
+            break
+    return parents[::-1]
+
+
+def usage_context(kind: str, lines: list[str], line: int, key: str) -> str:
+    """A dotted name for where a value is used: ``redis.host`` in YAML, the row in a table."""
+    if kind == "yaml":
+        return ".".join([*yaml_parents(lines, line), *([key] if key else [])])
+    if not key and kind == "docs":
+        row = _TABLE_ROW.match(lines[line - 1])
+        if row:
+            return row.group(1).strip("` ")
+    return key

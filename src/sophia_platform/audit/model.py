@@ -15,9 +15,12 @@ These are the contract the cleanup and the reporters consume:
   ============================  ===============================================================
   ``hardcoded-ip``              ``address``, ``version`` ("4"/"6"), ``key`` (context name such
                                 as ``REDIS_HOST``, may be ""), ``port`` (may be ""), ``kind``
-                                (file kind: python, shell, yaml, env, json, toml, docs, ...)
+                                (file kind: python, shell, yaml, env, json, toml, docs, ...),
+                                ``context`` (dotted use: ``redis.host`` in YAML, a table
+                                row's first cell in docs, else the key; may be "")
   ``compose-file``              ``services`` (comma-separated names), ``flavour`` (compose|stack)
-  ``swarm-reference``           ``construct`` (e.g. ``docker stack deploy``, ``placement``)
+  ``swarm-reference``           ``construct`` (e.g. ``docker stack deploy``, ``placement``),
+                                ``kind`` (file kind, as for ``hardcoded-ip``)
   ``redundant-workflow``        ``group`` (purpose, e.g. ``secret-sync``), ``canonical`` (path),
                                 ``members`` (comma-separated paths of the whole group)
   ``duplicate-file``            ``group`` (id), ``canonical`` (path), ``similarity`` ("1.00"),

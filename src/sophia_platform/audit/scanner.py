@@ -13,16 +13,13 @@ config or baseline) or :class:`~sophia_platform.errors.ExternalError` (git faile
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from sophia_platform import git
 from sophia_platform.audit.baseline import Baseline
@@ -113,6 +110,9 @@ def _file_pass(
     jobs = options.jobs if options.jobs > 0 else min(2, os.cpu_count() or 1)
     if jobs == 1 or (options.jobs == 0 and len(paths) < PARALLEL_MIN_FILES):
         return run_pass(root, paths, config, rule_ids, options.max_file_bytes)
+    import multiprocessing  # deferred: most scans are sequential and start-up counts in CI
+    from concurrent.futures import ProcessPoolExecutor
+
     # Contiguous chunks keep the merged order identical to a sequential pass.
     size = -(-len(paths) // jobs)
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
@@ -151,7 +151,7 @@ def _no_times(paths: list[str]) -> dict[str, int]:
     return {}
 
 
-def _commit_times(root: Path) -> Any:
+def _commit_times(root: Path) -> Callable[[list[str]], dict[str, int]]:
     def times(paths: list[str]) -> dict[str, int]:
         return git.last_commit_times(root, paths)
 
@@ -200,7 +200,8 @@ def metrics(findings: list[Finding], facts: dict[str, list[str]]) -> Metrics:
     methods = set(facts.get("deploy_methods", []))
     if counts["compose-file"]:
         methods.add("docker-compose")
-    if counts["swarm-reference"]:
+    # Swarm mentioned in docs is history; in scripts, workflows or stack files it is a method.
+    if any(f.rule_id == "swarm-reference" and f.data.get("kind") != "docs" for f in findings):
         methods.add("docker-swarm")
     addresses = {f.data.get("address", "") for f in findings if f.rule_id == "hardcoded-ip"}
     return Metrics(

@@ -115,7 +115,7 @@ def _without_broken_entries(
     """
     partial = copy.deepcopy(data)
     for err in errors:
-        loc = [part for part in err["loc"] if not _is_union_tag(part)]
+        loc = list(err["loc"])
         if len(loc) < 2 or loc[0] not in _SECTIONS:
             return None
         section = partial.get(loc[0])
@@ -258,7 +258,7 @@ def _position(
 
 
 def _from_pydantic(err: Any, shown: str, key_pos: Positions, value_pos: Positions) -> Problem:
-    loc: Loc = tuple(part for part in err["loc"] if not _is_union_tag(part))
+    loc: Loc = tuple(err["loc"])
     kind = err["type"]
     message = str(err["msg"]).removeprefix("Value error, ")
     hint = None
@@ -277,11 +277,6 @@ def _from_pydantic(err: Any, shown: str, key_pos: Positions, value_pos: Position
         loc, key_pos, value_pos, prefer_key=kind in {"extra_forbidden", "missing"}
     )
     return Problem(shown, line, col, loc, message, hint)
-
-
-def _is_union_tag(part: Any) -> bool:
-    # pydantic puts the chosen union member's name into ``loc`` for unions like ``Gpu | None``.
-    return isinstance(part, str) and part[:1].isupper() and part in _MODEL_NAMES
 
 
 def _allowed_keys(loc: Loc) -> list[str]:
@@ -311,6 +306,3 @@ def _unwrap(annotation: Any) -> Any:
         members = [a for a in typing.get_args(annotation) if a is not type(None)]
         return members[0] if len(members) == 1 else annotation
     return annotation
-
-
-_MODEL_NAMES = {"Gpu", "Ingress", "Resources", "KubeSecretRef", "Environment", "Node", "Service"}

@@ -39,9 +39,9 @@ def test_apply_fixes_every_fixable_finding(repo: Path, capsys: pytest.CaptureFix
     for py in repo.rglob("*.py"):
         compile(py.read_text(), str(py), "exec")
     settings = (repo / "services/api/settings.py").read_text()
-    assert 'AI_CORE_HOST = get_config_value("NODE_AI_CORE_HOST")' in settings
-    assert settings.count("from sophia_platform.config import get_config_value") == 1
-    assert "f\"redis://{get_config_value('REDIS_HOST')}:6379/" in settings
+    assert 'AI_CORE_HOST = require_config("NODE_AI_CORE_HOST").reveal()' in settings
+    assert settings.count("from sophia_platform.config import require as require_config") == 1
+    assert "f\"redis://{require_config('REDIS_HOST').reveal()}:6379/" in settings
     assert 'TIMEOUT = {"connect": 3}' in settings
     # history kept: the archived file is a staged rename
     status = git(repo, "status", "--porcelain")
@@ -127,7 +127,7 @@ def test_plan_then_apply_from_the_plan_file(repo: Path, capsys: pytest.CaptureFi
     assert main(["cleanup", "plan", str(repo)]) == 0
     shown = capsys.readouterr().out
     assert "git mv docker-compose.yml archive/docker-compose.yml" in shown
-    assert '+AI_CORE_HOST = get_config_value("NODE_AI_CORE_HOST")' in shown
+    assert '+AI_CORE_HOST = require_config("NODE_AI_CORE_HOST").reveal()' in shown
     assert CANARY not in shown and "[line hidden" in shown
     plan_file = repo / ".sophia/cleanup/plan.json"
     assert CANARY not in plan_file.read_text()

@@ -101,3 +101,23 @@ def test_canonical_named_in_sophia_yaml(tmp_path: Path) -> None:
     )
     result = scan(root, ScanOptions(rules=frozenset({"redundant-workflow"})))
     assert [f.path for f in result.findings] == [".github/workflows/sync-secrets.yml"]
+
+
+def test_copies_in_stale_folders(tmp_path: Path) -> None:
+    near = BODY.replace("line number 7 ", "line number seven ")
+    root = repo(
+        tmp_path,
+        {
+            "scripts/deploy.sh": BODY,
+            "scripts/old/deploy.sh": near,
+            "backup/scripts/deploy.sh": near.replace("line number 9 ", "line number nine "),
+            "services/a/deploy.sh": near.replace("number 1 ", "no. 1 "),  # live: not compared
+            "legacy/other.sh": "unrelated\n" * 5,
+        },
+    )
+    result = scan(root, ScanOptions(rules=frozenset({"duplicate-file"})))
+    got = {f.path: f.data["canonical"] for f in result.findings}
+    assert got == {
+        "scripts/old/deploy.sh": "scripts/deploy.sh",
+        "backup/scripts/deploy.sh": "scripts/deploy.sh",
+    }

@@ -83,3 +83,38 @@ def test_fingerprint_survives_line_moves() -> None:
     (b,) = run("hardcoded-ip", "a.py", '"""doc"""\n\n\nHOST  =  "10.0.0.5"\n')
     assert a.line != b.line
     assert a.fingerprint == b.fingerprint
+
+
+REALISTIC = [
+    ("nginx.conf", "upstream api {\n  server 10.0.0.5:8000;\n}\nallow 10.0.0.0/8;\n", ["10.0.0.5"]),
+    ("prometheus.yml", "scrape_configs:\n  - targets: ['10.0.4.7:9100']\n", ["10.0.4.7"]),
+    ("inventory/hosts", "[gpu]\n192.222.51.151 ansible_user=ubuntu\n", ["192.222.51.151"]),
+    ("main.go", 'ip := net.ParseIP("172.31.9.14")\n', ["172.31.9.14"]),
+    (".github/workflows/ci.yml", "runs-on: ubuntu-22.04\nwith: {python-version: '3.11'}\n", []),
+    ("Dockerfile", "ARG PYTHON_VERSION=3.11.4.1\nFROM python:${PYTHON_VERSION}\n", []),
+    (".pre-commit-config.yaml", "- repo: x\n  rev: v4.5.0.1\n", []),
+    ("sg.json", '{"cidr": "0.0.0.0/0", "ports": [443]}\n', []),
+    ("app.js", 'const VERSION = "1.0.0.1";\n', []),
+    ("extra.yml", 'extra_hosts:\n  - "gpu1:192.222.51.152"\n', ["192.222.51.152"]),
+]
+
+
+@pytest.mark.parametrize(("path", "text", "addresses"), REALISTIC)
+def test_realistic_files(path: str, text: str, addresses: list[str]) -> None:
+    assert [f.data["address"] for f in run("hardcoded-ip", path, text)] == addresses
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "context"),
+    [
+        ("values.yaml", "cache:\n  redis:\n    host: 10.0.3.17\n", "cache.redis.host"),
+        ("c.yml", "services:\n  api:\n    environment:\n      - DB_HOST=10.0.0.8\n",
+         "services.api.environment.DB_HOST"),
+        ("docs/net.md", "| redis | 10.0.0.9:6379 |\n", "redis"),
+        ("a.py", 'REDIS_HOST = "10.0.0.5"\n', "REDIS_HOST"),
+        ("run.sh", "ssh root@10.0.0.5\n", ""),
+    ],
+)  # fmt: skip
+def test_usage_context(path: str, text: str, context: str) -> None:
+    (finding,) = run("hardcoded-ip", path, text)
+    assert finding.data["context"] == context

@@ -161,3 +161,18 @@ def test_file_level_finding_ignored_on_first_line(tmp_path: Path) -> None:
     result = scan(root, ScanOptions(rules=frozenset({"compose-file"})))
     assert [f.path for f in result.findings] == ["compose.yaml"]
     assert result.suppressed == {"inline": 1}
+
+
+def test_symlinks_are_not_followed(tmp_path: Path) -> None:
+    root = git_repo(tmp_path, {"real.py": 'H = "10.0.0.5"\n'})
+    (root / "link.py").symlink_to(root / "real.py")
+    result = scan(root)
+    assert [f.path for f in result.findings] == ["real.py"]
+    assert result.stats.skipped_by_reason() == {"not-a-file": 1}
+
+
+def test_deployment_methods_ignore_swarm_in_docs(tmp_path: Path) -> None:
+    root = git_repo(tmp_path, {"docs/history.md": "We used `docker stack deploy` in 2023.\n"})
+    assert scan(root).metrics.deployment_methods == ()
+    (root / "run.sh").write_text("docker stack deploy -c s.yml app\nhelm upgrade --install a c\n")
+    assert scan(root).metrics.deployment_methods == ("docker-swarm", "kubernetes")

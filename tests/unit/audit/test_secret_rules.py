@@ -87,7 +87,12 @@ SECRET_NEGATIVE = [
 ]
 
 
-@pytest.mark.parametrize(("path", "text", "kind"), SECRET_POSITIVE)
+# Test ids carry the index and path only: secret-looking values stay out of test names.
+@pytest.mark.parametrize(
+    ("path", "text", "kind"),
+    SECRET_POSITIVE,
+    ids=[f"{i}-{p}-{k}" for i, (p, _, k) in enumerate(SECRET_POSITIVE)],
+)
 def test_committed_secret_positive(path: str, text: str, kind: str) -> None:
     findings = run("committed-secret", path, text)
     assert [f.data["type"] for f in findings] == [kind]
@@ -97,6 +102,26 @@ def test_committed_secret_positive(path: str, text: str, kind: str) -> None:
     assert finding.data["secret_fingerprint"].startswith("sha256:")
 
 
-@pytest.mark.parametrize(("path", "text"), SECRET_NEGATIVE)
+@pytest.mark.parametrize(
+    ("path", "text"), SECRET_NEGATIVE, ids=[f"{i}-{p}" for i, (p, _) in enumerate(SECRET_NEGATIVE)]
+)
 def test_committed_secret_negative(path: str, text: str) -> None:
     assert run("committed-secret", path, text) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "placeholders", "secrets"),
+    [
+        ("values.yaml", 'apiKey: ""\ntoken: "{{ .Values.token }}"\n', 0, 0),
+        ("app.py", 'def login(user, password="changeme"):\n    pass\n', 1, 0),
+        ("app.py", 'if password == "changeme":\n    deny()\n', 0, 0),
+        ("schema.json", '{"password": {"type": "string"}}\n', 0, 0),
+        ("app.py", f'SECRET_KEY = "django-insecure-{CANARY}"\n', 0, 1),
+        ("k8s/secret.yaml", f"data:\n  password: {CANARY}Zz09\n", 0, 1),
+        ("build.yaml", f"checksum: sha256:{CANARY}\n", 0, 0),
+    ],
+    ids=["helm-refs", "kwarg-default", "comparison", "json-schema", "django", "k8s", "checksum"],
+)
+def test_realistic_secret_files(path: str, text: str, placeholders: int, secrets: int) -> None:
+    assert len(run("placeholder-secret", path, text)) == placeholders
+    assert len(run("committed-secret", path, text)) == secrets

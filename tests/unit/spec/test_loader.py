@@ -191,3 +191,9 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
 def test_directory_with_sophia_yaml_is_accepted(tmp_path: Path) -> None:
     write(tmp_path, VALID)
     assert validate_file(tmp_path).ok
+
+
+@pytest.mark.parametrize("key", ["Ingress", "Gpu", "Service"])
+def test_unknown_top_level_keys_named_like_models(tmp_path: Path, key: str) -> None:
+    found = problems(tmp_path, f"{key}: null\n" + VALID)
+    assert any(f"{key}: unknown key {key!r}" in line for line in found), found

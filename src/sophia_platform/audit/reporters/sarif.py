@@ -28,6 +28,10 @@ _TAGS = {
 }
 
 
+# GitHub code scanning ranks security alerts by this property (0.0-10.0).
+_SECURITY_SEVERITY = {"committed-secret": "9.0", "placeholder-secret": "5.0"}
+
+
 def rule_descriptors(rule_ids: tuple[str, ...]) -> list[dict[str, Any]]:
     """SARIF ``reportingDescriptor`` objects for the selected rules."""
     descriptors = []
@@ -42,7 +46,14 @@ def rule_descriptors(rule_ids: tuple[str, ...]) -> list[dict[str, Any]]:
                 "fullDescription": {"text": cls.title},
                 "help": {"text": cls.help.replace("`", ""), "markdown": cls.help},
                 "defaultConfiguration": {"level": cls.severity.value},
-                "properties": {"tags": ["sophia", *_TAGS.get(cls.id, [])]},
+                "properties": {
+                    "tags": ["sophia", *_TAGS.get(cls.id, [])],
+                    **(
+                        {"security-severity": _SECURITY_SEVERITY[cls.id]}
+                        if cls.id in _SECURITY_SEVERITY
+                        else {}
+                    ),
+                },
             }
         )
     return descriptors

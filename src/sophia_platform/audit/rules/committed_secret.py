@@ -12,17 +12,12 @@ import hashlib
 import re
 from collections.abc import Iterator
 
+from sophia_platform.audit.assignments import file_assignments
 from sophia_platform.audit.context import key_before
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule
-from sophia_platform.audit.secretish import (
-    file_assignments,
-    is_placeholder,
-    is_reference,
-    is_secret_key,
-    shannon_entropy,
-    words,
-)
+from sophia_platform.audit.secret_names import is_secret_key, words
+from sophia_platform.audit.secret_values import is_placeholder, is_reference, shannon_entropy
 from sophia_platform.audit.source import SourceFile
 
 # (type, literals of which one must occur for the pattern to be tried, pattern)

@@ -3,8 +3,11 @@
 Exact: identical bytes (files of at least 3 non-blank lines / 64 bytes, so empty
 ``__init__.py`` files do not count). Near: files in the same folder whose names differ only
 by a variant word (``Dockerfile`` / ``Dockerfile.fixed``, ``script.py`` /
-``script_enhanced.py``) and whose non-blank lines are at least 90% the same. The canonical
-copy is the one without a variant word, then the shortest path; the others are flagged.
+``script_enhanced.py``), and copies under ``old/``, ``backup/``, ``legacy/``... folders
+compared with the live file of the same name, whose non-blank lines are at least 90% the
+same. The canonical copy is the one without a variant word, outside such folders, then the
+shortest path; the others are flagged. Live files of one name in different folders (one
+Dockerfile per service) are not compared.
 """
 
 from __future__ import annotations
@@ -28,6 +31,11 @@ _VARIANT = (
     r"simple|simplified|working|temp|tmp|alt|clean|cleaned|refactored|optimized|optimised|"
     r"modern|legacy|latest|v\d+|\d+|rev\d*|revised|corrected|complete|full|real|proper|"
     r"better|fast|quick|minimal|alternative"
+)
+_STALE_FOLDER = re.compile(
+    r"(?:^|/)(?:old|backup|backups|bak|legacy|deprecated|unused|attic|copy|copies|tmp|temp|"
+    r"previous|v\d+)/",
+    re.IGNORECASE,
 )
 _VARIANT_SUFFIX = re.compile(rf"(?:[._ \-](?:{_VARIANT}))+$", re.IGNORECASE)
 _IGNORED_NAMES = frozenset(
@@ -57,6 +65,7 @@ class FileShape:
     digest: str
     family: tuple[str, str]
     variant: bool
+    stale_folder: bool  # under old/, backup/, legacy/...: a copy kept "just in case"
     lines: array[int]  # crc32 of each stripped non-blank line
 
 
@@ -68,8 +77,8 @@ def similarity(a: array[int], b: array[int]) -> float:
     return common / max(len(a), len(b))
 
 
-def _rank(path: str, shape: FileShape) -> tuple[int, int, int, str]:
-    return (int(shape.variant), path.count("/"), len(path), path)
+def _rank(path: str, shape: FileShape) -> tuple[int, int, int, int, str]:
+    return (int(shape.variant), int(shape.stale_folder), path.count("/"), len(path), path)
 
 
 class DuplicateFileRule(CorpusRule):
@@ -92,7 +101,8 @@ class DuplicateFileRule(CorpusRule):
         if len(lines) < MIN_LINES:
             return None
         folder, base, variant = family(file.path)
-        return FileShape(file.digest, (folder, base), variant, lines)
+        stale = bool(_STALE_FOLDER.search(folder + "/")) if folder else False
+        return FileShape(file.digest, (folder, base), variant, stale, lines)
 
     def judge(
         self, summaries: Sequence[tuple[str, FileShape]], ctx: RepoContext
@@ -107,10 +117,19 @@ class DuplicateFileRule(CorpusRule):
         for digest, members in by_digest.items():
             if len(members) > 1:
                 yield from self._flag(members, f"exact-{digest[:12]}", flagged, exact=True)
+        by_base: dict[str, list[tuple[str, FileShape]]] = defaultdict(list)
         for (folder, base), members in by_family.items():
+            by_base[base].extend(members)
             if len(members) < 2 or not any(s.variant for _, s in members):
                 continue
             yield from self._near(members, f"near-{folder}/{base}", flagged)
+        # Copies kept in old/, backup/, legacy/ folders, compared with the live file only.
+        for base, members in by_base.items():
+            live = [m for m in members if not m[1].stale_folder and m[0] not in flagged]
+            stale = [m for m in members if m[1].stale_folder]
+            if live and stale:
+                best = min(live, key=lambda m: _rank(*m))
+                yield from self._near([best, *stale], f"near-{base}", flagged)
 
     def _near(
         self, members: list[tuple[str, FileShape]], group: str, flagged: dict[str, str]

@@ -3,8 +3,10 @@
 Not flagged: loopback, unspecified (0.0.0.0, ::), broadcast, link-local, multicast, RFC 5737
 and RFC 3849 documentation ranges, netmasks, network addresses (x.y.z.0), CIDR ranges with a
 prefix length, version strings (``numpy==1.26.4.1``, ``"version": "12.5.4.2"``, ``v1.2.3.4``,
-``app/1.2.3.4``, ``image:1.2.3.4``), OIDs and other longer dotted sequences, lock files.
-Private-range host addresses (10.x, 172.16-31.x, 192.168.x) are findings.
+``app/1.2.3.4``, ``image: nginx:1.2.3.4``, ``CUDA 12.4.1.1``), OIDs and other longer dotted
+sequences, lock files. Private-range host addresses (10.x, 172.16-31.x, 192.168.x) are
+findings, and so is ``name:1.2.3.4`` outside image references (``extra_hosts``). IPv6 is
+looked for in its compressed form (with ``::``), which is how configs write it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from sophia_platform.audit.context import has_version_word_before, is_versionish_key, key_before
+from sophia_platform.audit.context import (
+    has_version_word_before,
+    is_versionish_key,
+    key_before,
+    usage_context,
+)
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule, normalise_line
 from sophia_platform.audit.source import SourceFile
@@ -166,5 +173,6 @@ class HardcodedIpRule(Rule):
                 "key": key,
                 "port": port,
                 "kind": file.kind,
+                "context": usage_context(file.kind, file.lines, file.position(start)[0], key),
             },
         )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from sophia_platform.audit.assignments import file_assignments
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule
-from sophia_platform.audit.secretish import file_assignments, is_placeholder, is_secret_key
+from sophia_platform.audit.secret_names import is_secret_key
+from sophia_platform.audit.secret_values import is_placeholder
 from sophia_platform.audit.source import SourceFile
 
 

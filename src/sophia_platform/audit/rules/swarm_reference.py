@@ -66,5 +66,5 @@ class SwarmReferenceRule(Rule):
             end,
             f"Docker Swarm usage ({construct}); K3s replaces Swarm",
             basis=f"{construct}|{normalise_line(line)}",
-            data={"construct": construct},
+            data={"construct": construct, "kind": file.kind},
         )

@@ -1,9 +1,16 @@
-"""Python: an address becomes ``get_config_value("NAME")``; the import is added once per file.
+"""Python: an address becomes a config lookup; the import is added once per file.
+
+The lookup is ``require_config("NAME").reveal()`` (``require`` of :mod:`sophia_platform.config`,
+imported under a name no module already uses for something else). Not a bare
+``get_config_value("NAME")``: that returns a redacted ``SecretValue`` (or None), so an f-string
+would render ``**********`` and a client would be handed an object instead of a host name —
+the rewritten code would compile and then connect nowhere. ``require`` fails at once, naming
+every configuration layer it searched, when the key is missing.
 
 Works on tokens, not text: a string that *is* the address becomes the call; a string that
 contains it becomes an f-string with the call in a replacement field (other braces doubled); an
 address in a comment or docstring becomes the key's name. A placeholder secret string becomes
-``get_config_value("NAME")``. The result must ``compile()``.
+the same lookup. The result must ``compile()``.
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ from typing import ClassVar
 from sophia_platform.cleanup.plan import TextEdit, split_lines
 from sophia_platform.cleanup.rewriters.base import Rewrite, Rewriter, Site, span_edit
 
-IMPORT_LINE = "from sophia_platform.config import get_config_value\n"
+LOOKUP = "require_config"
+IMPORT_LINE = f"from sophia_platform.config import require as {LOOKUP}\n"
 _PREFIX = re.compile(r"^[A-Za-z]*")
 _CODING = re.compile(r"^[ \t\f]*#.*coding[:=]")
 
@@ -83,13 +91,30 @@ def _docstring_starts(tree: ast.AST) -> set[tuple[int, int]]:
 
 
 def has_import(tree: ast.Module) -> bool:
-    """True when the module already imports ``get_config_value`` from ``sophia_platform.config``."""
+    """True when the module already imports ``require as require_config`` from the config lib."""
     return any(
         isinstance(node, ast.ImportFrom)
         and node.module == "sophia_platform.config"
-        and any(a.name == "get_config_value" and a.asname is None for a in node.names)
+        and any(a.name == "require" and a.asname == LOOKUP for a in node.names)
         for node in tree.body
     )
+
+
+def binds_lookup_name(tree: ast.Module) -> bool:
+    """True when the module uses ``require_config`` for something other than our import."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if node.name == LOOKUP:
+                return True
+        elif isinstance(node, ast.Name) and node.id == LOOKUP and isinstance(node.ctx, ast.Store):
+            return True
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            ours = isinstance(node, ast.ImportFrom) and node.module == "sophia_platform.config"
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                if bound == LOOKUP and not (ours and alias.name == "require"):
+                    return True
+    return False
 
 
 def import_edit(tree: ast.Module, lines: list[str]) -> TextEdit:
@@ -116,11 +141,11 @@ def import_edit(tree: ast.Module, lines: list[str]) -> TextEdit:
 
 
 def _call(name: str, quote: str = '"') -> str:
-    return f"get_config_value({quote}{name}{quote})"
+    return f"{LOOKUP}({quote}{name}{quote}).reveal()"
 
 
 class PythonRewriter(Rewriter):
-    """``HOST = "10.0.0.5"`` → ``HOST = get_config_value("NODE_AI_CORE_HOST")``."""
+    """``HOST = "10.0.0.5"`` → ``HOST = require_config("NODE_AI_CORE_HOST").reveal()``."""
 
     kinds: ClassVar[frozenset[str]] = frozenset({"python"})
 
@@ -134,6 +159,9 @@ class PythonRewriter(Rewriter):
             tokens = _tokens(text, offsets)
         except (SyntaxError, ValueError, tokenize.TokenError):
             out.skipped += [(s, "the file does not compile as it is") for s in sites]
+            return out
+        if binds_lookup_name(tree):
+            out.skipped += [(s, f"the module already defines {LOOKUP}") for s in sites]
             return out
         docstrings = _docstring_starts(tree)
         groups: dict[_Token | None, list[Site]] = {}

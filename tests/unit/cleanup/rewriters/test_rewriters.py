@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from sophia_platform.cleanup.plan import apply_edits
 from sophia_platform.cleanup.rewriters import for_kind
 from sophia_platform.cleanup.rewriters.base import Site
 
-IMPORT = "from sophia_platform.config import get_config_value\n"
+IMPORT = "from sophia_platform.config import require as require_config\n"
 N = "NODE_AI_CORE_HOST"
 
 
@@ -35,31 +40,31 @@ def rewrite(
 
 
 PYTHON = [
-    ('HOST = "10.0.0.5"\n', IMPORT + f'HOST = get_config_value("{N}")\n'),
+    ('HOST = "10.0.0.5"\n', IMPORT + f'HOST = require_config("{N}").reveal()\n'),
     (
         '"""Doc on 10.0.0.5."""\nimport os\nURL = f"http://10.0.0.5:{PORT}/"\n',
         f'"""Doc on {N}."""\n{IMPORT}import os\n'
-        f"URL = f\"http://{{get_config_value('{N}')}}:{{PORT}}/\"\n",
+        f"URL = f\"http://{{require_config('{N}').reveal()}}:{{PORT}}/\"\n",
     ),
     (
         "from __future__ import annotations\nURL = 'http://10.0.0.5/{x}'  # on 10.0.0.5\n",
         "from __future__ import annotations\n"
         + IMPORT
-        + f"URL = f'http://{{get_config_value(\"{N}\")}}/{{{{x}}}}'  # on {N}\n",
+        + f"URL = f'http://{{require_config(\"{N}\").reveal()}}/{{{{x}}}}'  # on {N}\n",
     ),
     (
         "#!/usr/bin/env python\nhosts = ['10.0.0.5', \"10.0.0.5\"]\n",
-        f'#!/usr/bin/env python\n{IMPORT}hosts = [get_config_value("{N}"), '
-        f'get_config_value("{N}")]\n',
+        f'#!/usr/bin/env python\n{IMPORT}hosts = [require_config("{N}").reveal(), '
+        f'require_config("{N}").reveal()]\n',
     ),
     (
         IMPORT + 'X = u"10.0.0.5:80"\n',
-        IMPORT + f"X = f\"{{get_config_value('{N}')}}:80\"\n",
+        IMPORT + f"X = f\"{{require_config('{N}').reveal()}}:80\"\n",
     ),
     (
         'def f():\n    """Talks to 10.0.0.5."""\n    return """\nssh 10.0.0.5 {x}\n"""\n',
         f'{IMPORT}def f():\n    """Talks to {N}."""\n'
-        f'    return f"""\nssh {{get_config_value(\'{N}\')}} {{{{x}}}}\n"""\n',
+        f'    return f"""\nssh {{require_config(\'{N}\').reveal()}} {{{{x}}}}\n"""\n',
     ),
 ]
 
@@ -72,7 +77,7 @@ def test_python(source: str, expected: str) -> None:
 def test_python_placeholder_becomes_lookup() -> None:
     source = 'OPENAI_API_KEY = "changeme"\n'
     new = rewrite("python", source, "changeme", "OPENAI_API_KEY", "secret")
-    assert new == IMPORT + 'OPENAI_API_KEY = get_config_value("OPENAI_API_KEY")\n'
+    assert new == IMPORT + 'OPENAI_API_KEY = require_config("OPENAI_API_KEY").reveal()\n'
 
 
 def test_python_bytes_literal_is_skipped() -> None:
@@ -152,3 +157,23 @@ def test_json_and_toml() -> None:
     assert rewrite("json", '{"host": "10.0.0.5"}\n') == f'{{"host": "${{{N}}}"}}\n'
     assert rewrite("toml", 'host = "10.0.0.5"\n') == f'host = "${{{N}}}"\n'
     assert rewrite("json", '{"key": "changeme"}', "changeme", "K", "secret") == '{"key": ""}'
+
+
+def test_rewritten_python_reads_the_real_value_at_run_time(tmp_path: Path) -> None:
+    source = 'URL = f"http://10.0.0.5:8000/{1 + 1}"\nHOST = "10.0.0.5"\nprint(URL, HOST)\n'
+    (tmp_path / N).write_text("10.9.8.7\n")
+    env = {**os.environ, "SOPHIA_SECRETS_DIR": str(tmp_path), "SOPHIA_CONFIG_ORDER": "files"}
+    run = subprocess.run(
+        [sys.executable, "-c", rewrite("python", source)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert run.stdout == "http://10.9.8.7:8000/2 10.9.8.7\n"
+
+
+def test_python_module_that_uses_the_lookup_name_is_skipped() -> None:
+    text = 'def require_config(x):\n    return x\nH = "10.0.0.5"\n'
+    result = for_kind("python").rewrite(text, _sites(text, "10.0.0.5", N, "host"))  # type: ignore[union-attr]
+    assert not result.edits and "already defines" in result.skipped[0][1]

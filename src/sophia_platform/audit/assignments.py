@@ -1,0 +1,83 @@
+"""``key = value`` pairs in any file type, found cheaply, with the value's character span."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sophia_platform.audit.source import SourceFile
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """``key <sep> value`` found in a file, with the value's character span."""
+
+    key: str
+    value: str
+    start: int
+    end: int
+
+
+# key, an optional closing quote, a separator, then a quoted or bare value on the same line.
+_ASSIGN = re.compile(
+    r"""(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)["']?"""
+    r"""(?:[ \t]*:[ \t]*[A-Za-z_][\w\[\]., |]*?(?=[ \t]*=[^=]))?"""  # Python annotation
+    r"""[ \t]*(?::=|=>|=|:)[ \t]*"""
+    r"""(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>\$\{\{[^}\n]*\}\}|\$\{[^}\n]*\}|[^\s"'`,;#)}\]]+))"""
+)
+_GETENV = re.compile(
+    r"""(?:getenv|environ\.get|setdefault|get_config_value|config\.get)\(\s*["'](?P<key>[A-Za-z_]\w*)["']"""
+    r"""\s*,\s*(?:default\s*=\s*)?(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)')"""
+)
+
+
+# Words every secret-like key contains (see is_secret_key); lines without one are skipped.
+_HINTS = ("key", "token", "secret", "pass", "pwd", "credential", "_pat")
+
+
+def _lines_with_hints(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every line containing a hint word, in order (str.find is the fast path)."""
+    lowered = text.lower()
+    spans: set[tuple[int, int]] = set()
+    for word in _HINTS:
+        i = lowered.find(word)
+        while i != -1:
+            start = lowered.rfind("\n", 0, i) + 1
+            end = lowered.find("\n", i)
+            if end == -1:
+                end = len(lowered)
+            spans.add((start, end))
+            i = lowered.find(word, end)
+    return sorted(spans)
+
+
+def assignments(text: str) -> list[Assignment]:
+    """Every ``KEY = value`` / ``key: value`` / ``getenv("KEY", "value")`` with a secret-ish key.
+
+    Only lines containing a word of a secret-like name are parsed (the cheap pre-filter that
+    keeps the scan fast); callers still check :func:`is_secret_key`.
+    """
+    found: list[Assignment] = []
+    for start, end in _lines_with_hints(text):
+        for pattern in (_ASSIGN, _GETENV):
+            for match in pattern.finditer(text, start, end):
+                for group in ("dq", "sq", "bare"):
+                    if group in pattern.groupindex and match.group(group) is not None:
+                        found.append(
+                            Assignment(
+                                match.group("key"),
+                                match.group(group),
+                                match.start(group),
+                                match.end(group),
+                            )
+                        )
+                        break
+    return found
+
+
+def file_assignments(file: SourceFile) -> list[Assignment]:
+    """:func:`assignments` of a file, computed once and shared by the secret rules."""
+    cached: list[Assignment] | None = file.memo.get("assignments")
+    if cached is None:
+        cached = file.memo["assignments"] = assignments(file.text)
+    return cached
