@@ -111,12 +111,18 @@ spec:
             secretKeyRef:
               name: {{ .name }}
               key: {{ .key }}
+              {{- if .optional }}
+              optional: true
+              {{- end }}
         {{- end }}
       {{- end }}
-      {{- with ($svc.secret | default dict).name }}
+      {{- with $svc.secret }}
       envFrom:
         - secretRef:
-            name: {{ . }}
+            name: {{ .name }}
+            {{- if .optional }}
+            optional: true
+            {{- end }}
       {{- end }}
       {{- if and $svc.port $svc.health }}
       readinessProbe:
@@ -179,13 +185,19 @@ spec:
     - name: secrets
       projected:
         sources:
-          {{- with ($svc.secret | default dict).name }}
+          {{- with $svc.secret }}
           - secret:
-              name: {{ . }}
+              name: {{ .name }}
+              {{- if .optional }}
+              optional: true
+              {{- end }}
           {{- end }}
           {{- range $svc.sharedSecrets }}
           - secret:
               name: {{ .name }}
+              {{- if .optional }}
+              optional: true
+              {{- end }}
               items:
                 - key: {{ .key }}
                   path: {{ .key }}

@@ -204,8 +204,16 @@ class _Session:
         records.save(self.api, self.target.namespace, rec)
         return rec
 
-    def close(self, rec: records.DeployRecord, outcome: str, message: str = "") -> None:
-        rec.finish(outcome, message, started=self.started, now=time.monotonic())
+    def close(
+        self,
+        rec: records.DeployRecord,
+        outcome: str,
+        message: str = "",
+        *,
+        since: float | None = None,
+    ) -> None:
+        started = self.started if since is None else since
+        rec.finish(outcome, message, started=started, now=time.monotonic())
         records.save(self.api, self.target.namespace, rec)
 
     @contextmanager
@@ -247,14 +255,18 @@ class _Session:
             result.outcome = "failed"
             return
         self.observer.phase(f"rolling back to revision {good}")
+        since = time.monotonic()
         self.run_helm(helm.rollback(t, good, timeout_s=self.opts.timeout_s))
-        rev = self.latest_revision() or (failed_rev or 0) + 1
-        rec = self.record("rollback", rev, {})
+        stored = releases.revisions(self.api, self.target.namespace, self.target.release)
+        rev = stored[-1].revision if stored else (failed_rev or 0) + 1
+        restored = next((r for r in stored if r.revision == good), None)
+        rec = self.record("rollback", rev, images_of(restored.values) if restored else {})
         back = self.watch()
         self.close(
             rec,
             "succeeded" if back.ok else "failed",
             f"automatic rollback after revision {failed_rev} failed",
+            since=since,
         )
         result.rolled_back_to = good
         result.outcome = "rolled-back" if back.ok else "failed"
@@ -390,6 +402,10 @@ def rollback(
         if now_images.get(name) != then_images.get(name)
     }
     observer.phase(f"rollback {t.release}: revision {current.revision} -> {target_rev}")
+    for name, (old, new) in result.changes.items():
+        observer.phase(f"  {name}: {old or '-'} -> {new or '-'}")
+    if not result.changes:
+        observer.phase("  no image changes (values or chart only)")
     if opts.dry_run:
         return result
     with s.locked("rollback"):

@@ -48,15 +48,18 @@ def _resolve(value: str, config: Mapping[str, str]) -> str:
     return _VAR_REF.sub(lambda m: config.get(m.group(1), m.group(0)), value)
 
 
-def _secret_refs(spec: Spec, name: str) -> tuple[list[str], list[dict[str, str]]]:
+def _secret_refs(spec: Spec, name: str) -> tuple[list[str], list[dict[str, Any]]]:
     """Keys of the service's own Secret, and references into shared Secrets."""
     own: list[str] = []
-    shared: list[dict[str, str]] = []
+    shared: list[dict[str, Any]] = []
     for secret in spec.services[name].secrets:
         entry = spec.secrets[secret]
         key = entry.kubernetes.key or secret
         if entry.kubernetes.secret:
-            shared.append({"name": entry.kubernetes.secret, "key": key})
+            ref: dict[str, Any] = {"name": entry.kubernetes.secret, "key": key}
+            if not entry.required:
+                ref["optional"] = True
+            shared.append(ref)
         else:
             own.append(key)
     return own, shared
@@ -80,9 +83,16 @@ def service_values(
     storage = None
     if svc.storage:
         storage = {"size": svc.storage, "mountPath": _data_path(svc.image)}
-    secret = None
+    secret: dict[str, Any] | None = None
     if own:
         secret = {"name": kube_secret_name(spec, name), "keys": own, "hash": secret_hash}
+        # Only optional secrets: the Secret may not exist at all, and pods must still start.
+        if not any(
+            spec.secrets[s].required
+            for s in svc.secrets
+            if spec.secrets[s].kubernetes.secret is None
+        ):
+            secret["optional"] = True
     ingress = None
     if svc.ingress is not None:
         if svc.port is None:

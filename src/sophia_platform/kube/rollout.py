@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sophia_platform.kube import raw
@@ -211,7 +211,37 @@ def poll(api: Any, namespace: str, release: str, elapsed: float = 0.0) -> Rollou
         if problem is not None:
             problems.append(problem)
     services.sort(key=lambda s: s.name)
+    latest = _latest_events(api, namespace, [s.name for s in services if not s.done])
+    services = [
+        replace(s, note=latest[s.name]) if s.name in latest and not s.note else s for s in services
+    ]
     return RolloutSnapshot(elapsed, tuple(services), tuple(problems))
+
+
+def _event_time(ev: Any) -> str:
+    stamp = ev.last_timestamp or ev.event_time or ev.metadata.creation_timestamp
+    return stamp.isoformat() if stamp is not None else ""
+
+
+def _latest_events(api: Any, namespace: str, services: list[str]) -> dict[str, str]:
+    """Service -> its newest event ("reason: message"), for the live view's event column."""
+    if not services:
+        return {}
+    path = f"/api/v1/namespaces/{namespace}/events"
+    events = raw.get(api, "list events", path).items or []
+    # Longest name first, so "mcp-github" does not claim the events of "mcp-github-sync".
+    names = sorted(services, key=len, reverse=True)
+    newest: dict[str, tuple[str, str]] = {}
+    for ev in events:
+        obj = (ev.involved_object.name if ev.involved_object else None) or ""
+        owner = next((n for n in names if obj == n or obj.startswith(n + "-")), None)
+        if owner is None:
+            continue
+        when = _event_time(ev)
+        if owner not in newest or when >= newest[owner][0]:
+            text = f"{ev.reason or ''}: {ev.message or ''}".strip(": ")
+            newest[owner] = (when, text[:70])
+    return {name: text for name, (_, text) in newest.items()}
 
 
 def describe_failure(

@@ -99,10 +99,9 @@ def test_never_ready_image_fails_fast_and_rolls_back(denv: DeployEnv) -> None:
     assert denv.images()["api"].endswith(":1.4.0")
     st = collect(denv.spec, "local", kubeconfig=denv.kubeconfig)
     assert st.healthy and not st.drifted
-    outcomes = [
-        (r.revision, r.action, r.outcome)
-        for r in records.load_all(denv.api, denv.namespace, "acme")
-    ]
+    recs = records.load_all(denv.api, denv.namespace, "acme")
+    outcomes = [(r.revision, r.action, r.outcome) for r in recs]
+    assert recs[2].images["api"] == "1.4.0"  # the rollback record names what it restored
     assert outcomes == [
         (1, "deploy", "succeeded"),
         (2, "deploy", "rolled-back"),

@@ -184,3 +184,21 @@ def test_example_renders_fifteen_workloads(
     workloads = [d for d in docs if d["kind"] in ("Deployment", "StatefulSet")]
     assert len(workloads) == 15
     assert len([d for d in docs if d["kind"] == "NetworkPolicy"]) == 15
+
+
+def test_secrets_of_only_optional_entries_do_not_block_pods(
+    render: Render, deploy_spec: Spec
+) -> None:
+    # SLACK_WEBHOOK is optional: a service using only it must start without its Secret
+    overrides = {
+        "services": {
+            "worker": {
+                "secret": {"name": "worker-secrets", "keys": ["SLACK_WEBHOOK"], "optional": True}
+            }
+        }
+    }
+    docs = render(render_values(deploy_spec, "local", overrides=overrides))
+    c = find(docs, "Deployment", "worker")["spec"]["template"]["spec"]["containers"][0]
+    assert c["envFrom"] == [{"secretRef": {"name": "worker-secrets", "optional": True}}]
+    api = find(docs, "Deployment", "api")["spec"]["template"]["spec"]["containers"][0]
+    assert api["envFrom"] == [{"secretRef": {"name": "api-secrets"}}]  # required: not optional

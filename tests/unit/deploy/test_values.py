@@ -103,3 +103,19 @@ def test_schema_rejects_bad_values(deploy_spec: Spec) -> None:
     values["services"]["api"]["replicas"] = -1
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(values, json.loads(SCHEMA.read_text()))
+
+
+def test_only_optional_secrets_make_the_secret_optional(tmp_path: Path) -> None:
+    from ruamel.yaml import YAML
+
+    from .conftest import DEPLOY_SPEC
+
+    yaml = YAML()
+    data = yaml.load(DEPLOY_SPEC.read_text())
+    data["services"]["worker"]["secrets"] = ["SLACK_WEBHOOK"]
+    path = tmp_path / "s.yaml"
+    with path.open("w") as handle:
+        yaml.dump(data, handle)
+    services = render_values(load_spec(path), "local")["services"]
+    assert services["worker"]["secret"]["optional"] is True
+    assert "optional" not in services["api"]["secret"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace as NS
 
+import pytest
+
 from sophia_platform.kube.lease import MESSAGE_ANNOTATION, _info
 from sophia_platform.kube.rollout import PodProblem, _Tracker
 
@@ -56,3 +58,33 @@ def test_raw_reads_like_a_model() -> None:
     assert obj.status.allocatable.get("nvidia.com/gpu") == "1"
     assert "release" in obj.data and obj.data["release"] == "x"
     assert not Raw({})
+
+
+def test_latest_event_per_service(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sophia_platform.kube import raw, rollout
+
+    def ev(name: str, when: str, reason: str, message: str) -> dict[str, object]:
+        return {
+            "involvedObject": {"name": name},
+            "lastTimestamp": when,
+            "reason": reason,
+            "message": message,
+            "metadata": {},
+        }
+
+    events = {
+        "items": [
+            ev("mcp-github-7d9-abc", "2026-01-01T00:00:02Z", "Scheduled", "assigned to dev"),
+            ev("mcp-github-7d9", "2026-01-01T00:00:01Z", "SuccessfulCreate", "created pod"),
+            ev("mcp-github-sync-1", "2026-01-01T00:00:09Z", "Scheduled", "other service"),
+            ev("api", "2026-01-01T00:00:05Z", "ScalingReplicaSet", "Scaled up to 3"),
+        ]
+    }
+    monkeypatch.setattr(raw, "get", lambda *a, **k: raw.Raw(events))
+    latest = rollout._latest_events(None, "ns", ["api", "mcp-github", "mcp-github-sync"])
+    assert latest == {
+        "mcp-github": "Scheduled: assigned to dev",
+        "mcp-github-sync": "Scheduled: other service",
+        "api": "ScalingReplicaSet: Scaled up to 3",
+    }
+    assert rollout._latest_events(None, "ns", []) == {}
