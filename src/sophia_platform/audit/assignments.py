@@ -59,7 +59,9 @@ def assignments(text: str) -> list[Assignment]:
     """
     found: list[Assignment] = []
     for start, end in _lines_with_hints(text):
-        for pattern in (_ASSIGN, _GETENV):
+        # getenv-style defaults need a call on the line; most lines have none.
+        patterns = (_ASSIGN, _GETENV) if "(" in text[start:end] else (_ASSIGN,)
+        for pattern in patterns:
             for match in pattern.finditer(text, start, end):
                 for group in ("dq", "sq", "bare"):
                     if group in pattern.groupindex and match.group(group) is not None:

@@ -33,6 +33,8 @@ _KNOWN: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
         ("pulumi-token", ("pul-",), r"pul-[0-9a-f]{40}(?![A-Za-z0-9])"),
     )
 )
+# One pass that rules out most files before any token pattern runs.
+_ANY_TRIGGER = re.compile("|".join(re.escape(t) for _, ts, _ in _KNOWN for t in ts))
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?P<body>[\s\S]{0,8000}?)-----END"
 )
@@ -100,7 +102,8 @@ class CommittedSecretRule(Rule):
         """Find credentials by shape and by entropy."""
         text = file.text
         taken: list[tuple[int, int]] = []
-        for kind, triggers, pattern in _KNOWN:
+        known = _KNOWN if _ANY_TRIGGER.search(text) else ()
+        for kind, triggers, pattern in known:
             if not any(t in text for t in triggers):
                 continue
             for match in pattern.finditer(text):
