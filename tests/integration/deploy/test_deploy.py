@@ -167,3 +167,11 @@ def test_preflight_refuses_wrong_context(k8s_cluster: Any, namespace: str, tmp_p
     with pytest.raises(CheckFailed, match="kube context 'sophia-prod' is not in"):
         denv.deploy()
     _nothing_deployed(denv)
+
+
+def test_status_reports_drift_from_the_release(denv: DeployEnv) -> None:
+    assert denv.deploy().outcome == "succeeded"
+    denv.apps().patch_namespaced_deployment_scale("api", denv.namespace, {"spec": {"replicas": 1}})
+    st = collect(denv.spec, "local", kubeconfig=denv.kubeconfig)
+    assert st.drifted
+    assert st.helm is not None and st.helm.drift == ["api: replicas 1 (release says 3)"]

@@ -202,3 +202,24 @@ def test_secrets_of_only_optional_entries_do_not_block_pods(
     assert c["envFrom"] == [{"secretRef": {"name": "worker-secrets", "optional": True}}]
     api = find(docs, "Deployment", "api")["spec"]["template"]["spec"]["containers"][0]
     assert api["envFrom"] == [{"secretRef": {"name": "api-secrets"}}]  # required: not optional
+
+
+def test_service_monitor_only_when_enabled_and_the_crd_exists(
+    helm_bin: Path, deploy_spec: Spec, tmp_path: Path
+) -> None:
+    import json
+
+    from ruamel.yaml import YAML
+
+    overrides = {"global": {"monitoring": {"serviceMonitor": True}}}
+    path = tmp_path / "v.json"
+    path.write_text(json.dumps(render_values(deploy_spec, "local", overrides=overrides)))
+
+    def kinds(*extra: str) -> list[str]:
+        argv = [str(helm_bin), "template", "acme", str(CHART), "--values", str(path), *extra]
+        out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+        return [d["kind"] for d in YAML(typ="safe").load_all(out) if d]
+
+    assert "ServiceMonitor" not in kinds()  # no Prometheus Operator: nothing to break the install
+    monitors = kinds("--api-versions", "monitoring.coreos.com/v1").count("ServiceMonitor")
+    assert monitors == 4  # every service with a port (worker has none)
