@@ -9,7 +9,7 @@ from sophia_platform.cleanup.findings import FindingLike
 
 ARCHIVE_DIR = "archive"
 README = f"{ARCHIVE_DIR}/README.md"
-_SWARM_SUFFIXES = frozenset({".yml", ".yaml", ".sh", ".bash"})
+_SWARM_SUFFIXES = frozenset({".yml", ".yaml"})
 _ROW = "| `"
 
 _HEADER = """\
@@ -25,19 +25,14 @@ only runs workflows under `.github/workflows/` at the repository root.
 """
 
 
-def archive_reasons(findings: Sequence[FindingLike]) -> tuple[dict[str, list[str]], list[str]]:
-    """(path → reasons to archive it, paths with Swarm references that are not Swarm files)."""
+def archive_reasons(findings: Sequence[FindingLike]) -> dict[str, list[str]]:
+    """Path → reasons to archive it (other files with findings are rewritten, not archived)."""
     reasons: dict[str, list[str]] = {}
-    by_hand: list[str] = []
     for finding in findings:
         reason = _reason(finding)
-        if reason is None:
-            if finding.rule_id == "swarm-reference":
-                by_hand.append(finding.path)
-            continue
-        if reason not in reasons.setdefault(finding.path, []):
+        if reason is not None and reason not in reasons.setdefault(finding.path, []):
             reasons[finding.path].append(reason)
-    return reasons, by_hand
+    return reasons
 
 
 def _reason(finding: FindingLike) -> str | None:
@@ -53,8 +48,10 @@ def _reason(finding: FindingLike) -> str | None:
         return f"does the same job ({data.get('group', 'same purpose')}) as `{canonical}`"
     if finding.rule_id == "swarm-reference":
         pure = PurePosixPath(finding.path)
-        # A script or stack file that uses Swarm is a Swarm file; so is a doc named after it
-        # (a Swarm runbook). Other files only mention Swarm: people edit those.
+        # A YAML file that uses Swarm is a stack file; a file named after Swarm (a runbook,
+        # swarm-init.sh) is about nothing else. A script that deploys with Swarm is archived
+        # through its redundant-workflow finding (the audit's deploy group); in other files
+        # the Swarm command is rewritten to the one deploy path (rewriters/, deploy_commands).
         if pure.suffix.lower() not in _SWARM_SUFFIXES and "swarm" not in pure.name.lower():
             return None
         return f"Docker Swarm ({data.get('construct', 'swarm')})"

@@ -125,15 +125,7 @@ def _secret_lines(findings: Sequence[FindingLike]) -> dict[str, set[int]]:
 
 
 def _plan_archive(root: Path, findings: Sequence[FindingLike], plan: Plan) -> set[str]:
-    reasons, by_hand = archive.archive_reasons(findings)
-    for finding in findings:
-        if (
-            finding.rule_id == "swarm-reference"
-            and finding.path in by_hand
-            and finding.path not in reasons
-        ):
-            reason = "Swarm reference in a file that is not a Swarm file: edit it by hand"
-            plan.skipped.append(Skipped(finding.rule_id, finding.path, finding.line, reason))
+    reasons = archive.archive_reasons(findings)
     moves: list[tuple[str, str, list[str]]] = []
     for path in sorted(reasons):
         target = archive.target_of(path)
@@ -176,12 +168,15 @@ def _plan_edits(
         if finding.rule_id == "placeholder-secret" and finding.data.get("key"):
             name = secret_name(finding.data["key"])
             sites[finding.path].append((_site(finding, name, "secret"), finding))
+        elif finding.rule_id == "swarm-reference":  # in a file that stays: rewrite the command
+            construct = finding.data.get("construct", "swarm")
+            sites[finding.path].append((_site(finding, construct, "command"), finding))
     used_names: set[str] = set()
     used_secrets: set[str] = set()
     for path in sorted(sites):
         done = _plan_file(root, path, sites[path], plan, secret_lines.get(path, set()))
-        for site in done:
-            (used_names if site.kind == "host" else used_secrets).add(site.name)
+        used_names.update(site.name for site in done if site.kind == "host")
+        used_secrets.update(site.name for site in done if site.kind == "secret")
     return used_names, used_secrets
 
 
@@ -205,6 +200,10 @@ def _plan_file(
     rewriter = for_kind(kind)
     if rewriter is None:
         return skip(f"no rewriter for {kind or 'this kind of'} file; replace it by hand")
+    unknown = [(s, f) for s, f in pairs if s.kind not in rewriter.site_kinds]
+    if unknown:
+        skip(f"the {kind} rewriter cannot fix {unknown[0][1].rule_id}; edit it by hand", unknown)
+        pairs = [(s, f) for s, f in pairs if s.kind in rewriter.site_kinds]
     try:
         text = inside(root, path).read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError):
@@ -245,7 +244,7 @@ def _plan_file(
         Operation(
             "edit",
             path,
-            "config lookups instead of literals",
+            _EDIT_REASON.get(tuple(rules), "config lookups and the one deploy path"),
             before=blob_id(text.encode()),
             after=blob_id(new.encode()),
             edits=result.edits,
@@ -256,8 +255,18 @@ def _plan_file(
     return done
 
 
+_EDIT_REASON: dict[tuple[str, ...], str] = {
+    ("swarm-reference",): "the one deploy path instead of Swarm commands",
+}
+_RULE_OF: dict[str, str] = {
+    "host": "hardcoded-ip",
+    "secret": "placeholder-secret",
+    "command": "swarm-reference",
+}
+
+
 def _rule(site: Site) -> str:
-    return "hardcoded-ip" if site.kind == "host" else "placeholder-secret"
+    return _RULE_OF[site.kind]
 
 
 def _literal_config(doc: SpecDocument) -> dict[str, str]:

@@ -121,3 +121,31 @@ def test_copies_in_stale_folders(tmp_path: Path) -> None:
         "scripts/old/deploy.sh": "scripts/deploy.sh",
         "backup/scripts/deploy.sh": "scripts/deploy.sh",
     }
+
+
+def test_deploy_scripts_are_deploy_paths(tmp_path: Path) -> None:
+    """Scripts that deploy join the deploy group; the Kubernetes path is kept, even if older."""
+    helm = (
+        "name: deploy\non: push\njobs:\n  d:\n    steps:\n      - run: helm upgrade --install a c\n"
+    )
+    root = repo(
+        tmp_path,
+        {
+            ".github/workflows/deploy-k3s.yml": helm,
+            "scripts/deploy.sh": "#!/bin/sh\ndocker compose -f a.yml up -d\n",
+            "scripts/swarm.sh": "#!/bin/sh\ndocker stack deploy -c s.yml app\n",
+            "scripts/release.sh": "#!/bin/sh\nmake images\n./deploy.sh deploy production\n",
+            "scripts/lint.sh": "#!/bin/sh\nruff check .\n",
+        },
+    )
+    result = scan(root, ScanOptions(rules=frozenset({"redundant-workflow"})))
+    assert sorted(f.path for f in result.findings) == ["scripts/deploy.sh", "scripts/swarm.sh"]
+    assert {f.data["canonical"] for f in result.findings} == {".github/workflows/deploy-k3s.yml"}
+    methods = ("docker-compose", "docker-swarm", "kubernetes")
+    assert result.metrics.deployment_methods == methods
+    for path in ("scripts/deploy.sh", "scripts/swarm.sh"):
+        (root / path).unlink()
+    # `./deploy.sh deploy` is `sophia deploy`, Helm on K3s: one method, and no extra deploy path.
+    after = scan(root, ScanOptions(rules=frozenset({"redundant-workflow"})))
+    assert after.findings == []
+    assert after.metrics.deployment_methods == ("kubernetes",)

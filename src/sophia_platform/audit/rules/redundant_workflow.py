@@ -5,12 +5,14 @@ Purposes recognised (a file can have several):
 * ``secret-sync`` — GitHub Actions workflows and scripts that push secrets into Pulumi ESC
   (``pulumi env set``, ``esc env set``, ESC API writes) from GitHub secrets;
 * ``deploy`` — GitHub Actions workflows that deploy (named ``deploy*`` or running
-  ``docker stack deploy`` / ``docker compose up`` / ``helm upgrade`` / ``kubectl apply``).
+  ``docker stack deploy`` / ``docker compose up`` / ``helm upgrade`` / ``kubectl apply``),
+  and scripts that run one of those commands: every deploy path is one member (a script
+  that only calls ``sophia deploy`` / ``./deploy.sh deploy`` uses the one path, it is not one).
 
 Each purpose with more than one member is a group; one canonical member is kept (the path
 named under ``canonical:`` in ``.sophia-audit.yml``, else one named in ``sophia.yaml``, else
-the most recently committed, then a workflow over a script, then the shortest path) and the
-others are flagged. Workflows whose
+for ``deploy`` one that deploys only to Kubernetes, else the most recently committed, then a
+workflow over a script, then the shortest path) and the others are flagged. Workflows whose
 lines are at least 85% the same as another workflow's are grouped as ``similar`` too.
 """
 
@@ -42,8 +44,13 @@ _DEPLOY_METHODS = {
     "docker-swarm": re.compile(r"\bdocker\s+(?:stack\s+deploy|service\s+(?:create|update))\b"),
     "docker-compose": re.compile(r"\bdocker(?:-compose|\s+compose)\b[^\n]*\bup\b"),
     "kubernetes": re.compile(r"\b(?:helm\s+(?:upgrade|install)|kubectl\s+apply|k3s\s+kubectl)\b"),
-    "sophia": re.compile(r"\b(?:sophia|\./deploy\.sh)\s+deploy\b"),
+    "sophia": re.compile(r"(?:\bsophia|\./deploy\.sh)\s+deploy\b"),
 }
+# `sophia deploy` (or its `./deploy.sh` wrapper) is Helm on K3s: reported as that method. A
+# script that only calls it delegates to the one deploy path and is not another one.
+_REPORTED_AS = {"sophia": "kubernetes"}
+_DELEGATES = frozenset({"sophia"})
+_TARGET_METHODS = frozenset({"kubernetes", "sophia"})
 _WORKFLOW_DIR = ".github/workflows/"
 
 
@@ -85,10 +92,10 @@ def purposes_of(path: str, text: str, workflow: bool) -> tuple[str, ...]:
     esc = ("pulumi" in text or "esc" in text) and _ESC_WRITE.search(text)
     if esc and (_GITHUB_SECRETS.search(text) or "github" in text.lower()):
         found.append("secret-sync")
-    if workflow:
-        name = PurePosixPath(path).name.lower()
-        if "deploy" in name or deploy_methods(text):
-            found.append("deploy")
+    name = PurePosixPath(path).name.lower()
+    # A script that runs a deploy command is a deploy path, like a deploy workflow.
+    if set(deploy_methods(text)) - _DELEGATES or (workflow and "deploy" in name):
+        found.append("deploy")
     return tuple(found)
 
 
@@ -150,7 +157,7 @@ class RedundantWorkflowRule(CorpusRule):
 
     def facts(self, summaries: Sequence[tuple[str, Purpose]]) -> dict[str, list[str]]:
         """Deployment methods and secret-sync members seen in workflows and scripts."""
-        methods = sorted({m for _, s in summaries for m in s.methods})
+        methods = sorted({_REPORTED_AS.get(m, m) for _, s in summaries for m in s.methods})
         sync = sorted(p for p, s in summaries if "secret-sync" in s.purposes)
         return {"deploy_methods": methods, "secret_sync": sync}
 
@@ -184,6 +191,12 @@ class RedundantWorkflowRule(CorpusRule):
         named = [m for m in members if m in ctx.spec_text]
         if named:
             members = named  # sophia.yaml names the one to keep (e.g. its secrets workflow)
+        if purpose == "deploy":
+            # Keep the path onto the new platform, not the newest Swarm or compose script.
+            target = [
+                m for m in members if info[m].methods and set(info[m].methods) <= _TARGET_METHODS
+            ]
+            members = target or members
         times = ctx.commit_times(members)
         return min(
             members,

@@ -1,7 +1,9 @@
 """The rewriter interface: one module per language turns flagged spans into text edits.
 
 A rewriter gets a file's text and the :class:`Site` s to fix (a host address to replace with a
-config lookup, or a placeholder secret to remove) and returns edits plus the sites it refused.
+config lookup, a placeholder secret to remove, or an old deploy command to replace with the one
+deploy path) and returns edits plus the sites it refused; ``site_kinds`` says which of those it
+knows, the planner reports the others as not fixed.
 :meth:`Rewriter.check` then says whether the rewritten file is still valid for its language;
 the planner drops the whole file's rewrite when it is not.
 """
@@ -24,12 +26,16 @@ __all__ = [
     "split_lines",
 ]
 
-SiteKind = Literal["host", "secret"]
+SiteKind = Literal["host", "secret", "command"]
 
 
 @dataclass(frozen=True)
 class Site:
-    """A flagged span on one line (0-based, end exclusive) and the key that replaces it."""
+    """A flagged span on one line (0-based, end exclusive) and the key that replaces it.
+
+    ``host``: an address, ``name`` its config key; ``secret``: a placeholder, ``name`` the
+    secret's name; ``command``: an old deploy command, ``name`` the audit's construct.
+    """
 
     line: int
     start: int
@@ -51,6 +57,7 @@ class Rewriter(ABC):
     """Rewrites one language; ``kinds`` are the audit's file kinds it handles."""
 
     kinds: ClassVar[frozenset[str]]
+    site_kinds: ClassVar[frozenset[SiteKind]] = frozenset({"host", "secret"})  # what it fixes
 
     @abstractmethod
     def rewrite(self, text: str, sites: list[Site]) -> Rewrite:

@@ -1,10 +1,32 @@
-"""Shell: an address becomes ``${NAME}`` (closing and reopening single quotes around it)."""
+"""Shell: an address becomes ``${NAME}`` (closing and reopening single quotes around it).
+
+An old deploy command becomes the one deploy path from
+:mod:`sophia_platform.cleanup.deploy_commands` (``docker service ls`` → ``./deploy.sh status``),
+with no environment argument, so ``sophia`` deploys ``default_environment``. Only a command
+that stands on its own is rewritten: one that runs inside another (``ssh host docker ...``,
+``sudo``, a quoted string) would now run ``./deploy.sh`` somewhere else, so it is reported. A
+command with no equivalent (``docker swarm init``) on a line of its own becomes ``:`` (a no-op,
+valid wherever a command is) with the table's note as comment.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
-from sophia_platform.cleanup.rewriters.base import Rewrite, Rewriter, Site, span_edit, split_lines
+from sophia_platform.cleanup import deploy_commands
+from sophia_platform.cleanup.plan import TextEdit
+from sophia_platform.cleanup.rewriters.base import (
+    Rewrite,
+    Rewriter,
+    Site,
+    SiteKind,
+    span_edit,
+    split_lines,
+)
+
+# What may precede a command that stands on its own: nothing, or a control operator/keyword.
+_COMMAND_POSITION = re.compile(r"(?:^|(?:&&|\|\||[;|({]|\b(?:then|do|else))\s*)$")
 
 
 def in_single_quotes(line: str, column: int) -> bool:
@@ -27,14 +49,42 @@ class ShellRewriter(Rewriter):
     """``ssh root@10.0.0.5`` → ``ssh root@${NODE_AI_CORE_HOST}``."""
 
     kinds: ClassVar[frozenset[str]] = frozenset({"shell"})
+    site_kinds: ClassVar[frozenset[SiteKind]] = frozenset({"host", "secret", "command"})
 
     def rewrite(self, text: str, sites: list[Site]) -> Rewrite:
-        """Replace each site with a variable expansion."""
+        """Replace each site with a variable expansion, or an old command with ./deploy.sh."""
         lines = split_lines(text)
         out = Rewrite()
+        spans: set[tuple[int, int]] = set()  # one command may carry several findings
         for site in sites:
             line = lines[site.line - 1]
+            if site.kind == "command":
+                edit, reason = command_edit(line, site)
+                if edit is None:
+                    out.skipped.append((site, reason))
+                elif (edit.line, edit.start) not in spans:
+                    spans.add((edit.line, edit.start))
+                    out.edits.append(edit)
+                continue
             ref = "${" + site.name + "}"
             new = f"'\"{ref}\"'" if in_single_quotes(line, site.start) else ref
             out.edits.append(span_edit(lines, site, new))
         return out
+
+
+def command_edit(line: str, site: Site) -> tuple[TextEdit | None, str]:
+    """The edit replacing the old deploy command at ``site``, or why there is none."""
+    found = deploy_commands.replacement(line, site.start, "")
+    if found is None:
+        return None, "no replacement for this command; edit it by hand"
+    before = line[: found.start]
+    if not _COMMAND_POSITION.search(before.rstrip()) or in_single_quotes(line, found.start):
+        return None, "the command runs inside another (ssh, sudo, a string); edit it by hand"
+    if before.count('"') % 2 == 1:
+        return None, "the command runs inside another (ssh, sudo, a string); edit it by hand"
+    new = found.new
+    if new is None:
+        if before.strip() or line[found.end :].strip():
+            return None, f"no single-path equivalent ({found.note}); edit it by hand"
+        new = f": # {found.note}"
+    return TextEdit(site.line, found.start, found.end, line[found.start : found.end], new), ""
