@@ -74,8 +74,6 @@ def _run(action: Any, json_mode: bool, observer: Any) -> None:
     if result.changes:
         for name, (old, new) in result.changes.items():
             output.console().print(f"  {name}: {old or '-'} -> {new or '-'}")
-    for obj in result.objects:
-        output.console().print(f"  {obj}")
     output.console().print(result_line(result))
 
 
@@ -111,6 +109,23 @@ def deploy(
     )
     observer = _observer(json_mode)
     _run(lambda: run_deploy(_spec(), env, opts, observer), json_mode, observer)
+    if dry_run and not json_mode:
+        _plan(env, image_tag, kubeconfig)
+
+
+def _plan(env: str | None, image_tag: str | None, kubeconfig: Path | None) -> None:
+    """What a deploy would change, object by object (server-side dry run)."""
+    from sophia_platform.deploy.diff import compute
+
+    result = compute(_spec(), env, image_tag=image_tag, kubeconfig=kubeconfig)
+    con = output.console()
+    counts: dict[str, int] = {}
+    for obj in result.objects:
+        counts[obj.change] = counts.get(obj.change, 0) + 1
+        if obj.change != "unchanged":
+            con.print(f"  {obj.change:9} {obj.kind}/{obj.name}", highlight=False)
+    summary = ", ".join(f"{n} {change}" for change, n in sorted(counts.items()))
+    con.print(f"plan: {summary} (`sophia diff` shows each change)")
 
 
 @rollback_app.command()

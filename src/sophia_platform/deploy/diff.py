@@ -16,8 +16,9 @@ from typing import Any
 from sophia_platform.deploy import helm, preflight, releases, runner
 from sophia_platform.deploy.target import chart_dir, resolve
 from sophia_platform.deploy.values import render_values, values_file
+from sophia_platform.kube import raw
 from sophia_platform.kube.apply import dry_run
-from sophia_platform.kube.client import connect
+from sophia_platform.kube.client import ApiError, connect
 from sophia_platform.spec import Spec
 
 MASK = "***"
@@ -104,6 +105,16 @@ def _unified(label: str, old: dict[str, Any] | None, new: dict[str, Any] | None)
     )
 
 
+def _namespace_exists(api: Any, namespace: str) -> bool:
+    try:
+        raw.get(api, "read namespace", f"/api/v1/namespaces/{namespace}")
+    except ApiError as e:
+        if e.status == 404:
+            return False
+        raise
+    return True
+
+
 def compute(
     spec: Spec, env: str | None, *, image_tag: str | None = None, kubeconfig: Path | None = None
 ) -> DiffResult:
@@ -117,6 +128,18 @@ def compute(
         rendered = runner.run(argv, timeout=120).stdout
     docs = releases.manifest_objects(rendered)
     secret_names = set(spec.secrets)
+    if not _namespace_exists(api, target.namespace):
+        # Nothing can be dry-run into a namespace that does not exist yet: all of it is new.
+        created = [
+            ObjectDiff(
+                d["kind"],
+                d["metadata"]["name"],
+                "create",
+                _unified(f"{d['kind']}/{d['metadata']['name']}", None, mask(d, secret_names)),
+            )
+            for d in docs
+        ]
+        return DiffResult(target.env, target.namespace, created)
     objects = []
     for result in dry_run(api, target.namespace, docs):
         label = f"{result.kind}/{result.name}"

@@ -180,12 +180,19 @@ def test_cli_deploy_status_history_diff_rollback(
 
     code, out, err = _sophia(denv, capsys, "deploy", "--dry-run")  # no env: default_environment
     assert code == 0, err
-    assert "would apply" in out and "Deployment/api" in out
+    assert "would apply" in out and "create    Deployment/api" in out and "plan: " in out
     assert releases.latest(denv.api, denv.namespace, "acme") is None
 
     code, out, err = _sophia(denv, capsys, "deploy", "local", "--grace", "3")
     assert code == 0, err
     assert "deploy succeeded: acme revision 1" in out
+    code, out, err = _sophia(denv, capsys, "deploy", "--dry-run", "--image-tag", "1.9.0")
+    assert code == 0, err
+    assert "update    Deployment/api" in out and "update    Deployment/worker" in out
+    changed = sorted(line.split()[-1] for line in out.splitlines() if line.startswith("  update"))
+    # only our images change: defaults filled in by the server are not reported as changes
+    assert changed == ["Deployment/api", "Deployment/inference", "Deployment/worker"], out
+    assert "unchanged" in out.splitlines()[-1]
     code, out, err = _sophia(denv, capsys, "deploy", "local", "--image-tag", "1.9.0")
     assert code == 0, err
 
