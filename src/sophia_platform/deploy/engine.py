@@ -339,6 +339,7 @@ def deploy(spec: Spec, env: str | None, opts: DeployOptions, observer: Observer)
             outcome = s.watch()
             if outcome.ok:
                 s.close(rec, "succeeded")
+                records.prune(s.api, t.namespace, t.release)
                 result.outcome = "succeeded"
                 result.duration_s = round(time.monotonic() - s.started, 2)
                 return result

@@ -19,6 +19,8 @@ from sophia_platform.kube.client import ApiError, call
 RECORD_LABEL = "sophia.dev/deploy-record"
 RELEASE_LABEL = "sophia.dev/release"
 OUTCOMES = ("running", "succeeded", "failed", "rolled-back", "recovered")
+# Records outlive Helm's 30 stored revisions on purpose (history, metrics), but not forever.
+KEEP = 200
 
 
 @dataclass
@@ -150,3 +152,20 @@ def last_good(records: list[DeployRecord], *, before: int | None = None) -> Depl
         if r.outcome in {"succeeded", "recovered"} and (before is None or r.revision < before)
     ]
     return good[-1] if good else None
+
+
+def prune(api: Any, namespace: str, release: str, *, keep: int = KEEP) -> int:
+    """Delete the oldest records beyond ``keep``; returns how many were removed."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(api)
+    found = load_all(api, namespace, release)
+    removed = 0
+    for rec in found[: max(0, len(found) - keep)]:
+        try:
+            call("prune deploy record", core.delete_namespaced_config_map, rec.name, namespace)
+            removed += 1
+        except ApiError as e:
+            if e.status != 404:
+                raise
+    return removed

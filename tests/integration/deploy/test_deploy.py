@@ -175,3 +175,11 @@ def test_status_reports_drift_from_the_release(denv: DeployEnv) -> None:
     st = collect(denv.spec, "local", kubeconfig=denv.kubeconfig)
     assert st.drifted
     assert st.helm is not None and st.helm.drift == ["api: replicas 1 (release says 3)"]
+
+
+def test_old_deploy_records_are_pruned(denv: DeployEnv) -> None:
+    for rev in range(1, 6):
+        rec = records.DeployRecord("acme", "local", rev, "deploy", "me", "t", outcome="succeeded")
+        records.save(denv.api, denv.namespace, rec)
+    assert records.prune(denv.api, denv.namespace, "acme", keep=2) == 3
+    assert [r.revision for r in records.load_all(denv.api, denv.namespace, "acme")] == [4, 5]
