@@ -58,6 +58,14 @@ class AuditConfig:
         patterns = (*self.exclude, *(DEFAULT_EXCLUDES if self.default_excludes else ()))
         return any(matches(path, p) for p in patterns)
 
+    def archived(self, path: str) -> bool:
+        """Whether a file is excluded only for being in ``archive/`` (still read for secrets)."""
+        return (
+            self.default_excludes
+            and any(matches(path, p) for p in DEFAULT_EXCLUDES)
+            and not any(matches(path, p) for p in self.exclude)
+        )
+
     def allows(self, finding: Finding) -> bool:
         """Whether the allow list accepts a finding."""
         scopes = [self.allow]

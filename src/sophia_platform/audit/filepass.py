@@ -14,6 +14,7 @@ from typing import Any
 from sophia_platform.audit.config import AuditConfig
 from sophia_platform.audit.model import Finding, SkippedFile
 from sophia_platform.audit.rules import CorpusRule, all_rules
+from sophia_platform.audit.rules.base import Rule
 from sophia_platform.audit.suppress import inline_ignores
 from sophia_platform.audit.walker import read_source
 
@@ -47,10 +48,14 @@ def run_pass(
     rules = [rule for rule_id, rule in all_rules().items() if rule_id in rule_ids]
     file_rules = [r for r in rules if not isinstance(r, CorpusRule)]
     corpus_rules = [r for r in rules if isinstance(r, CorpusRule)]
+    archive_rules = [r for r in file_rules if r.in_archive]
     out = FilePass()
     for rel in paths:
         if config.excluded(rel):
-            out.skipped.append(SkippedFile(rel, "excluded"))
+            if archive_rules and config.archived(rel):
+                _archived(root, rel, max_bytes, archive_rules, out)
+            else:
+                out.skipped.append(SkippedFile(rel, "excluded"))
             continue
         item = read_source(root, rel, max_bytes)
         if isinstance(item, SkippedFile):
@@ -69,3 +74,17 @@ def run_pass(
         if marks:
             out.ignores[rel] = marks
     return out
+
+
+def _archived(root: Path, rel: str, max_bytes: int, rules: list[Rule], out: FilePass) -> None:
+    """An archived file: counted as skipped ("archived"), read only by ``in_archive`` rules."""
+    out.skipped.append(SkippedFile(rel, "archived"))
+    item = read_source(root, rel, max_bytes)
+    if isinstance(item, SkippedFile):
+        return
+    for rule in rules:
+        if rule.wants(item):
+            out.findings.extend(rule.check(item))
+    marks = inline_ignores(item)
+    if marks:
+        out.ignores[rel] = marks

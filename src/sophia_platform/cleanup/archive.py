@@ -1,4 +1,4 @@
-"""Which files go to ``archive/`` (compose, Swarm, redundant workflows), and the README."""
+"""Which files go to ``archive/`` (compose, Swarm, redundant workflows, copies) and its README."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ ARCHIVE_DIR = "archive"
 README = f"{ARCHIVE_DIR}/README.md"
 _SWARM_SUFFIXES = frozenset({".yml", ".yaml"})
 _ROW = "| `"
+DUPLICATE_OF = "duplicate of"
 
 _HEADER = """\
 # Archive
@@ -46,6 +47,13 @@ def _reason(finding: FindingLike) -> str | None:
         if not canonical or canonical == finding.path:
             return None
         return f"does the same job ({data.get('group', 'same purpose')}) as `{canonical}`"
+    if finding.rule_id == "duplicate-file":
+        canonical = data.get("canonical", "")
+        if not canonical or canonical == finding.path:
+            return None
+        near = data.get("exact") == "false" and data.get("similarity")
+        how = f" ({float(near):.0%} of its lines)" if near else ""
+        return f"{DUPLICATE_OF} `{canonical}`{how}"
     if finding.rule_id == "swarm-reference":
         pure = PurePosixPath(finding.path)
         # A YAML file that uses Swarm is a stack file; a file named after Swarm (a runbook,

@@ -29,6 +29,7 @@ FIXED_RULES: tuple[str, ...] = (
     "compose-file",
     "swarm-reference",
     "redundant-workflow",
+    "duplicate-file",
     "hardcoded-ip",
     "placeholder-secret",
 )

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sophia_platform.cleanup import archive, configstore
+from sophia_platform.cleanup import archive, configstore, references
 from sophia_platform.cleanup.findings import FIXED_RULES, FindingLike
 from sophia_platform.cleanup.naming import assign_names, nodes_from_spec
 from sophia_platform.cleanup.paths import inside
@@ -126,6 +126,7 @@ def _secret_lines(findings: Sequence[FindingLike]) -> dict[str, set[int]]:
 
 def _plan_archive(root: Path, findings: Sequence[FindingLike], plan: Plan) -> set[str]:
     reasons = archive.archive_reasons(findings)
+    _keep_referenced_copies(root, findings, reasons, plan)
     moves: list[tuple[str, str, list[str]]] = []
     for path in sorted(reasons):
         target = archive.target_of(path)
@@ -151,6 +152,30 @@ def _plan_archive(root: Path, findings: Sequence[FindingLike], plan: Plan) -> se
             archive.README, existing or "", content, set(), new_file=existing is None
         )
     return set(reasons)
+
+
+def _keep_referenced_copies(
+    root: Path, findings: Sequence[FindingLike], reasons: dict[str, list[str]], plan: Plan
+) -> None:
+    """Duplicates that something imports or names stay where they are, reported instead."""
+    copies = {
+        f.path: f.data.get("canonical", "")
+        for f in findings
+        if f.rule_id == "duplicate-file"
+        and f.path in reasons
+        and all(r.startswith(archive.DUPLICATE_OF) for r in reasons[f.path])
+    }
+    # Mentions in files archived by this plan, or in the copies' canonicals, do not count.
+    ignore = set(reasons) | set(copies.values())
+    for path, users in references.referrers(root, copies, ignore).items():
+        if users:
+            del reasons[path]
+            more = f" and {len(users) - 3} more" if len(users) > 3 else ""
+            why = (
+                f"duplicate of {copies[path]}, but {', '.join(users[:3])}{more} refer to it; "
+                "fold it into the canonical copy and update those references by hand"
+            )
+            plan.skipped.append(Skipped("duplicate-file", path, 1, why))
 
 
 def _plan_edits(

@@ -221,3 +221,41 @@ def test_undo_removes_temp_files_of_a_write_killed_halfway(repo: Path) -> None:
     (repo / "docs" / ".servers.md.k1ll3d").write_text("half")
     undo(repo)
     assert tree_state(repo) == before
+
+
+RETRY = (
+    '"""Retry a call with exponential backoff."""\n\nimport time\n\n\n'
+    "def retry(fn, attempts=3):\n    for i in range(attempts):\n        try:\n"
+    "            return fn()\n        except Exception:\n            time.sleep(2**i)\n"
+    "    return fn()\n"
+)
+
+
+def test_duplicates_are_archived_unless_something_refers_to_them(tmp_path: Path) -> None:
+    root = make_repo(
+        tmp_path / "dups",
+        {
+            "lib/retry.py": RETRY,
+            "lib/retry_enhanced.py": RETRY,  # nobody imports it: archived
+            "services/worker/retry.py": RETRY,  # imported below: reported, stays
+            "services/worker/main.py": "from retry import retry\n\nretry(print)\n",
+        },
+    )
+    before = tree_state(root)
+    plan = plan_repository(root, rules=frozenset({"duplicate-file"}))
+    moves = [(op.path, op.target) for op in plan.operations if op.kind == "move"]
+    assert moves == [("lib/retry_enhanced.py", "archive/lib/retry_enhanced.py")]
+    [kept] = [s for s in plan.skipped if s.rule_id == "duplicate-file"]
+    assert kept.path == "services/worker/retry.py"
+    assert "services/worker/main.py" in kept.reason and "lib/retry.py" in kept.reason
+    apply_plan(root, plan)
+    readme = (root / "archive/README.md").read_text()
+    row = (
+        "| `archive/lib/retry_enhanced.py` | `lib/retry_enhanced.py` | duplicate of `lib/retry.py` "
+    )
+    assert row in readme
+    assert (root / "lib/retry.py").read_text() == RETRY  # the canonical copy stays
+    left = [f.path for f in scan(root).findings if f.rule_id == "duplicate-file"]
+    assert left == ["services/worker/retry.py"]
+    undo(root)
+    assert tree_state(root) == before

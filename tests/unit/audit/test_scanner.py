@@ -132,7 +132,19 @@ def test_archive_is_excluded_by_default(tmp_path: Path) -> None:
     root = git_repo(tmp_path, {"archive/docker-compose.yml": "services:\n  a:\n    image: x\n"})
     result = scan(root)
     assert result.findings == []
-    assert result.stats.skipped_by_reason() == {"excluded": 1}
+    assert result.stats.skipped_by_reason() == {"archived": 1}
+
+
+def test_archived_files_are_still_checked_for_committed_secrets(tmp_path: Path) -> None:
+    """Archiving retires a file; a credential in it stays committed until it is rotated."""
+    token = "ghp_" + "Zq8Xv2Lm4Np6Rt0Yw3Bc5Df7Gh9Jk1MnOpQr"
+    root = git_repo(tmp_path, {"archive/deploy.sh": f"ssh 10.0.0.5\nGITHUB_TOKEN={token}\n"})
+    result = scan(root)
+    assert [(f.rule_id, f.path, f.line) for f in result.findings] == [
+        ("committed-secret", "archive/deploy.sh", 2)
+    ]
+    (root / ".sophia-audit.yml").write_text("version: 1\nexclude: ['archive/**']\n")
+    assert scan(root).findings == []  # an explicit exclude still means "never read"
 
 
 def test_subfolder_paths_stay_repo_relative(tmp_path: Path) -> None:

@@ -52,6 +52,9 @@ class Rule(ABC):
     help: ClassVar[str]  # why it matters and how to fix it (Markdown allowed)
     severity: ClassVar[Severity] = Severity.WARNING
     kinds: ClassVar[frozenset[str] | None] = None  # file kinds to look at; None = all but lock
+    # Also check archived files (archive/): moving a file there retires it, but a credential
+    # in it is still committed until someone rotates it and removes it.
+    in_archive: ClassVar[bool] = False
 
     def wants(self, file: SourceFile) -> bool:
         """Whether :meth:`check` should see this file (by default: its kind)."""

@@ -97,6 +97,7 @@ class CommittedSecretRule(Rule):
         "`sophia secrets sync`. The report shows a fingerprint of the value, never the value."
     )
     severity = Severity.ERROR
+    in_archive = True
 
     def check(self, file: SourceFile) -> Iterator[Finding]:
         """Find credentials by shape and by entropy."""
