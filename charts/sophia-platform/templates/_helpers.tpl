@@ -37,7 +37,8 @@ metadata:
     {{- include "sophia.labels" . | nindent 4 }}
   annotations:
     checksum/config: {{ pick $svc "env" "sharedSecrets" "command" "args" | toJson | sha256sum }}
-    checksum/secret: {{ (($svc.secret | default dict).hash | default "none") | quote }}
+    {{- /* the same stamp `sophia secrets sync` sets (secrets/stamp.py): no double restart */}}
+    sophia.dev/secrets-hash: {{ $svc.secretsHash | default "none" | quote }}
     {{- if and $g.monitoring.scrapeAnnotations $svc.port }}
     prometheus.io/scrape: "true"
     prometheus.io/port: {{ include "sophia.metricsPort" . | quote }}

@@ -47,6 +47,9 @@ class LiveObserver:
         if self.live is not None:
             self.live.stop()
             self.live = None
+            if not self.console.is_terminal:
+                # Off a terminal Rich leaves the last frame without a line end.
+                self.console.line()
 
     def phase(self, text: str) -> None:
         """Print a step."""

@@ -8,7 +8,6 @@ placeholders and to hash them; they never leave this module.
 from __future__ import annotations
 
 import base64
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,8 @@ from sophia_platform.deploy.target import Target
 from sophia_platform.deploy.values import split_image
 from sophia_platform.kube import raw
 from sophia_platform.kube.client import ApiError, call
-from sophia_platform.secrets.manifest import kube_secret_name
+from sophia_platform.secrets.manifest import kube_secret_name, kube_secret_names
+from sophia_platform.secrets.stamp import decoded_content_hash, template_stamp
 from sophia_platform.spec import Spec
 
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -73,11 +73,11 @@ def check_secrets(spec: Spec, api: Any, namespace: str) -> tuple[list[Check], di
             listed = []
         else:
             raise
-    data = {s.metadata.name: (s.data or {}) for s in listed}
+    data = {s.metadata.name: (s.data.to_dict() if s.data else {}) for s in listed}
+    secret_hashes = {name: decoded_content_hash(encoded) for name, encoded in data.items()}
     missing, placeholders = [], []
     hashes: dict[str, str] = {}
     for service in spec.services:
-        digest = hashlib.sha256()
         for name, secret, key, required in _secret_locations(spec, service):
             encoded = data.get(secret, {}).get(key)
             if encoded is None:
@@ -87,8 +87,9 @@ def check_secrets(spec: Spec, api: Any, namespace: str) -> tuple[list[Check], di
             value = base64.b64decode(encoded).decode("utf-8", "replace")
             if required and is_placeholder(value):
                 placeholders.append(f"{name} ({secret}/{key}, used by {service})")
-            digest.update(f"{secret}/{key}=".encode() + hashlib.sha256(encoded.encode()).digest())
-        hashes[service] = digest.hexdigest()[:16]
+        # The same stamp `secrets sync` puts on pod templates: a deploy right after a sync
+        # renders the value already there and restarts nothing twice.
+        hashes[service] = template_stamp(kube_secret_names(spec, service), secret_hashes)
     checks = [
         Check(
             "secrets present",

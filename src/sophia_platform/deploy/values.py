@@ -17,6 +17,7 @@ from typing import Any
 
 from sophia_platform.errors import UsageError
 from sophia_platform.secrets.manifest import kube_secret_name
+from sophia_platform.secrets.stamp import NO_SECRETS
 from sophia_platform.spec import Spec
 
 _VAR_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -85,7 +86,7 @@ def service_values(
         storage = {"size": svc.storage, "mountPath": _data_path(svc.image)}
     secret: dict[str, Any] | None = None
     if own:
-        secret = {"name": kube_secret_name(spec, name), "keys": own, "hash": secret_hash}
+        secret = {"name": kube_secret_name(spec, name), "keys": own}
         # Only optional secrets: the Secret may not exist at all, and pods must still start.
         if not any(
             spec.secrets[s].required
@@ -102,6 +103,7 @@ def service_values(
         ingress = {"host": svc.ingress.host, "path": svc.ingress.path, "tls": svc.ingress.tls}
     return {
         "kind": svc.kind,
+        "secretsHash": secret_hash or NO_SECRETS,
         "image": {"repository": repository, "tag": tag},
         "replicas": svc.replicas,
         "port": svc.port,

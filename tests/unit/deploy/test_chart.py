@@ -35,7 +35,7 @@ def test_deployment_probes_resources_secrets(render: Render, deploy_spec: Spec) 
     assert dep["spec"]["replicas"] == 3
     assert dep["spec"]["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
     pod = dep["spec"]["template"]
-    assert pod["metadata"]["annotations"]["checksum/secret"] == "abc123"
+    assert pod["metadata"]["annotations"]["sophia.dev/secrets-hash"] == "abc123"
     assert pod["metadata"]["annotations"]["prometheus.io/scrape"] == "true"
     c = pod["spec"]["containers"][0]
     assert c["image"] == "registry.example.com/acme/acme-api:1.4.0"

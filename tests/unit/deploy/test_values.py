@@ -38,7 +38,8 @@ def test_service_block_carries_everything_the_chart_needs(deploy_spec: Spec) -> 
         "limits": {"memory": "512Mi"},
     }
     # own Secret by the secrets pipeline's naming rule; the shared one by key reference
-    assert api["secret"] == {"name": "api-secrets", "keys": ["OPENAI_API_KEY"], "hash": ""}
+    assert api["secret"] == {"name": "api-secrets", "keys": ["OPENAI_API_KEY"]}
+    assert api["secretsHash"] == "none"
     assert api["sharedSecrets"] == [{"name": "acme-shared", "key": "DATABASE_URL"}]
     assert api["env"] == {"LOG_LEVEL": "info", "REDIS_HOST": "redis"}  # ${REDIS_HOST} from config
     assert api["ingress"] == {"host": "api.acme.example", "path": "/", "tls": True}
@@ -71,7 +72,7 @@ def test_environment_overrides_and_secret_hashes(deploy_spec: Spec) -> None:
         "minReplicas": 2,
         "maxReplicas": 6,
     }
-    assert values["services"]["api"]["secret"]["hash"] == "h1"
+    assert values["services"]["api"]["secretsHash"] == "h1"
 
 
 def test_unknown_environment_is_a_usage_error(deploy_spec: Spec) -> None:

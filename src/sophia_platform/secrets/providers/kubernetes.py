@@ -11,7 +11,6 @@ old or new, and a re-run converges.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -30,6 +29,12 @@ from sophia_platform.secrets.providers.base import (
     classify,
     value_digest,
 )
+from sophia_platform.secrets.stamp import (
+    TEMPLATE_ANNOTATION,
+    content_hash,
+    decoded_content_hash,
+    template_stamp,
+)
 
 if TYPE_CHECKING:
     from sophia_platform.secrets.plan import SyncPlan
@@ -38,14 +43,7 @@ FIELD_MANAGER = "sophia"
 MANAGED_BY = "app.kubernetes.io/managed-by"
 HASH_ANNOTATION = "sophia.dev/content-hash"
 CHANGED_ANNOTATION = "sophia.dev/changed-at"
-TEMPLATE_ANNOTATION = "sophia.dev/secrets-hash"
 MAX_SECRET_BYTES = 1024 * 1024  # the API server validates sum(len(key) + len(value))
-
-
-def content_hash(data: dict[str, str]) -> str:
-    """sha256 over the sorted ``key=sha256(value)`` lines of a Secret's (decoded) data."""
-    lines = "\n".join(f"{k}={value_digest(v)}" for k, v in sorted(data.items()))
-    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
 
 
 def unmanaged_secret_name(project: str) -> str:
@@ -242,7 +240,8 @@ class KubernetesProvider(Provider):
                 if e.action != "remove" and e.address.startswith(secret + "/")
             )
         if self.restart and hashes:
-            self._roll_consumers(hashes)
+            current = {name: decoded_content_hash(data) for name, data in raw.items()}
+            self._roll_consumers(changed=set(hashes), secret_hashes={**current, **hashes})
         return ApplyResult(written, removed, self._requests - before)
 
     def _apply_secret(self, name: str, data: dict[str, str]) -> str:
@@ -279,8 +278,8 @@ class KubernetesProvider(Provider):
         )
         return digest
 
-    def _roll_consumers(self, hashes: dict[str, str]) -> None:
-        """Stamp the content hashes on the pod templates that reference the changed Secrets."""
+    def _roll_consumers(self, changed: set[str], secret_hashes: dict[str, str]) -> None:
+        """Stamp the pod templates that reference a changed Secret (see secrets/stamp.py)."""
         for kind, lister, patcher in (
             (
                 "Deployment",
@@ -294,12 +293,10 @@ class KubernetesProvider(Provider):
             ),
         ):
             for workload in self._call(f"list {kind}s", lister, self.namespace).items:
-                used = referenced_secrets(workload.spec.template.spec) & set(hashes)
-                if not used:
+                referenced = referenced_secrets(workload.spec.template.spec)
+                if not referenced & changed:
                     continue
-                stamp = hashlib.sha256(
-                    json.dumps({s: hashes[s] for s in sorted(used)}).encode()
-                ).hexdigest()[:32]
+                stamp = template_stamp(referenced, secret_hashes)
                 current = (
                     (workload.spec.template.metadata.annotations or {})
                     if workload.spec.template.metadata
