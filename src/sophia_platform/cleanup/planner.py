@@ -160,19 +160,25 @@ def _plan_archive(root: Path, findings: Sequence[FindingLike], plan: Plan) -> se
 
 
 def _unreported_commands(root: Path, archived: set[str]) -> list[FindingLike]:
-    """``docker compose … up`` in docs that stay: no audit rule reports it, the table maps it."""
+    """``docker compose … up`` in docs and scripts that stay: the table maps it.
+
+    No audit rule reports it line by line (compose is found per file). A deploy script stays
+    when it is its group's canonical; its compose commands then point at the one path too.
+    """
     listing = list_files(root)
-    docs = [
+    candidates = [
         p
         for p in listing.paths
-        if file_kind(p) == "docs" and p not in archived and not p.startswith(_SKIP_PREFIXES)
+        if p not in archived
+        and not p.startswith(_SKIP_PREFIXES)
+        and file_kind(p) in ("docs", "shell", "other")  # "other": maybe a shebang script
     ]
     found: list[FindingLike] = []
-    for source in read_all(Listing(listing.root, docs, listing.git_aware)):
-        if isinstance(source, SkippedFile):
+    for source in read_all(Listing(listing.root, candidates, listing.git_aware)):
+        if isinstance(source, SkippedFile) or source.kind not in ("docs", "shell"):
             continue
         for line, start, end in deploy_commands.unreported_commands(source.text):
-            data = {"construct": "docker compose up", "kind": "docs"}
+            data = {"construct": "docker compose up", "kind": source.kind}
             found.append(Mention(DEPLOY_COMMAND, source.path, line, start + 1, line, end + 1, data))
     return found
 

@@ -25,7 +25,8 @@ def pattern(path: str) -> re.Pattern[str]:
     names = [re.escape(pure.name)]
     if pure.suffix == ".py" and pure.stem != "__init__":
         names.append(re.escape(pure.stem))
-    return re.compile(r"(?<![\w.-])(?:" + "|".join(names) + r")(?![\w-])")
+    # A dot may come before (`worker.retry_helpers`, `./deploy_v2.sh`), not a word character.
+    return re.compile(r"(?<![\w-])(?:" + "|".join(names) + r")(?![\w-])")
 
 
 def referrers(

@@ -286,3 +286,22 @@ def test_docs_and_scripts_point_at_the_one_deploy_path(tmp_path: Path) -> None:
     # The Swarm command left for a person still counts as a deployment method.
     assert scan(root).metrics.deployment_methods == ("docker-swarm",)
     assert plan_repository(root).operations == []
+
+
+def test_a_lone_compose_deploy_script_is_rewritten(tmp_path: Path) -> None:
+    """The only deploy path is not redundant, so it stays: its command becomes ./deploy.sh."""
+    root = make_repo(
+        tmp_path / "lone",
+        {
+            "docker-compose.yml": "services:\n  api:\n    image: sophia-api:1.0\n",
+            "scripts/deploy.sh": "#!/bin/bash\ndocker compose -f docker-compose.yml up -d\n",
+        },
+    )
+    assert scan(root).metrics.deployment_methods == ("docker-compose",)
+    plan = plan_repository(root)
+    assert plan.skipped == []
+    assert "-docker compose -f docker-compose.yml up -d\n+./deploy.sh deploy\n" in plan.diff
+    apply_plan(root, plan)
+    after = scan(root)
+    assert after.metrics.deployment_methods == ("kubernetes",)
+    assert after.metrics.compose_files == 0
