@@ -55,6 +55,20 @@ _END = re.compile(r"\s*(?:&&|\|\||[;|`]|\s#)")
 _END_PROSE = re.compile(r"\s*(?:&&|\|\||[;|`]|\s#|[.,:)](?=\s|$))")
 
 
+# Old deploy commands that no audit rule reports line by line (compose is found per file): the
+# cleanup looks for these itself in docs, so they point at the one path too.
+_UNREPORTED = re.compile(r"\bdocker(?:-compose|[ \t]+compose)\b[^\n`|;&]*?[ \t]up\b")
+
+
+def unreported_commands(text: str) -> list[tuple[int, int, int]]:
+    """(1-based line, start, end) of ``docker compose … up`` commands in ``text``."""
+    found: list[tuple[int, int, int]] = []
+    for number, line in enumerate(text.split("\n"), 1):
+        if "compose" in line:
+            found.extend((number, m.start(), m.end()) for m in _UNREPORTED.finditer(line))
+    return found
+
+
 @dataclass(frozen=True)
 class Replacement:
     """What replaces ``line[start:end]``: a command (``new``) or a note."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -34,3 +35,20 @@ FIXED_RULES: tuple[str, ...] = (
     "placeholder-secret",
 )
 """The rules whose findings the cleanup fixes (others are left to people)."""
+
+DEPLOY_COMMAND = "deploy-command"
+"""Not an audit rule: an old deploy command the cleanup found itself (``docker compose up`` in
+docs). It is fixed with ``swarm-reference``, by the same rewriters and table."""
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A :class:`FindingLike` the cleanup made itself (see :data:`DEPLOY_COMMAND`)."""
+
+    rule_id: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    data: Mapping[str, str] = field(default_factory=dict)

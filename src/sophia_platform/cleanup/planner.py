@@ -14,8 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sophia_platform.cleanup import archive, configstore, references
-from sophia_platform.cleanup.findings import FIXED_RULES, FindingLike
+from sophia_platform.audit.model import SkippedFile
+from sophia_platform.audit.source import file_kind
+from sophia_platform.audit.walker import Listing, list_files, read_all
+from sophia_platform.cleanup import archive, configstore, deploy_commands, references
+from sophia_platform.cleanup.findings import DEPLOY_COMMAND, FIXED_RULES, FindingLike, Mention
 from sophia_platform.cleanup.naming import assign_names, nodes_from_spec
 from sophia_platform.cleanup.paths import inside
 from sophia_platform.cleanup.plan import Operation, Plan, Skipped, apply_edits, blob_id
@@ -82,7 +85,9 @@ def make_plan(
     secret_lines = _secret_lines(findings)
     plan = Plan()
     archived = _plan_archive(root, wanted, plan)
-    rest = [f for f in wanted if f.path not in archived]
+    rest: list[FindingLike] = [f for f in wanted if f.path not in archived]
+    if "swarm-reference" in options.rules:
+        rest += _unreported_commands(root, archived)
     doc = SpecDocument.load(spec_path, create_for=root)
     store = configstore.read_values(root)
     hosts = [f for f in rest if f.rule_id == "hardcoded-ip" and f.data.get("address")]
@@ -154,6 +159,24 @@ def _plan_archive(root: Path, findings: Sequence[FindingLike], plan: Plan) -> se
     return set(reasons)
 
 
+def _unreported_commands(root: Path, archived: set[str]) -> list[FindingLike]:
+    """``docker compose … up`` in docs that stay: no audit rule reports it, the table maps it."""
+    listing = list_files(root)
+    docs = [
+        p
+        for p in listing.paths
+        if file_kind(p) == "docs" and p not in archived and not p.startswith(_SKIP_PREFIXES)
+    ]
+    found: list[FindingLike] = []
+    for source in read_all(Listing(listing.root, docs, listing.git_aware)):
+        if isinstance(source, SkippedFile):
+            continue
+        for line, start, end in deploy_commands.unreported_commands(source.text):
+            data = {"construct": "docker compose up", "kind": "docs"}
+            found.append(Mention(DEPLOY_COMMAND, source.path, line, start + 1, line, end + 1, data))
+    return found
+
+
 def _keep_referenced_copies(
     root: Path, findings: Sequence[FindingLike], reasons: dict[str, list[str]], plan: Plan
 ) -> None:
@@ -193,7 +216,7 @@ def _plan_edits(
         if finding.rule_id == "placeholder-secret" and finding.data.get("key"):
             name = secret_name(finding.data["key"])
             sites[finding.path].append((_site(finding, name, "secret"), finding))
-        elif finding.rule_id == "swarm-reference":  # in a file that stays: rewrite the command
+        elif finding.rule_id in ("swarm-reference", DEPLOY_COMMAND):  # in a file that stays
             construct = finding.data.get("construct", "swarm")
             sites[finding.path].append((_site(finding, construct, "command"), finding))
     used_names: set[str] = set()
@@ -235,6 +258,7 @@ def _plan_file(
         return skip("not readable as UTF-8")
     lines = text.split("\n")
     sites: list[Site] = []
+    rule_of: dict[Site, str] = {}
     for site, finding in pairs:
         if site.end < 0 or site.line > len(lines):
             skip("finding spans lines", [(site, finding)])
@@ -247,13 +271,15 @@ def _plan_file(
         name = site.name
         if site.kind == "secret" and kind == "yaml":
             name = qualified_secret_name(name, lines, site.line)
-        sites.append(Site(site.line, site.start, site.end, flagged, name, site.kind))
+        fixed = Site(site.line, site.start, site.end, flagged, name, site.kind)
+        sites.append(fixed)
+        rule_of[fixed] = finding.rule_id
     unique = list(dict.fromkeys(sites))
     if not unique:
         return []
     result = rewriter.rewrite(text, unique)
     for site, reason in result.skipped:
-        plan.skipped.append(Skipped(_rule(site), path, site.line, reason))
+        plan.skipped.append(Skipped(rule_of.get(site, _rule(site)), path, site.line, reason))
     done = [s for s in unique if s not in {x for x, _ in result.skipped}]
     if not result.edits:
         return []
@@ -264,7 +290,7 @@ def _plan_file(
     problem = rewriter.check(text, new)
     if problem:
         return skip(f"{problem}; left unchanged")
-    rules = sorted({_rule(s) for s in done})
+    rules = sorted({rule_of.get(s, _rule(s)) for s in done})
     plan.operations.append(
         Operation(
             "edit",

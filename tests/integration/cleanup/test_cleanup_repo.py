@@ -259,3 +259,30 @@ def test_duplicates_are_archived_unless_something_refers_to_them(tmp_path: Path)
     assert left == ["services/worker/retry.py"]
     undo(root)
     assert tree_state(root) == before
+
+
+def test_docs_and_scripts_point_at_the_one_deploy_path(tmp_path: Path) -> None:
+    root = make_repo(
+        tmp_path / "docs",
+        {
+            "docs/deploy.md": (
+                "# Deploying\n\nLocally: `docker compose up -d`.\n"
+                "Production: `docker stack deploy -c stack.yml sophia`, then `docker service ls`.\n"
+            ),
+            "scripts/ops.sh": "#!/bin/bash\nset -e\ndocker service ls\nssh m 'docker swarm init'\n",
+        },
+    )
+    plan = plan_repository(root)
+    assert "+Locally: `./deploy.sh deploy <env>`." in plan.diff
+    assert "+Production: `./deploy.sh deploy <env>`, then `./deploy.sh status <env>`." in plan.diff
+    assert "+./deploy.sh status\n" in plan.diff
+    # Run on another machine through ssh: reported, not rewritten.
+    assert [(s.rule_id, s.path, s.line) for s in plan.skipped] == [
+        ("swarm-reference", "scripts/ops.sh", 4)
+    ]
+    apply_plan(root, plan)
+    left = [(f.path, f.line) for f in scan(root).findings if f.rule_id == "swarm-reference"]
+    assert left == [("scripts/ops.sh", 4)]
+    # The Swarm command left for a person still counts as a deployment method.
+    assert scan(root).metrics.deployment_methods == ("docker-swarm",)
+    assert plan_repository(root).operations == []

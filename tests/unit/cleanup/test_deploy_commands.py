@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from sophia_platform.cleanup import deploy_commands
 from sophia_platform.cleanup.deploy_commands import TABLE, replacement
 from sophia_platform.cleanup.plan import apply_edits
 from sophia_platform.cleanup.rewriters import for_kind
@@ -133,3 +134,27 @@ def test_the_table_is_the_one_place() -> None:
     assert replacement("echo hello", 0, "") is None
     found = replacement("docker compose -f a.yml up -d", 0, " <env>")
     assert found is not None and found.new == "./deploy.sh deploy <env>"
+
+
+def test_compose_commands_in_docs_are_found_and_rewritten() -> None:
+    """No audit rule reports `docker compose up` line by line; the cleanup finds it itself."""
+    text = (
+        "Start it with `docker compose -f deploy/compose.yml up -d api`.\n"
+        "```\ndocker-compose up --build && curl localhost:8000\n```\n"
+        "Stop with `docker compose down`; `docker compose ps` lists it.\n"
+    )
+    found = deploy_commands.unreported_commands(text)
+    assert [(line, text.split("\n")[line - 1][s:e]) for line, s, e in found] == [
+        (1, "docker compose -f deploy/compose.yml up"),
+        (3, "docker-compose up"),
+    ]
+    sites = [Site(line, s, e, "", "docker compose up", "command") for line, s, e in found]
+    rewriter = for_kind("docs")
+    assert rewriter is not None
+    result = rewriter.rewrite(text, sites)
+    assert result.skipped == []
+    assert apply_edits(text, result.edits) == (
+        "Start it with `./deploy.sh deploy <env>`.\n"
+        "```\n./deploy.sh deploy <env> && curl localhost:8000\n```\n"
+        "Stop with `docker compose down`; `docker compose ps` lists it.\n"
+    )
