@@ -129,7 +129,7 @@ def check(
     """Is every secret present, real and identical in every layer? Exit 1 if not."""
     from sophia_platform.cli.secrets_render import render_check
     from sophia_platform.secrets.check import check as run_check
-    from sophia_platform.secrets.session import configured_layers, open_layers
+    from sophia_platform.secrets.session import opened_layers
 
     ctx = _ctx(
         env,
@@ -138,15 +138,8 @@ def check(
         kubeconfig=kubeconfig,
         kube_context=context,
     )
-    chosen = layers.split(",") if layers else configured_layers(ctx)
-    if not chosen:
-        raise UsageError("no secrets layer is configured for this environment; pass --layers")
-    providers = open_layers(ctx, chosen)
-    try:
+    with opened_layers(ctx, layers.split(",") if layers else None) as providers:
         report = run_check(ctx.manifest, providers, ctx.env_name)
-    finally:
-        for provider in providers.values():
-            provider.close()
     if output.wants_json(json_out):
         output.emit_json(
             {
@@ -181,7 +174,7 @@ def trace(
 ) -> None:
     """Follow one secret from GitHub through ESC and Kubernetes to the pods using it."""
     from sophia_platform.cli.secrets_render import render_trace
-    from sophia_platform.secrets.session import configured_layers, open_layers
+    from sophia_platform.secrets.session import opened_layers
     from sophia_platform.secrets.trace import trace as run_trace
 
     ctx = _ctx(
@@ -191,13 +184,8 @@ def trace(
         kubeconfig=kubeconfig,
         kube_context=context,
     )
-    chosen = layers.split(",") if layers else configured_layers(ctx)
-    providers = open_layers(ctx, chosen)
-    try:
+    with opened_layers(ctx, layers.split(",") if layers else None) as providers:
         report = run_trace(name, ctx.manifest, providers, ctx.env_name)
-    finally:
-        for provider in providers.values():
-            provider.close()
     if output.wants_json(json_out):
         output.emit_json(report)
     else:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +68,20 @@ def configured_layers(ctx: ProviderContext) -> list[str]:
     ):
         layers.append("kubernetes")
     return layers
+
+
+@contextmanager
+def opened_layers(ctx: ProviderContext, layers: list[str] | None) -> Iterator[dict[str, Provider]]:
+    """Providers for ``layers`` (default: the configured ones), closed when the block ends."""
+    chosen = layers or configured_layers(ctx)
+    if not chosen:
+        raise UsageError("no secrets layer is configured for this environment; pass --layers")
+    providers = open_layers(ctx, chosen)
+    try:
+        yield providers
+    finally:
+        for provider in providers.values():
+            provider.close()
 
 
 def open_layers(ctx: ProviderContext, layers: list[str]) -> dict[str, Provider]:
