@@ -4,6 +4,8 @@ Every deploy now goes through ``./deploy.sh`` (the ``sophia`` CLI under the plan
 on K3s from ``sophia.yaml``). The docs and shell rewriters both use :func:`replacement`, so a
 command maps to the same thing wherever it is written. ``{env}`` is the environment argument:
 docs show ``<env>``; scripts leave it out, and ``sophia`` then uses ``default_environment``.
+When a plan writes ``./deploy.sh`` somewhere and the repository has none, it adds
+:data:`WRAPPER` at the root.
 
 A command with no single-path equivalent (``docker swarm init``, overlay networks) maps to a
 note: docs get the note in place of the command, scripts get a no-op with the note as comment.
@@ -15,6 +17,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+WRAPPER_PATH = "deploy.sh"
+WRAPPER = (
+    "#!/usr/bin/env bash\n"
+    "# ./deploy.sh deploy <env> | status | rollback: the one deploy path (Helm on K3s from\n"
+    "# sophia.yaml), served by the sophia CLI. Written by sophia cleanup.\n"
+    'exec sophia "$@"\n'
+)
 DEPLOY = "./deploy.sh deploy{env}"
 STATUS = "./deploy.sh status{env}"
 ROLLBACK = "./deploy.sh rollback{env}"

@@ -98,6 +98,7 @@ def make_plan(
     known = {**_literal_config(doc), **store}
     plan.names = assign_names(contexts, nodes_from_spec(doc.plain()), known)
     used_names, used_secrets = _plan_edits(root, hosts, rest, plan, secret_lines)
+    _plan_wrapper(root, archived, plan)
     _plan_spec(doc, used_names, used_secrets, plan, root, spec_path)
     for address, name in sorted(plan.names.items()):
         if name in used_names and store.get(name) != address:
@@ -181,6 +182,25 @@ def _unreported_commands(root: Path, archived: set[str]) -> list[FindingLike]:
             data = {"construct": "docker compose up", "kind": source.kind}
             found.append(Mention(DEPLOY_COMMAND, source.path, line, start + 1, line, end + 1, data))
     return found
+
+
+def _plan_wrapper(root: Path, archived: set[str], plan: Plan) -> None:
+    """Add the ``./deploy.sh`` wrapper when the plan's rewrites call it and there is none."""
+    edits = (e for op in plan.operations if op.kind == "edit" for e in op.edits)
+    if not any("./deploy.sh" in edit.new for edit in edits):
+        return
+    path = deploy_commands.WRAPPER_PATH
+    if path in archived:  # a legacy deploy.sh leaves; its path is not free until it has
+        why = 'deploy.sh is archived; add the wrapper (exec sophia "$@") after the apply'
+        plan.skipped.append(Skipped("swarm-reference", path, 1, why))
+        return
+    if (root / path).exists() or (root / path).is_symlink():
+        return  # the repository has its deploy.sh (the wrapper, or one a person looks after)
+    content = deploy_commands.WRAPPER
+    plan.operations.append(
+        Operation("write", path, "the one deploy path", content=content, mode=0o755)
+    )
+    plan.diff += _diff(path, "", content, set(), new_file=True)
 
 
 def _keep_referenced_copies(

@@ -102,6 +102,7 @@ def test_audit_cleanup_audit_on_the_chaos_repo(
     assert (root / truth.canonical["secret-sync"]).is_file()  # the one sync workflow stays
     assert metrics.deployment_methods == ("kubernetes",)
     assert (root / truth.canonical["deploy"]).is_file()
+    assert (root / "deploy.sh").read_text().endswith('exec sophia "$@"\n')  # what docs now call
 
     for path in _files(root, ".py"):  # no .pyc: the tree is compared below
         compile(path.read_text(), str(path), "exec")

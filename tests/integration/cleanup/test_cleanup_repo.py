@@ -283,8 +283,12 @@ def test_docs_and_scripts_point_at_the_one_deploy_path(tmp_path: Path) -> None:
     apply_plan(root, plan)
     left = [(f.path, f.line) for f in scan(root).findings if f.rule_id == "swarm-reference"]
     assert left == [("scripts/ops.sh", 4)]
-    # The Swarm command left for a person still counts as a deployment method.
-    assert scan(root).metrics.deployment_methods == ("docker-swarm",)
+    # The rewrites call ./deploy.sh, so the plan added the wrapper (the Kubernetes path); the
+    # Swarm command left for a person still counts as a deployment method.
+    wrapper = root / "deploy.sh"
+    assert wrapper.read_text().endswith('exec sophia "$@"\n')
+    assert wrapper.stat().st_mode & 0o111
+    assert scan(root).metrics.deployment_methods == ("docker-swarm", "kubernetes")
     assert plan_repository(root).operations == []
 
 
@@ -301,6 +305,7 @@ def test_a_lone_compose_deploy_script_is_rewritten(tmp_path: Path) -> None:
     plan = plan_repository(root)
     assert plan.skipped == []
     assert "-docker compose -f docker-compose.yml up -d\n+./deploy.sh deploy\n" in plan.diff
+    assert "+++ b/deploy.sh" in plan.diff  # the wrapper the rewritten script calls
     apply_plan(root, plan)
     after = scan(root)
     assert after.metrics.deployment_methods == ("kubernetes",)
