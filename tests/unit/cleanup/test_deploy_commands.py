@@ -158,3 +158,15 @@ def test_compose_commands_in_docs_are_found_and_rewritten() -> None:
         "```\n./deploy.sh deploy <env> && curl localhost:8000\n```\n"
         "Stop with `docker compose down`; `docker compose ps` lists it.\n"
     )
+
+
+def test_an_address_inside_a_replaced_command_goes_with_it() -> None:
+    text = "Deploy: `docker stack deploy -c s.yml --host 10.0.0.5 app`.\n"
+    line = text.split("\n")[0]
+    host = Site(1, line.index("10.0.0.5"), line.index("10.0.0.5") + 8, "", "HOST", "host")
+    command = Site(1, line.index("docker"), line.index("docker") + 19, "", "x", "command")
+    rewriter = for_kind("docs")
+    assert rewriter is not None
+    result = rewriter.rewrite(text, [host, command])
+    assert result.skipped == []
+    assert apply_edits(text, result.edits) == "Deploy: `./deploy.sh deploy <env>`.\n"

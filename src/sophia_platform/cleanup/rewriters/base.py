@@ -21,7 +21,9 @@ __all__ = [
     "Rewriter",
     "Site",
     "SiteKind",
+    "commands_first",
     "quoted_span",
+    "replaced",
     "span_edit",
     "split_lines",
 ]
@@ -66,6 +68,16 @@ class Rewriter(ABC):
     def check(self, original: str, rewritten: str) -> str | None:
         """Why ``rewritten`` is broken (None: fine). Default: no check possible."""
         return None
+
+
+def commands_first(sites: list[Site]) -> list[Site]:
+    """Sites with old commands first: an address inside a replaced command goes with it."""
+    return sorted(sites, key=lambda site: site.kind != "command")
+
+
+def replaced(edits: list[TextEdit], site: Site) -> bool:
+    """True when one of ``edits`` already replaces the text the site points at."""
+    return any(e.line == site.line and e.start <= site.start < e.end for e in edits)
 
 
 def span_edit(lines: list[str], site: Site, new: str) -> TextEdit:

@@ -17,6 +17,8 @@ from sophia_platform.cleanup.rewriters.base import (
     Rewriter,
     Site,
     SiteKind,
+    commands_first,
+    replaced,
     span_edit,
     split_lines,
 )
@@ -51,8 +53,10 @@ class DocsRewriter(Rewriter):
         fenced = fenced_lines(lines)
         out = Rewrite()
         spans: set[tuple[int, int]] = set()  # one command may carry several findings
-        for site in sites:
+        for site in commands_first(sites):
             line = lines[site.line - 1]
+            if site.kind != "command" and replaced(out.edits, site):
+                continue  # inside a command replaced by the one deploy path
             in_code = site.line in fenced or line[: site.start].count("`") % 2 == 1
             if site.kind == "command":
                 edit = _command_edit(line, site, in_code, site.line in fenced)

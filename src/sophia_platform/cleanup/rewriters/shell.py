@@ -21,6 +21,8 @@ from sophia_platform.cleanup.rewriters.base import (
     Rewriter,
     Site,
     SiteKind,
+    commands_first,
+    replaced,
     span_edit,
     split_lines,
 )
@@ -56,8 +58,10 @@ class ShellRewriter(Rewriter):
         lines = split_lines(text)
         out = Rewrite()
         spans: set[tuple[int, int]] = set()  # one command may carry several findings
-        for site in sites:
+        for site in commands_first(sites):
             line = lines[site.line - 1]
+            if site.kind != "command" and replaced(out.edits, site):
+                continue  # inside a command replaced by the one deploy path
             if site.kind == "command":
                 edit, reason = command_edit(line, site)
                 if edit is None:
