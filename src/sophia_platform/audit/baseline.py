@@ -13,13 +13,12 @@ function per version in :data:`UPGRADES`; version 0 was a bare list of fingerpri
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sophia_platform.atomicfile import write_text_atomic
 from sophia_platform.audit.model import Finding
 from sophia_platform.errors import InputError
 
@@ -75,10 +74,6 @@ def baseline_document(findings: Iterable[Finding]) -> dict[str, Any]:
 def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
     """Atomically write a baseline for ``findings``; returns how many it holds."""
     doc = baseline_document(findings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".baseline-")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(doc, out, indent=2)
-        out.write("\n")
-    os.replace(tmp, path)
+    # mode 0600 is what the mkstemp-based writer this replaced always produced
+    write_text_atomic(path, json.dumps(doc, indent=2) + "\n", mode=0o600, parents=True)
     return len(doc["findings"])

@@ -13,11 +13,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sophia_platform.atomicfile import write_atomic
 from sophia_platform.cleanup import gitstate
 from sophia_platform.cleanup.journal import Journal, PathState, journal_dir, latest_open, new_id
 from sophia_platform.cleanup.paths import inside
 from sophia_platform.cleanup.plan import Operation, Plan, apply_edits, blob_id
-from sophia_platform.cleanup.specfile import write_atomic
 from sophia_platform.errors import CheckFailed
 
 PAUSE_ENV = "SOPHIA_CLEANUP_PAUSE_AFTER_STEP"
@@ -171,10 +171,10 @@ def _run(root: Path, op: Operation, tracked: set[str]) -> None:
         new = apply_edits(text, op.edits).encode("utf-8")
         if blob_id(new) != op.after:
             raise CheckFailed(f"{op.path}: edits did not give the planned result; re-plan")
-        write_atomic(path, new)
+        write_atomic(path, new, parents=True)
     elif op.kind == "write":
         mode = None if path.exists() else op.mode
-        write_atomic(path, (op.content or "").encode("utf-8"), mode=mode)
+        write_atomic(path, (op.content or "").encode("utf-8"), mode=mode, parents=True)
 
 
 def undo(
@@ -223,7 +223,7 @@ def _restore(root: Path, entry: PathState, index_now: gitstate.IndexEntry | None
     else:
         data = gitstate.read_blob(root, entry.blob)
         if _current_blob(path) != entry.blob:
-            write_atomic(path, data, mode=entry.mode or 0o644)
+            write_atomic(path, data, mode=entry.mode or 0o644, parents=True)
         elif entry.mode is not None:
             os.chmod(path, entry.mode)
     before = (entry.index[0], entry.index[1]) if entry.index else None

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sophia_platform import git
-from sophia_platform.cleanup.specfile import write_atomic
+from sophia_platform.atomicfile import write_atomic
 from sophia_platform.errors import CheckFailed, InputError
 
 JOURNAL_VERSION = 1
@@ -51,7 +51,7 @@ class Journal:
     def save(self, root: Path) -> None:
         """Write durably (temp file, fsync, rename) so a kill never leaves half a journal."""
         data = json.dumps(asdict(self), indent=2, sort_keys=True).encode()
-        write_atomic(journal_dir(root) / f"{self.id}.json", data, mode=0o600)
+        write_atomic(journal_dir(root) / f"{self.id}.json", data, mode=0o600, parents=True)
 
     def mark_done(self, root: Path, step: int) -> None:
         """Append a finished step to the progress file (O(1): big plans stay fast).

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sophia_platform.atomicfile import write_atomic
 from sophia_platform.cleanup.findings import FIXED_RULES
 from sophia_platform.cleanup.journal import state_dir
 from sophia_platform.cleanup.plan import Plan
 from sophia_platform.cleanup.planner import PlanOptions, make_plan
-from sophia_platform.cleanup.specfile import write_atomic
 from sophia_platform.errors import InputError, UsageError
 
 DEFAULT_PLAN = ".sophia/cleanup/plan.json"
@@ -42,7 +42,7 @@ def save_plan(root: Path, plan: Plan, out: Path | None = None) -> Path:
     """Write the plan file (default ``.sophia/cleanup/plan.json``, ignored by git)."""
     state_dir(root)
     path = out or root / DEFAULT_PLAN
-    write_atomic(path, plan.to_json().encode("utf-8"), mode=0o600)
+    write_atomic(path, plan.to_json().encode("utf-8"), mode=0o600, parents=True)
     return path
 
 

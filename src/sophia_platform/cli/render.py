@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,13 +28,6 @@ def _dump(values: dict[str, Any], fmt: str) -> str:
     return buf.getvalue()
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-
-
 @app.command("values")
 def values(
     env: Annotated[
@@ -51,6 +42,7 @@ def values(
     fmt: Annotated[str, typer.Option("--format", help="yaml or json.")] = "yaml",
 ) -> None:
     """Write the chart values of an environment (no secret values: only Secret names)."""
+    from sophia_platform.atomicfile import write_text_atomic
     from sophia_platform.deploy.values import render_values
     from sophia_platform.errors import UsageError
     from sophia_platform.spec import load_spec
@@ -62,7 +54,8 @@ def values(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        _write_atomic(output, text)
+        # mode 0600 is what the mkstemp-based writer this replaced always produced
+        write_text_atomic(output, text, mode=0o600)
         typer.echo(f"wrote {output}", err=True)
 
 

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sophia_platform.atomicfile import write_text_atomic
 from sophia_platform.errors import UsageError
 from sophia_platform.secrets.manifest import kube_secret_name
 from sophia_platform.secrets.stamp import NO_SECRETS
@@ -171,6 +172,5 @@ def values_file(values: Mapping[str, Any]) -> Iterator[Path]:
     # Values hold no secret value, but they name Secrets: keep the file private anyway.
     with tempfile.TemporaryDirectory(prefix="sophia-values-") as tmp:
         path = Path(tmp) / "values.json"
-        path.write_text(json.dumps(values))
-        path.chmod(0o600)
+        write_text_atomic(path, json.dumps(values), mode=0o600)
         yield path

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from sophia_platform.atomicfile import write_text_atomic
 from sophia_platform.devcluster import components as comp
 from sophia_platform.devcluster.kubeconfig import CONTEXT, write_kubeconfig
 from sophia_platform.devcluster.nodes import (
@@ -137,9 +138,7 @@ class _State:
             return None
 
     def save(self, path: Path) -> None:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=1))
-        os.replace(tmp, path)
+        write_text_atomic(path, json.dumps(asdict(self), indent=1))
 
 
 @contextlib.contextmanager

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from sophia_platform.atomicfile import write_text_atomic
 from sophia_platform.devcluster.pki import Pki
 
 CONTEXT = "sophia-local"
@@ -53,9 +53,5 @@ def write_kubeconfig(path: Path, server: str, pki: Pki) -> Path:
     """Write the kubeconfig atomically with mode 0600 (it holds the admin key)."""
     buf = io.StringIO()
     YAML(typ="safe", pure=True).dump(kubeconfig_document(server, pki), buf)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(buf.getvalue())
-    os.replace(tmp, path)
+    write_text_atomic(path, buf.getvalue(), mode=0o600)
     return path

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from sophia_platform.atomicfile import write_atomic
 
 _VALIDITY = dt.timedelta(days=365)
 
@@ -163,7 +164,7 @@ def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
 
 
 def _write_cert(path: Path, cert: x509.Certificate) -> None:
-    _write_private(path, cert.public_bytes(serialization.Encoding.PEM))
+    write_atomic(path, cert.public_bytes(serialization.Encoding.PEM), mode=0o600)
 
 
 def _write_key(path: Path, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> None:
@@ -172,13 +173,4 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) 
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    _write_private(path, pem)
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Write atomically with mode 0600 so a key is never briefly world-readable."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    write_atomic(path, pem, mode=0o600)

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sophia_platform.atomicfile import write_text_atomic
 from sophia_platform.errors import ExternalError
 
 
@@ -98,9 +99,7 @@ class Supervisor:
             "argv": list(record.argv),
             "log": str(record.log),
         }
-        tmp = self.pid_dir / f".{record.name}.json.tmp"
-        tmp.write_text(json.dumps(data, indent=1))
-        os.replace(tmp, self.pid_dir / f"{record.name}.json")
+        write_text_atomic(self.pid_dir / f"{record.name}.json", json.dumps(data, indent=1))
 
     def records(self) -> dict[str, ProcessRecord]:
         """Every PID file in the state directory, running or stale."""

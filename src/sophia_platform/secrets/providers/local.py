@@ -9,14 +9,13 @@ a key file of mode 0600 (``$SOPHIA_SECRETS_KEY_FILE``, default
 from __future__ import annotations
 
 import json
-import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from sophia_platform.atomicfile import write_atomic
 from sophia_platform.config import SecretValue
 from sophia_platform.errors import InputError
 from sophia_platform.secrets.providers.base import (
@@ -39,17 +38,7 @@ FORMAT_VERSION = 1
 def write_private(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically with mode 0600 (temp file, fsync, rename)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data, mode=0o600)
 
 
 class LocalProvider(Provider):
