@@ -11,6 +11,7 @@ the planner drops the whole file's rewrite when it is not.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
@@ -21,9 +22,13 @@ __all__ = [
     "Rewriter",
     "Site",
     "SiteKind",
+    "SiteRewriter",
     "commands_first",
+    "quoted_edit",
     "quoted_span",
+    "reference",
     "replaced",
+    "rewrite_commands_first",
     "span_edit",
     "split_lines",
 ]
@@ -70,6 +75,57 @@ class Rewriter(ABC):
         return None
 
 
+class SiteRewriter(Rewriter):
+    """A rewriter whose edit for one site depends on nothing but that site's line."""
+
+    def rewrite(self, text: str, sites: list[Site]) -> Rewrite:
+        """One :meth:`edit` per site, in order."""
+        lines = split_lines(text)
+        out = Rewrite()
+        for site in sites:
+            edit = self.edit(lines, site)
+            if isinstance(edit, str):
+                out.skipped.append((site, edit))
+            else:
+                out.edits.append(edit)
+        return out
+
+    @abstractmethod
+    def edit(self, lines: list[str], site: Site) -> TextEdit | str:
+        """The edit for ``site``, or why it is left alone."""
+
+
+def rewrite_commands_first(
+    lines: list[str],
+    sites: list[Site],
+    command: Callable[[Site], tuple[TextEdit | None, str]],
+    value: Callable[[Site], str],
+) -> Rewrite:
+    """Old commands replaced by ``command`` (edit, or None and why), other sites by ``value``.
+
+    Commands go first so an address inside a replaced command goes with it, and a command
+    that carries several findings is replaced once.
+    """
+    out = Rewrite()
+    spans: set[tuple[int, int]] = set()
+    for site in commands_first(sites):
+        if site.kind == "command":
+            edit, reason = command(site)
+            if edit is None:
+                out.skipped.append((site, reason))
+            elif (edit.line, edit.start) not in spans:
+                spans.add((edit.line, edit.start))
+                out.edits.append(edit)
+        elif not replaced(out.edits, site):
+            out.edits.append(span_edit(lines, site, value(site)))
+    return out
+
+
+def reference(name: str) -> str:
+    """The ``${NAME}`` reference that replaces an address."""
+    return "${" + name + "}"
+
+
 def commands_first(sites: list[Site]) -> list[Site]:
     """Sites with old commands first: an address inside a replaced command goes with it."""
     return sorted(sites, key=lambda site: site.kind != "command")
@@ -85,6 +141,13 @@ def span_edit(lines: list[str], site: Site, new: str) -> TextEdit:
     return TextEdit(
         site.line, site.start, site.end, lines[site.line - 1][site.start : site.end], new
     )
+
+
+def quoted_edit(lines: list[str], site: Site, new: str) -> TextEdit:
+    """An edit replacing the site with ``new``, its quotes too when it is a whole quoted value."""
+    line = lines[site.line - 1]
+    start, end = quoted_span(line, site) or (site.start, site.end)
+    return TextEdit(site.line, start, end, line[start:end], new)
 
 
 def quoted_span(line: str, site: Site) -> tuple[int, int] | None:

@@ -17,9 +17,8 @@ from sophia_platform.cleanup.rewriters.base import (
     Rewriter,
     Site,
     SiteKind,
-    commands_first,
-    replaced,
-    span_edit,
+    reference,
+    rewrite_commands_first,
     split_lines,
 )
 
@@ -51,24 +50,18 @@ class DocsRewriter(Rewriter):
         """Name the key instead of the address; the one deploy path instead of old commands."""
         lines = split_lines(text)
         fenced = fenced_lines(lines)
-        out = Rewrite()
-        spans: set[tuple[int, int]] = set()  # one command may carry several findings
-        for site in commands_first(sites):
-            line = lines[site.line - 1]
-            if site.kind != "command" and replaced(out.edits, site):
-                continue  # inside a command replaced by the one deploy path
-            in_code = site.line in fenced or line[: site.start].count("`") % 2 == 1
-            if site.kind == "command":
-                edit = _command_edit(line, site, in_code, site.line in fenced)
-                if edit is None:
-                    out.skipped.append((site, "no replacement for this command; edit it by hand"))
-                elif (edit.line, edit.start) not in spans:
-                    spans.add((edit.line, edit.start))
-                    out.edits.append(edit)
-                continue
-            new = "${" + site.name + "}" if in_code else f"`{site.name}`"
-            out.edits.append(span_edit(lines, site, new))
-        return out
+
+        def in_code(site: Site) -> bool:
+            return site.line in fenced or lines[site.line - 1][: site.start].count("`") % 2 == 1
+
+        def command(site: Site) -> tuple[TextEdit | None, str]:
+            edit = _command_edit(lines[site.line - 1], site, in_code(site), site.line in fenced)
+            return edit, "no replacement for this command; edit it by hand"
+
+        def value(site: Site) -> str:
+            return reference(site.name) if in_code(site) else f"`{site.name}`"
+
+        return rewrite_commands_first(lines, sites, command, value)
 
 
 def _command_edit(line: str, site: Site, in_code: bool, fenced: bool) -> TextEdit | None:

@@ -5,22 +5,18 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
-from sophia_platform.cleanup.rewriters.base import Rewrite, Rewriter, Site, span_edit, split_lines
+from sophia_platform.cleanup.plan import TextEdit
+from sophia_platform.cleanup.rewriters.base import Site, SiteRewriter, reference, span_edit
 
 
-class JsonRewriter(Rewriter):
+class JsonRewriter(SiteRewriter):
     """``"host": "10.0.0.5"`` → ``"host": "${NODE_AI_CORE_HOST}"``."""
 
     kinds: ClassVar[frozenset[str]] = frozenset({"json"})
 
-    def rewrite(self, text: str, sites: list[Site]) -> Rewrite:
+    def edit(self, lines: list[str], site: Site) -> TextEdit:
         """Replace inside the string literal, keeping its quotes."""
-        lines = split_lines(text)
-        out = Rewrite()
-        for site in sites:
-            new = "${" + site.name + "}" if site.kind == "host" else ""
-            out.edits.append(span_edit(lines, site, new))
-        return out
+        return span_edit(lines, site, reference(site.name) if site.kind == "host" else "")
 
     def check(self, original: str, rewritten: str) -> str | None:
         """The rewrite must still load when the original did."""

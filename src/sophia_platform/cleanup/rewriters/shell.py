@@ -21,9 +21,8 @@ from sophia_platform.cleanup.rewriters.base import (
     Rewriter,
     Site,
     SiteKind,
-    commands_first,
-    replaced,
-    span_edit,
+    reference,
+    rewrite_commands_first,
     split_lines,
 )
 
@@ -56,24 +55,14 @@ class ShellRewriter(Rewriter):
     def rewrite(self, text: str, sites: list[Site]) -> Rewrite:
         """Replace each site with a variable expansion, or an old command with ./deploy.sh."""
         lines = split_lines(text)
-        out = Rewrite()
-        spans: set[tuple[int, int]] = set()  # one command may carry several findings
-        for site in commands_first(sites):
-            line = lines[site.line - 1]
-            if site.kind != "command" and replaced(out.edits, site):
-                continue  # inside a command replaced by the one deploy path
-            if site.kind == "command":
-                edit, reason = command_edit(line, site)
-                if edit is None:
-                    out.skipped.append((site, reason))
-                elif (edit.line, edit.start) not in spans:
-                    spans.add((edit.line, edit.start))
-                    out.edits.append(edit)
-                continue
-            ref = "${" + site.name + "}"
-            new = f"'\"{ref}\"'" if in_single_quotes(line, site.start) else ref
-            out.edits.append(span_edit(lines, site, new))
-        return out
+
+        def value(site: Site) -> str:
+            ref = reference(site.name)
+            return f"'\"{ref}\"'" if in_single_quotes(lines[site.line - 1], site.start) else ref
+
+        return rewrite_commands_first(
+            lines, sites, lambda site: command_edit(lines[site.line - 1], site), value
+        )
 
 
 def command_edit(line: str, site: Site) -> tuple[TextEdit | None, str]:

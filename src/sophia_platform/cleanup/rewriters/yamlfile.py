@@ -10,12 +10,12 @@ from ruamel.yaml.error import YAMLError
 
 from sophia_platform.cleanup.plan import TextEdit
 from sophia_platform.cleanup.rewriters.base import (
-    Rewrite,
-    Rewriter,
     Site,
+    SiteRewriter,
+    quoted_edit,
     quoted_span,
+    reference,
     span_edit,
-    split_lines,
 )
 
 _VALUE_START = ":-[{,?="
@@ -43,26 +43,19 @@ def parses(text: str) -> bool:
     return True
 
 
-class YamlRewriter(Rewriter):
+class YamlRewriter(SiteRewriter):
     """``host: 10.0.0.5`` → ``host: "${NODE_AI_CORE_HOST}"``; ``token: changeme`` → ``""``."""
 
     kinds: ClassVar[frozenset[str]] = frozenset({"yaml"})
 
-    def rewrite(self, text: str, sites: list[Site]) -> Rewrite:
-        """Replace addresses with references and placeholders with empty strings."""
-        lines = split_lines(text)
-        out = Rewrite()
-        for site in sites:
-            line = lines[site.line - 1]
-            quoted = quoted_span(line, site)
-            if site.kind == "secret":
-                start, end = quoted or (site.start, site.end)
-                out.edits.append(TextEdit(site.line, start, end, line[start:end], '""'))
-                continue
-            ref = "${" + site.name + "}"
-            new = f'"{ref}"' if quoted is None and whole_plain_scalar(line, site) else ref
-            out.edits.append(span_edit(lines, site, new))
-        return out
+    def edit(self, lines: list[str], site: Site) -> TextEdit:
+        """Replace an address with a reference and a placeholder with an empty string."""
+        if site.kind == "secret":
+            return quoted_edit(lines, site, '""')
+        line = lines[site.line - 1]
+        ref = reference(site.name)
+        plain = quoted_span(line, site) is None and whole_plain_scalar(line, site)
+        return span_edit(lines, site, f'"{ref}"' if plain else ref)
 
     def check(self, original: str, rewritten: str) -> str | None:
         """The rewrite must parse whenever the original did (Helm templates may not)."""
