@@ -132,15 +132,7 @@ def controller_manager_argv(binary: Path, layout: Layout, ports: Ports) -> list[
     pki = layout.pki
     return [
         str(binary),
-        f"--kubeconfig={layout.kubeconfig}",
-        f"--authentication-kubeconfig={layout.kubeconfig}",
-        f"--authorization-kubeconfig={layout.kubeconfig}",
-        "--leader-elect=false",
-        "--bind-address=127.0.0.1",
-        f"--secure-port={ports.controller_manager}",
-        f"--tls-cert-file={pki.serving_cert}",
-        f"--tls-private-key-file={pki.serving_key}",
-        f"--cert-dir={layout.cert_dir}",
+        *_controller_flags(layout, ports.controller_manager),
         f"--root-ca-file={pki.ca_cert}",
         f"--service-account-private-key-file={pki.service_account_key}",
         f"--cluster-signing-cert-file={pki.ca_cert}",
@@ -152,19 +144,21 @@ def controller_manager_argv(binary: Path, layout: Layout, ports: Ports) -> list[
 
 def scheduler_argv(binary: Path, layout: Layout, ports: Ports) -> list[str]:
     """Run kube-scheduler with its default profile (it honours nvidia.com/gpu as a resource)."""
-    pki = layout.pki
+    return [str(binary), *_controller_flags(layout, ports.scheduler), "--profiling=false"]
+
+
+def _controller_flags(layout: Layout, port: int) -> list[str]:
+    """Flags the controller manager and the scheduler share (API access, one instance, TLS port)."""
     return [
-        str(binary),
         f"--kubeconfig={layout.kubeconfig}",
         f"--authentication-kubeconfig={layout.kubeconfig}",
         f"--authorization-kubeconfig={layout.kubeconfig}",
         "--leader-elect=false",
         "--bind-address=127.0.0.1",
-        f"--secure-port={ports.scheduler}",
-        f"--tls-cert-file={pki.serving_cert}",
-        f"--tls-private-key-file={pki.serving_key}",
+        f"--secure-port={port}",
+        f"--tls-cert-file={layout.pki.serving_cert}",
+        f"--tls-private-key-file={layout.pki.serving_key}",
         f"--cert-dir={layout.cert_dir}",
-        "--profiling=false",
     ]
 
 
