@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,6 +40,16 @@ def _ctx(env: str | None, **options: Any) -> Any:
 
     clean = {k: (str(v) if isinstance(v, Path) else v) for k, v in options.items() if v is not None}
     return provider_context(_spec(), env, options=clean)
+
+
+@contextmanager
+def _layers(env: str | None, layers: str | None, **options: Any) -> Iterator[tuple[Any, Any]]:
+    """The provider context and the ``--layers`` (default: configured ones), opened."""
+    from sophia_platform.secrets.session import opened_layers
+
+    ctx = _ctx(env, **options)
+    with opened_layers(ctx, layers.split(",") if layers else None) as providers:
+        yield ctx, providers
 
 
 @app.command()
@@ -129,16 +141,15 @@ def check(
     """Is every secret present, real and identical in every layer? Exit 1 if not."""
     from sophia_platform.cli.secrets_render import render_check
     from sophia_platform.secrets.check import check as run_check
-    from sophia_platform.secrets.session import opened_layers
 
-    ctx = _ctx(
+    with _layers(
         env,
+        layers,
         github_org=github_org,
         github_repo=github_repo,
         kubeconfig=kubeconfig,
         kube_context=context,
-    )
-    with opened_layers(ctx, layers.split(",") if layers else None) as providers:
+    ) as (ctx, providers):
         report = run_check(ctx.manifest, providers, ctx.env_name)
     if output.wants_json(json_out):
         output.emit_json(
@@ -174,17 +185,16 @@ def trace(
 ) -> None:
     """Follow one secret from GitHub through ESC and Kubernetes to the pods using it."""
     from sophia_platform.cli.secrets_render import render_trace
-    from sophia_platform.secrets.session import opened_layers
     from sophia_platform.secrets.trace import trace as run_trace
 
-    ctx = _ctx(
+    with _layers(
         env,
+        layers,
         github_org=github_org,
         github_repo=github_repo,
         kubeconfig=kubeconfig,
         kube_context=context,
-    )
-    with opened_layers(ctx, layers.split(",") if layers else None) as providers:
+    ) as (ctx, providers):
         report = run_trace(name, ctx.manifest, providers, ctx.env_name)
     if output.wants_json(json_out):
         output.emit_json(report)
