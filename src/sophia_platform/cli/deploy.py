@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,13 +47,14 @@ def _observer(json_mode: bool) -> Any:
     return SilentObserver() if json_mode else LiveObserver(output.err_console())
 
 
-def _run(action: Any, json_mode: bool, observer: Any) -> None:
-    """Run a deploy/rollback; render its result or its failure."""
+def _run(action: Callable[[Any], Any], json_mode: bool) -> None:
+    """Run a deploy/rollback with an observer fit for the output; render result or failure."""
     from sophia_platform.cli.deploy_view import failure_panel, result_line
     from sophia_platform.deploy.engine import DeployFailed, PreflightRefused
 
+    observer = _observer(json_mode)
     try:
-        result = action()
+        result = action(observer)
     except DeployFailed as e:
         if hasattr(observer, "close"):
             observer.close()
@@ -107,8 +109,7 @@ def deploy(
         recover=recover,
         kubeconfig=kubeconfig,
     )
-    observer = _observer(json_mode)
-    _run(lambda: run_deploy(_spec(), env, opts, observer), json_mode, observer)
+    _run(lambda observer: run_deploy(_spec(), env, opts, observer), json_mode)
     if dry_run and not json_mode:
         _plan(env, image_tag, kubeconfig)
 
@@ -153,8 +154,7 @@ def rollback(
         lock_wait_s=lock_wait,
         kubeconfig=kubeconfig,
     )
-    observer = _observer(json_mode)
-    _run(lambda: run_rollback(_spec(), env, to, opts, observer), json_mode, observer)
+    _run(lambda observer: run_rollback(_spec(), env, to, opts, observer), json_mode)
 
 
 @status_app.command()
