@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -160,24 +159,27 @@ def rollback(
 @status_app.command()
 def status(
     env: EnvArg = None,
-    watch: Annotated[bool, typer.Option("--watch", help="Refresh every 2 seconds.")] = False,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Refresh until Ctrl-C (which exits 0).")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.1, help="Seconds between --watch refreshes.")
+    ] = 2.0,
     kubeconfig: KubeconfigOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Services, GPU use per node, the release and its drift; exit 1 if anything is unhealthy."""
     from sophia_platform.cli.deploy_view import status_tables
     from sophia_platform.deploy.status import collect
-    from sophia_platform.errors import CheckFailed
+    from sophia_platform.errors import CheckFailed, UsageError
 
     spec = _spec()
     json_mode = output.wants_json(json_output)
-    if watch and not json_mode:
-        from rich.live import Live
-
-        with Live(console=output.console(), refresh_per_second=1) as live:
-            while True:
-                live.update(status_tables(collect(spec, env, kubeconfig=kubeconfig)))
-                time.sleep(2)
+    if watch:
+        if json_mode:
+            raise UsageError("--watch is for a terminal; poll `sophia status --json` instead")
+        _watch(spec, env, interval, kubeconfig)
+        return
     st = collect(spec, env, kubeconfig=kubeconfig)
     if json_mode:
         output.emit_json(st)
@@ -190,6 +192,29 @@ def status(
         raise CheckFailed(
             f"{st.env} drifted from release revision {st.helm.revision if st.helm else '?'}"
         )
+
+
+def _watch(spec: Any, env: str | None, interval: float, kubeconfig: Path | None) -> None:
+    """Redraw in place on a terminal; elsewhere (a pipe, a log) print each refresh in turn."""
+    from sophia_platform.cli.deploy_view import watch_frame
+    from sophia_platform.deploy.status import watch
+
+    con = output.console()
+    frames = watch(spec, env, interval_s=interval, kubeconfig=kubeconfig)
+    try:
+        if con.is_terminal:
+            from rich.live import Live
+
+            with Live(console=con, auto_refresh=False) as live:
+                for frame in frames:
+                    live.update(watch_frame(frame, interval), refresh=True)
+        else:
+            for frame in frames:
+                con.print(watch_frame(frame, interval))
+                con.file.flush()
+    except KeyboardInterrupt:
+        # Ctrl-C is how a watch ends, not a failure
+        output.err_console().print("watch stopped")
 
 
 @history_app.command()

@@ -12,7 +12,7 @@ from rich.text import Text
 if TYPE_CHECKING:  # only types: `sophia status` should not import the deploy engine
     from sophia_platform.deploy.engine import DeployResult
     from sophia_platform.deploy.preflight import Preflight
-    from sophia_platform.deploy.status import EnvStatus
+    from sophia_platform.deploy.status import EnvStatus, WatchFrame
     from sophia_platform.kube.rollout import PodFailure, RolloutSnapshot
 
 
@@ -168,6 +168,14 @@ def status_tables(st: EnvStatus) -> Group:
     )
     parts.append(Text(verdict, style="bold green" if verdict == "healthy" else "bold red"))
     return Group(*parts)
+
+
+def watch_frame(frame: WatchFrame, interval: float) -> Group:
+    """One ``status --watch`` refresh: a time header, then the tables or the read error."""
+    header = Text(f"{frame.at:%H:%M:%S} UTC, every {interval:g}s (Ctrl-C stops)", style="dim")
+    if frame.status is None:
+        return Group(header, Text(f"error: {frame.error} (retrying)", style="red"))
+    return Group(header, status_tables(frame.status))
 
 
 def _age(seconds: int | None) -> str:

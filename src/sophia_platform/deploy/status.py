@@ -5,6 +5,8 @@ One pass of list calls (no helm process) so ``sophia status`` answers in well un
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any
 
 from sophia_platform.deploy import records, releases
 from sophia_platform.deploy.target import Target, resolve
+from sophia_platform.errors import ExternalError
 from sophia_platform.kube import lease, raw
 from sophia_platform.kube.client import connect
 from sophia_platform.kube.rollout import INSTANCE_LABEL, NAME_LABEL
@@ -258,3 +261,32 @@ def collect(spec: Spec, env: str | None, *, kubeconfig: Path | None = None) -> E
             "expires_at": lock_info.expires_at.isoformat() if lock_info.expires_at else None,
         },
     )
+
+
+@dataclass
+class WatchFrame:
+    """One refresh of ``sophia status --watch``: the status, or why it could not be read."""
+
+    at: datetime
+    status: EnvStatus | None
+    error: str | None = None
+
+
+def watch(
+    spec: Spec, env: str | None, *, interval_s: float = 2.0, kubeconfig: Path | None = None
+) -> Iterator[WatchFrame]:
+    """Yield a fresh status every ``interval_s`` seconds, forever (the caller stops it).
+
+    The first read raises like :func:`collect` (a wrong environment or an unreachable cluster
+    should fail at once); later cluster errors are yielded as frames so a blip or an API
+    server restart does not end the watch.
+    """
+    yield WatchFrame(datetime.now(UTC), collect(spec, env, kubeconfig=kubeconfig))
+    while True:
+        time.sleep(interval_s)
+        try:
+            st = collect(spec, env, kubeconfig=kubeconfig)
+        except ExternalError as e:
+            yield WatchFrame(datetime.now(UTC), None, str(e))
+            continue
+        yield WatchFrame(datetime.now(UTC), st)
