@@ -12,6 +12,7 @@ Example (every key optional)::
     canonical:
       secret-sync: .github/workflows/sync-secrets.yml   # the copy redundant-workflow keeps
     default_excludes: true          # also skip archive/** (what `sophia cleanup` archived)
+    baseline: .sophia-audit-baseline.json   # accepted findings (also used by the pre-commit hook)
 
 Globs use ``fnmatch`` semantics on repo-relative POSIX paths (``*`` crosses folders); a
 pattern ending in ``/`` matches everything under that folder.
@@ -50,6 +51,7 @@ class AuditConfig:
     allow_rules: dict[str, Allow] = field(default_factory=dict)
     canonical: dict[str, str] = field(default_factory=dict)
     default_excludes: bool = True
+    baseline: str | None = None  # repo-relative path of the baseline every scan applies
 
     def excluded(self, path: str) -> bool:
         """Whether a file must not be read at all."""
@@ -112,6 +114,7 @@ def load_config(root: Path, path: Path | None = None) -> AuditConfig:
         allow_rules={k: _allow(v.paths, v.values) for k, v in raw.allow.rules.items()},
         canonical=dict(raw.canonical),
         default_excludes=raw.default_excludes,
+        baseline=raw.baseline,
     )
 
 

@@ -34,6 +34,7 @@ class RawAuditConfig(BaseModel):
     allow: RawAllowList = Field(default_factory=RawAllowList)
     canonical: dict[str, str] = Field(default_factory=dict)
     default_excludes: bool = True
+    baseline: str | None = None
 
 
 def parse(file: Path) -> RawAuditConfig:

@@ -148,6 +148,8 @@ class AuditResult:
     metrics: Metrics
     suppressed: dict[str, int] = field(default_factory=dict)
     rules: tuple[str, ...] = RULE_IDS
+    # Repository-wide rules that did not run because only part of the repository was scanned.
+    skipped_rules: tuple[str, ...] = ()
 
     def by_rule(self) -> dict[str, list[Finding]]:
         """Findings grouped by rule id, in :data:`RULE_IDS` order (empty rules omitted)."""

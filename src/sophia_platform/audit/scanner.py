@@ -22,14 +22,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sophia_platform import git
-from sophia_platform.audit.baseline import Baseline
+from sophia_platform.audit.baseline import Baseline, load_baseline
 from sophia_platform.audit.config import AuditConfig, load_config
 from sophia_platform.audit.filepass import FilePass, run_pass
 from sophia_platform.audit.model import RULE_IDS, AuditResult, Finding, Metrics, ScanStats
 from sophia_platform.audit.rules import CorpusRule, RepoContext, Rule, all_rules
 from sophia_platform.audit.rules.base import fingerprint
 from sophia_platform.audit.suppress import is_ignored
-from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, list_files
+from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, Listing, list_files, list_targets
 from sophia_platform.errors import InputError
 
 PARALLEL_MIN_FILES = 4000  # below this, starting workers costs more than it saves
@@ -48,6 +48,12 @@ class ScanOptions:
     apply_suppressions: bool = True  # False: report inline/allow-listed findings too
     canonical: dict[str, str] = field(default_factory=dict)  # overrides config `canonical`
     jobs: int = 1  # worker processes for the per-file pass; 0 = one per core (at most 2)
+    # Scan only part of the repository: these files (or folders), and/or the files changed
+    # since a git revision. Repository-wide rules (CorpusRule) need every file, so they do
+    # not run on a part; AuditResult.skipped_rules names them.
+    only: tuple[Path, ...] | None = None
+    since: str | None = None
+    config_baseline: bool = True  # apply the baseline named in .sophia-audit.yml
 
 
 def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
@@ -58,14 +64,22 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
     started = time.perf_counter()
     listing = list_files(path, include_ignored=options.all_files)
     root = listing.root
+    paths = _part(listing, options)
     config = options.config or load_config(root, options.config_path)
     rules = _select(options.rules)
+    skipped_rules: tuple[str, ...] = ()
+    if paths is not listing.paths:
+        skipped_rules = tuple(k for k, r in rules.items() if isinstance(r, CorpusRule))
+        rules = {k: r for k, r in rules.items() if k not in skipped_rules}
+    baseline = options.baseline
+    if baseline is None and options.config_baseline and config.baseline:
+        baseline = load_baseline(root / config.baseline)
     corpus_rules = [r for r in rules.values() if isinstance(r, CorpusRule)]
-    done = _file_pass(root, listing.paths, config, tuple(rules), options)
+    done = _file_pass(root, paths, config, tuple(rules), options)
     stats = ScanStats(
         files_scanned=done.files,
         bytes_scanned=done.bytes,
-        files_listed=len(listing.paths),
+        files_listed=len(paths),
         git_aware=listing.git_aware,
         skipped=done.skipped,
     )
@@ -86,7 +100,7 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
     findings = _disambiguate(findings)
     suppressed: Counter[str] = Counter()
     if options.apply_suppressions:
-        findings = _suppress(findings, ignores, config, options.baseline, suppressed)
+        findings = _suppress(findings, ignores, config, baseline, suppressed)
     order = {rule_id: i for i, rule_id in enumerate(RULE_IDS)}
     findings.sort(key=lambda f: (order.get(f.rule_id, 99), f.path, f.line, f.column))
     stats.duration_s = time.perf_counter() - started
@@ -97,7 +111,21 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
         metrics=metrics(findings, facts),
         suppressed=dict(suppressed),
         rules=tuple(rules),
+        skipped_rules=skipped_rules,
     )
+
+
+def _part(listing: Listing, options: ScanOptions) -> list[str]:
+    """The files to scan: the whole listing, or the part ``only``/``since`` select."""
+    paths = listing.paths
+    if options.only is not None:
+        paths = list_targets(listing, options.only, include_ignored=options.all_files)
+    if options.since is not None:
+        if not listing.git_aware:
+            raise InputError(f"{listing.root}: not a git work tree; changed files need git")
+        changed = set(git.changed_files(listing.root, options.since))
+        paths = [p for p in paths if p in changed]
+    return paths
 
 
 def _file_pass(

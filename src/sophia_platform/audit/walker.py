@@ -19,6 +19,7 @@ from pathlib import Path
 from sophia_platform import git
 from sophia_platform.audit.model import SkippedFile
 from sophia_platform.audit.source import SourceFile, file_kind
+from sophia_platform.errors import InputError
 
 BINARY_SNIFF_BYTES = 8192
 DEFAULT_MAX_FILE_BYTES = 1_000_000
@@ -43,13 +44,46 @@ def list_files(path: Path, *, include_ignored: bool = False) -> Listing:
         return Listing(top, git.ls_files(top, include_ignored=include_ignored, under=under), True)
     if path.is_file():
         return Listing(path.parent, [path.name], False)
+    return Listing(path, _walk(path), False)
+
+
+def _walk(path: Path, prefix: str = "") -> list[str]:
     paths: list[str] = []
     for dirpath, dirnames, filenames in os.walk(path):
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
         rel = Path(dirpath).relative_to(path).as_posix()
-        prefix = "" if rel == "." else rel + "/"
-        paths.extend(prefix + name for name in sorted(filenames))
-    return Listing(path, paths, False)
+        folder = prefix if rel == "." else prefix + rel + "/"
+        paths.extend(folder + name for name in sorted(filenames))
+    return paths
+
+
+def list_targets(
+    listing: Listing, targets: tuple[Path, ...], *, include_ignored: bool
+) -> list[str]:
+    """The files named by ``targets`` (files, or folders to list), relative to ``listing.root``.
+
+    What a pre-commit hook passes: explicit files, scanned even when git would not list them
+    (a missing one is reported as skipped by the read). Folders are listed as a scan would.
+    """
+    root = listing.root
+    out: dict[str, None] = {}
+    for target in targets:
+        full = Path(os.path.abspath(target))  # not resolve(): a symlink is listed as itself
+        try:
+            rel = full.relative_to(root).as_posix()
+        except ValueError:
+            raise InputError(
+                f"{target}: outside the repository {root}; audit it on its own"
+            ) from None
+        if not full.is_dir():
+            out[rel] = None
+        elif listing.git_aware:
+            under = "" if rel == "." else rel
+            found = git.ls_files(root, include_ignored=include_ignored, under=under)
+            out.update(dict.fromkeys(found))
+        else:
+            out.update(dict.fromkeys(_walk(full, "" if rel == "." else rel + "/")))
+    return list(out)
 
 
 def decode(raw: bytes) -> str:
