@@ -10,6 +10,9 @@ Public API (the cleanup and the CLI use only this)::
     result.stats       # ScanStats: files_scanned, bytes_scanned, duration_s, skipped
     result.metrics     # Metrics: deployment_methods, secret_sync_workflows, hardcoded_ips, ...
 
+    # Blobs without a checkout (e.g. one commit of a history); cache by RULESET_VERSION:
+    result = scan_files([("deploy.sh", b"ssh root@10.0.0.5 ..."), ...], ScanOptions())
+
 See :mod:`sophia_platform.audit.model` for the meaning of every ``Finding`` field and the
 per-rule ``data`` keys, :mod:`.config` for ``.sophia-audit.yml`` and :mod:`.baseline` for
 baseline files. Rules live in :mod:`.rules` (one module each); reporters in :mod:`.reporters`.
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 from sophia_platform.audit.config import ARCHIVE_DIR, CONFIG_FILE, AuditConfig, load_config
 from sophia_platform.audit.model import (
-    RULE_IDS,
     AuditResult,
     Finding,
     Metrics,
@@ -27,11 +29,13 @@ from sophia_platform.audit.model import (
     Severity,
     SkippedFile,
 )
-from sophia_platform.audit.scanner import ScanOptions, scan
+from sophia_platform.audit.rules import RULE_IDS, RULESET_VERSION
+from sophia_platform.audit.scanner import ScanOptions, scan, scan_files
 
 __all__ = [
     "ARCHIVE_DIR",
     "CONFIG_FILE",
+    "RULESET_VERSION",
     "RULE_IDS",
     "AuditConfig",
     "AuditResult",
@@ -43,4 +47,5 @@ __all__ = [
     "SkippedFile",
     "load_config",
     "scan",
+    "scan_files",
 ]

@@ -19,17 +19,19 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from sophia_platform import git
 from sophia_platform.audit.baseline import Baseline
 from sophia_platform.audit.config import AuditConfig, load_config
-from sophia_platform.audit.filepass import FilePass, run_pass
-from sophia_platform.audit.model import RULE_IDS, AuditResult, Finding, Metrics, ScanStats
-from sophia_platform.audit.rules import CorpusRule, RepoContext, Rule, all_rules
+from sophia_platform.audit.filepass import FilePass, Pass, run_pass
+from sophia_platform.audit.model import AuditResult, Finding, Metrics, ScanStats
+from sophia_platform.audit.rules import RULE_IDS, CorpusRule, RepoContext, Rule, all_rules
 from sophia_platform.audit.rules.base import fingerprint
 from sophia_platform.audit.suppress import is_ignored
-from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, list_files
+from sophia_platform.audit.vendored import Scope
+from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, list_files, source_of
 from sophia_platform.errors import InputError
 
 PARALLEL_MIN_FILES = 4000  # below this, starting workers costs more than it saves
@@ -60,24 +62,65 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
     root = listing.root
     config = options.config or load_config(root, options.config_path)
     rules = _select(options.rules)
-    corpus_rules = [r for r in rules.values() if isinstance(r, CorpusRule)]
-    done = _file_pass(root, listing.paths, config, tuple(rules), options)
-    stats = ScanStats(
-        files_scanned=done.files,
-        bytes_scanned=done.bytes,
-        files_listed=len(listing.paths),
-        git_aware=listing.git_aware,
-        skipped=done.skipped,
-    )
-    findings, summaries, ignores = done.findings, done.summaries, done.ignores
-
-    canonical = {**config.canonical, **options.canonical}
+    scope = Scope.of(listing.paths, enabled=config.vendored, include=config.include)
+    done = _file_pass(root, listing.paths, config, tuple(rules), options, scope)
     ctx = RepoContext(
         root,
-        canonical,
+        {**config.canonical, **options.canonical},
         _commit_times(root) if listing.git_aware else _no_times,
         _spec_text(root),
     )
+    listed = len(listing.paths)
+    return _finish(done, rules, config, options, ctx, listed, listing.git_aware, started)
+
+
+def scan_files(
+    files: Iterable[tuple[str, bytes]], options: ScanOptions | None = None
+) -> AuditResult:
+    """Scan a set of (repo-relative POSIX path, bytes) without touching a directory.
+
+    For callers that hold blobs rather than a checkout (the history report scans each blob
+    of each commit; cache its findings under :data:`RULESET_VERSION` and the blob id). The
+    same rules, vendored filter, config (``options.config``; no file is read) and
+    suppressions apply as in :func:`scan`; corpus rules (duplicates, redundant workflows)
+    judge the given set as the whole repository. ``AuditResult.root`` is ``Path(".")``.
+    """
+    options = options or ScanOptions()
+    started = time.perf_counter()
+    config = options.config or AuditConfig()
+    rules = _select(options.rules)
+    items = list(files)
+    paths = [path for path, _ in items]
+    scope = Scope.of(paths, enabled=config.vendored, include=config.include)
+    work = Pass(config, tuple(rules), scope)
+    spec = ""
+    for rel, raw in items:
+        if rel in ("sophia.yaml", "sophia.yml"):
+            spec = raw.decode("utf-8", "replace")
+        work.visit(rel, partial(source_of, rel, raw, options.max_file_bytes))
+    ctx = RepoContext(Path("."), {**config.canonical, **options.canonical}, _no_times, spec)
+    return _finish(work.out, rules, config, options, ctx, len(items), False, started)
+
+
+def _finish(
+    done: FilePass,
+    rules: dict[str, Rule],
+    config: AuditConfig,
+    options: ScanOptions,
+    ctx: RepoContext,
+    listed: int,
+    git_aware: bool,
+    started: float,
+) -> AuditResult:
+    stats = ScanStats(
+        files_scanned=done.files,
+        bytes_scanned=done.bytes,
+        files_listed=listed,
+        git_aware=git_aware,
+        skipped=done.skipped,
+    )
+    findings, summaries, ignores = done.findings, done.summaries, done.ignores
+    corpus_rules = [r for r in rules.values() if isinstance(r, CorpusRule)]
     facts: dict[str, list[str]] = {}
     for corpus in corpus_rules:
         findings.extend(corpus.judge(summaries[corpus.id], ctx))
@@ -91,7 +134,7 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
     findings.sort(key=lambda f: (order.get(f.rule_id, 99), f.path, f.line, f.column))
     stats.duration_s = time.perf_counter() - started
     return AuditResult(
-        root=root,
+        root=ctx.root,
         findings=findings,
         stats=stats,
         metrics=metrics(findings, facts),
@@ -106,10 +149,11 @@ def _file_pass(
     config: AuditConfig,
     rule_ids: tuple[str, ...],
     options: ScanOptions,
+    scope: Scope,
 ) -> FilePass:
     jobs = options.jobs if options.jobs > 0 else min(2, os.cpu_count() or 1)
     if jobs == 1 or (options.jobs == 0 and len(paths) < PARALLEL_MIN_FILES):
-        return run_pass(root, paths, config, rule_ids, options.max_file_bytes)
+        return run_pass(root, paths, config, rule_ids, options.max_file_bytes, scope)
     import multiprocessing  # deferred: most scans are sequential and start-up counts in CI
     from concurrent.futures import ProcessPoolExecutor
 
@@ -120,7 +164,7 @@ def _file_pass(
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = [
-            pool.submit(run_pass, root, chunk, config, rule_ids, options.max_file_bytes)
+            pool.submit(run_pass, root, chunk, config, rule_ids, options.max_file_bytes, scope)
             for chunk in chunks
         ]
         for future in futures:

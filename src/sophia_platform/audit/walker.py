@@ -90,6 +90,15 @@ def read_source(root: Path, rel: str, max_bytes: int) -> SourceFile | SkippedFil
             raw = handle.read()
     except OSError:
         return SkippedFile(rel, "unreadable")
+    return source_of(rel, raw, max_bytes)
+
+
+def source_of(
+    rel: str, raw: bytes, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> SourceFile | SkippedFile:
+    """A file's bytes as the rules see them, or why they are skipped (binary, too large)."""
+    if len(raw) > max_bytes:
+        return SkippedFile(rel, "too-large")
     if is_binary(raw):
         return SkippedFile(rel, "binary")
     text = decode(raw)
