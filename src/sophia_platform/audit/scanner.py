@@ -19,19 +19,18 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 
 from sophia_platform import git
 from sophia_platform.audit.baseline import Baseline
 from sophia_platform.audit.config import AuditConfig, load_config
-from sophia_platform.audit.filepass import FilePass, Pass, run_pass
+from sophia_platform.audit.filepass import FilePass, run_pass
 from sophia_platform.audit.model import AuditResult, Finding, Metrics, ScanStats
 from sophia_platform.audit.rules import RULE_IDS, CorpusRule, RepoContext, Rule, all_rules
 from sophia_platform.audit.rules.base import fingerprint
 from sophia_platform.audit.suppress import is_ignored
 from sophia_platform.audit.vendored import Scope
-from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, list_files, source_of
+from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, list_files
 from sophia_platform.errors import InputError
 
 PARALLEL_MIN_FILES = 4000  # below this, starting workers costs more than it saves
@@ -64,82 +63,57 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
     rules = _select(options.rules)
     scope = Scope.of(listing.paths, enabled=config.vendored, include=config.include)
     done = _file_pass(root, listing.paths, config, tuple(rules), options, scope)
+    stats = ScanStats(
+        files_scanned=done.files,
+        bytes_scanned=done.bytes,
+        files_listed=len(listing.paths),
+        git_aware=listing.git_aware,
+        skipped=done.skipped,
+    )
     ctx = RepoContext(
         root,
         {**config.canonical, **options.canonical},
         _commit_times(root) if listing.git_aware else _no_times,
         _spec_text(root),
     )
-    listed = len(listing.paths)
-    return _finish(done, rules, config, options, ctx, listed, listing.git_aware, started)
+    result = conclude(done, ctx, tuple(rules), config, options, stats)
+    stats.duration_s = time.perf_counter() - started
+    return result
 
 
-def scan_files(
-    files: Iterable[tuple[str, bytes]], options: ScanOptions | None = None
-) -> AuditResult:
-    """Scan a set of (repo-relative POSIX path, bytes) without touching a directory.
-
-    For callers that hold blobs rather than a checkout (the history report scans each blob
-    of each commit; cache its findings under :data:`RULESET_VERSION` and the blob id). The
-    same rules, vendored filter, config (``options.config``; no file is read) and
-    suppressions apply as in :func:`scan`; corpus rules (duplicates, redundant workflows)
-    judge the given set as the whole repository. ``AuditResult.root`` is ``Path(".")``.
-    """
-    options = options or ScanOptions()
-    started = time.perf_counter()
-    config = options.config or AuditConfig()
-    rules = _select(options.rules)
-    items = list(files)
-    paths = [path for path, _ in items]
-    scope = Scope.of(paths, enabled=config.vendored, include=config.include)
-    work = Pass(config, tuple(rules), scope)
-    spec = ""
-    for rel, raw in items:
-        if rel in ("sophia.yaml", "sophia.yml"):
-            spec = raw.decode("utf-8", "replace")
-        work.visit(rel, partial(source_of, rel, raw, options.max_file_bytes))
-    ctx = RepoContext(Path("."), {**config.canonical, **options.canonical}, _no_times, spec)
-    return _finish(work.out, rules, config, options, ctx, len(items), False, started)
-
-
-def _finish(
+def conclude(
     done: FilePass,
-    rules: dict[str, Rule],
+    ctx: RepoContext,
+    rule_ids: tuple[str, ...],
     config: AuditConfig,
     options: ScanOptions,
-    ctx: RepoContext,
-    listed: int,
-    git_aware: bool,
-    started: float,
+    stats: ScanStats,
 ) -> AuditResult:
-    stats = ScanStats(
-        files_scanned=done.files,
-        bytes_scanned=done.bytes,
-        files_listed=listed,
-        git_aware=git_aware,
-        skipped=done.skipped,
-    )
-    findings, summaries, ignores = done.findings, done.summaries, done.ignores
-    corpus_rules = [r for r in rules.values() if isinstance(r, CorpusRule)]
+    """Finish a scan from its per-file pass: corpus rules, suppressions, order, metrics.
+
+    The second half of :func:`scan`, for callers that produce the per-file pass themselves
+    (the report's history reuses cached per-blob passes). ``done`` is not modified.
+    """
+    findings = list(done.findings)
     facts: dict[str, list[str]] = {}
-    for corpus in corpus_rules:
-        findings.extend(corpus.judge(summaries[corpus.id], ctx))
-        facts.update(corpus.facts(summaries[corpus.id]))
+    for rule_id, rule in _select(frozenset(rule_ids)).items():
+        if isinstance(rule, CorpusRule):
+            findings.extend(rule.judge(done.summaries.get(rule_id, []), ctx))
+            facts.update(rule.facts(done.summaries.get(rule_id, [])))
 
     findings = _disambiguate(findings)
     suppressed: Counter[str] = Counter()
     if options.apply_suppressions:
-        findings = _suppress(findings, ignores, config, options.baseline, suppressed)
+        findings = _suppress(findings, done.ignores, config, options.baseline, suppressed)
     order = {rule_id: i for i, rule_id in enumerate(RULE_IDS)}
     findings.sort(key=lambda f: (order.get(f.rule_id, 99), f.path, f.line, f.column))
-    stats.duration_s = time.perf_counter() - started
     return AuditResult(
         root=ctx.root,
         findings=findings,
         stats=stats,
         metrics=metrics(findings, facts),
         suppressed=dict(suppressed),
-        rules=tuple(rules),
+        rules=rule_ids,
     )
 
 

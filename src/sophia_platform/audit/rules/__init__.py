@@ -2,17 +2,13 @@
 
 Adding a rule touches one file: a module in this package with one :class:`Rule` (or
 :class:`CorpusRule`) subclass carrying its id, title, severity, help, SARIF metadata and
-``order``. :data:`RULES` lists every rule class in report order; :data:`RULE_IDS` their ids;
-:data:`RULESET_VERSION` changes whenever a rule's module changes (a cache key for callers
-that store findings, such as the history report).
+``order``. :data:`RULES` lists every rule class in report order; :data:`RULE_IDS` their ids.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import pkgutil
-from importlib import resources
 
 from sophia_platform.audit.rules.base import CorpusRule, RepoContext, Rule
 
@@ -36,24 +32,11 @@ def _discover() -> tuple[type[Rule], ...]:
     return tuple(sorted(found.values(), key=lambda cls: (cls.order, cls.id)))
 
 
-def _version() -> str:
-    digest = hashlib.sha256()
-    # The rules and the helpers they share (sources, secret names, context); not reporters.
-    for package in ("sophia_platform.audit", __name__):
-        for entry in sorted(resources.files(package).iterdir(), key=lambda e: e.name):
-            if entry.name.endswith(".py"):
-                digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 RULES: tuple[type[Rule], ...] = _discover()
 """Every rule class, in report order."""
 
 RULE_IDS: tuple[str, ...] = tuple(cls.id for cls in RULES)
 """Every rule id, in report order. The ids are a contract (SARIF ``ruleId``)."""
-
-RULESET_VERSION: str = _version()
-"""A short hash of the rule modules: equal versions find the same things in the same bytes."""
 
 FILE_LEVEL_RULES: frozenset[str] = frozenset(cls.id for cls in RULES if cls.file_level)
 """Rules whose findings are whole files (line 1)."""
@@ -72,7 +55,6 @@ def rule_class(rule_id: str) -> type[Rule]:
 __all__ = [
     "FILE_LEVEL_RULES",
     "RULES",
-    "RULESET_VERSION",
     "RULE_IDS",
     "CorpusRule",
     "RepoContext",
