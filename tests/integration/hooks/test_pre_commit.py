@@ -47,7 +47,8 @@ def test_clean_commit_passes(hook_repo: HookRepo) -> None:
 def test_baselined_finding_passes_and_a_new_one_does_not(hook_repo: HookRepo) -> None:
     hook_repo.write({"legacy/hosts.py": 'GPU_BOX = "10.9.8.7"\n'})
     baseline = hook_repo.path / ".sophia-audit-baseline.json"
-    assert main(["audit", str(hook_repo.path), "--write-baseline", str(baseline)]) == 0
+    write = ["audit", str(hook_repo.path), "--write-baseline", str(baseline), "--exit-zero"]
+    assert main(write) == 0
     config = "version: 1\nbaseline: .sophia-audit-baseline.json\n"
     proc = hook_repo.commit(
         {"legacy/hosts.py": 'GPU_BOX = "10.9.8.7"\n', ".sophia-audit.yml": config}

@@ -16,47 +16,15 @@ from sophia_platform import __version__
 from sophia_platform.audit.model import AuditResult, Finding
 from sophia_platform.audit.rules import RULES
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_TAGS = {
-    "hardcoded-ip": ["maintainability", "configuration"],
-    "compose-file": ["maintainability", "deployment"],
-    "swarm-reference": ["maintainability", "deployment"],
-    "redundant-workflow": ["maintainability", "ci"],
-    "duplicate-file": ["maintainability"],
-    "placeholder-secret": ["security", "configuration"],
-    "committed-secret": ["security", "secret"],
-}
-
-
-# GitHub code scanning ranks security alerts by this property (0.0-10.0).
-_SECURITY_SEVERITY = {"committed-secret": "9.0", "placeholder-secret": "5.0"}
+# The OASIS schema's own id (errata01), which the tests validate against.
+SARIF_SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 
 
 def rule_descriptors(rule_ids: tuple[str, ...]) -> list[dict[str, Any]]:
-    """SARIF ``reportingDescriptor`` objects for the selected rules."""
-    descriptors = []
-    for cls in RULES:
-        if cls.id not in rule_ids:
-            continue
-        descriptors.append(
-            {
-                "id": cls.id,
-                "name": cls.name,
-                "shortDescription": {"text": cls.title},
-                "fullDescription": {"text": cls.title},
-                "help": {"text": cls.help.replace("`", ""), "markdown": cls.help},
-                "defaultConfiguration": {"level": cls.severity.value},
-                "properties": {
-                    "tags": ["sophia", *_TAGS.get(cls.id, [])],
-                    **(
-                        {"security-severity": _SECURITY_SEVERITY[cls.id]}
-                        if cls.id in _SECURITY_SEVERITY
-                        else {}
-                    ),
-                },
-            }
-        )
-    return descriptors
+    """SARIF ``reportingDescriptor`` objects for the selected rules (from the rule classes)."""
+    return [cls.descriptor() for cls in RULES if cls.id in rule_ids]
 
 
 def _region(finding: Finding) -> dict[str, int]:
@@ -92,6 +60,18 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     }
 
 
+def _invocation(result: AuditResult) -> dict[str, Any]:
+    invocation: dict[str, Any] = {"executionSuccessful": True}
+    if result.skipped_rules:
+        # A part of the repository (--since, named files): say so where code scanning shows it.
+        text = (
+            f"Scanned {result.stats.files_listed} file(s), not the whole repository; "
+            f"repository-wide rules not run: {', '.join(result.skipped_rules)}."
+        )
+        invocation["toolExecutionNotifications"] = [{"level": "note", "message": {"text": text}}]
+    return invocation
+
+
 def document(result: AuditResult) -> dict[str, Any]:
     """Build the SARIF log (one run)."""
     rules = rule_descriptors(result.rules)
@@ -110,9 +90,12 @@ def document(result: AuditResult) -> dict[str, Any]:
                     }
                 },
                 "columnKind": "unicodeCodePoints",
-                "invocations": [{"executionSuccessful": True}],
+                "invocations": [_invocation(result)],
                 "results": [_result(f, index) for f in result.findings],
-                "properties": {"summary": result.metrics.to_dict()},
+                "properties": {
+                    "summary": result.metrics.to_dict(),
+                    "rulesNotRun": list(result.skipped_rules),
+                },
             }
         ],
     }
