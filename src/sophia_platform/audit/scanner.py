@@ -30,7 +30,13 @@ from sophia_platform.audit.rules import RULE_IDS, CorpusRule, RepoContext, Rule,
 from sophia_platform.audit.rules.base import fingerprint
 from sophia_platform.audit.suppress import is_ignored
 from sophia_platform.audit.vendored import Scope
-from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, Listing, list_files, list_targets
+from sophia_platform.audit.walker import (
+    DEFAULT_MAX_FILE_BYTES,
+    Listing,
+    list_files,
+    list_targets,
+    locate,
+)
 from sophia_platform.errors import InputError
 
 PARALLEL_MIN_FILES = 4000  # below this, starting workers costs more than it saves
@@ -63,19 +69,17 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
     if not path.exists():
         raise InputError(f"{path}: no such file or directory; pass the repository to audit")
     started = time.perf_counter()
-    listing = list_files(path, include_ignored=options.all_files)
-    root = listing.root
-    paths = _part(listing, options)
+    listing, partial = _listing(path, options)
+    root, paths = listing.root, listing.paths
     config = options.config or load_config(root, options.config_path)
     rules = _select(options.rules)
     skipped_rules: tuple[str, ...] = ()
-    if paths is not listing.paths:
+    if partial:
         skipped_rules = tuple(k for k, r in rules.items() if isinstance(r, CorpusRule))
         rules = {k: r for k, r in rules.items() if k not in skipped_rules}
     if options.baseline is None and options.config_baseline and config.baseline:
         options = replace(options, baseline=load_baseline(root / config.baseline))
-    listed = listing.paths if paths is listing.paths else [*listing.paths, *paths]
-    scope = Scope.of(listed, enabled=config.vendored, include=config.include)
+    scope = Scope.of(paths, enabled=config.vendored, include=config.include)
     done = _file_pass(root, paths, config, tuple(rules), options, scope)
     stats = ScanStats(
         files_scanned=done.files,
@@ -132,17 +136,29 @@ def conclude(
     )
 
 
-def _part(listing: Listing, options: ScanOptions) -> list[str]:
-    """The files to scan: the whole listing, or the part ``only``/``since`` select."""
-    paths = listing.paths
+def _listing(path: Path, options: ScanOptions) -> tuple[Listing, bool]:
+    """The files to scan, and whether they are only a part of the repository.
+
+    A part (``only``/``since``) never lists the whole repository: a pre-commit hook on a
+    20,000-file repository pays for the files it is given, not for the rest.
+    """
+    if options.only is None and options.since is None:
+        return list_files(path, include_ignored=options.all_files), False
+    place = locate(path)
+    paths: list[str] | None = None
     if options.only is not None:
-        paths = list_targets(listing, options.only, include_ignored=options.all_files)
+        paths = list_targets(place, options.only, include_ignored=options.all_files)
     if options.since is not None:
-        if not listing.git_aware:
-            raise InputError(f"{listing.root}: not a git work tree; changed files need git")
-        changed = set(git.changed_files(listing.root, options.since))
-        paths = [p for p in paths if p in changed]
-    return paths
+        if not place.git_aware:
+            raise InputError(f"{place.root}: not a git work tree; changed files need git")
+        changed = git.changed_files(place.root, options.since)
+        if paths is None:
+            folder = place.under
+            paths = [p for p in changed if not folder or p == folder or p.startswith(folder + "/")]
+        else:
+            keep = set(changed)
+            paths = [p for p in paths if p in keep]
+    return Listing(place.root, paths or [], place.git_aware), True
 
 
 def _file_pass(

@@ -34,17 +34,36 @@ class Listing:
     git_aware: bool
 
 
-def list_files(path: Path, *, include_ignored: bool = False) -> Listing:
-    """List candidate files under ``path``; the root is the git top level when there is one."""
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a scan is: the root (git top level, else the folder), and the part of it asked for."""
+
+    root: Path
+    under: str  # "" for the whole root, else a repo-relative POSIX folder or file
+    git_aware: bool
+
+
+def locate(path: Path) -> Place:
+    """Find the root of ``path`` without listing anything."""
     path = path.resolve()
     top = git.toplevel(path)
     if top is not None:
         top = top.resolve()
-        under = "" if top == path else path.relative_to(top).as_posix()
-        return Listing(top, git.ls_files(top, include_ignored=include_ignored, under=under), True)
+        return Place(top, "" if top == path else path.relative_to(top).as_posix(), True)
     if path.is_file():
-        return Listing(path.parent, [path.name], False)
-    return Listing(path, _walk(path), False)
+        return Place(path.parent, path.name, False)
+    return Place(path, "", False)
+
+
+def list_files(path: Path, *, include_ignored: bool = False) -> Listing:
+    """List candidate files under ``path``; the root is the git top level when there is one."""
+    place = locate(path)
+    if place.git_aware:
+        found = git.ls_files(place.root, include_ignored=include_ignored, under=place.under)
+        return Listing(place.root, found, True)
+    if place.under:
+        return Listing(place.root, [place.under], False)
+    return Listing(place.root, _walk(place.root), False)
 
 
 def _walk(path: Path, prefix: str = "") -> list[str]:
@@ -57,15 +76,13 @@ def _walk(path: Path, prefix: str = "") -> list[str]:
     return paths
 
 
-def list_targets(
-    listing: Listing, targets: tuple[Path, ...], *, include_ignored: bool
-) -> list[str]:
-    """The files named by ``targets`` (files, or folders to list), relative to ``listing.root``.
+def list_targets(place: Place, targets: tuple[Path, ...], *, include_ignored: bool) -> list[str]:
+    """The files named by ``targets`` (files, or folders to list), relative to ``place.root``.
 
     What a pre-commit hook passes: explicit files, scanned even when git would not list them
     (a missing one is reported as skipped by the read). Folders are listed as a scan would.
     """
-    root = listing.root
+    root = place.root
     out: dict[str, None] = {}
     for target in targets:
         full = Path(os.path.abspath(target))  # not resolve(): a symlink is listed as itself
@@ -77,7 +94,7 @@ def list_targets(
             ) from None
         if not full.is_dir():
             out[rel] = None
-        elif listing.git_aware:
+        elif place.git_aware:
             under = "" if rel == "." else rel
             found = git.ls_files(root, include_ignored=include_ignored, under=under)
             out.update(dict.fromkeys(found))
