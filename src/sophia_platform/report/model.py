@@ -49,7 +49,7 @@ class Check(_Model):
     """One Definition-of-Done item or daily-checklist line."""
 
     id: str
-    group: Literal["dod", "secret-health", "deployment-health", "documentation-health"]
+    group: str = Field(description="dod | secret-health | deployment-health | documentation-health")
     title: str
     status: Status
     reason: str
