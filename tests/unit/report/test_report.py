@@ -13,7 +13,8 @@ from sophia_platform.cli.main import main
 from sophia_platform.report import Options, Report, Sampling, build
 from sophia_platform.report.markdown import render_markdown
 from sophia_platform.report.render import render_html, render_json, schema_text, shipped_schema
-from tests.fixtures.debt_history import STEPS, Step, build as build_history, commit
+from tests.fixtures.debt_history import STEPS, Step, commit
+from tests.fixtures.debt_history import build as build_history
 
 SPEC = """\
 project: sophia-ai
