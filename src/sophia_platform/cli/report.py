@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from sophia_platform.cli import output
+from sophia_platform.cli import output, params
 from sophia_platform.errors import CheckFailed, InputError
 
 app = typer.Typer(help="Where the migration stands: metrics, Definition of Done, burn-down.")
@@ -54,7 +54,7 @@ def report(
     no_secrets: Annotated[
         bool, typer.Option("--no-secrets", help="Do not run the secrets check.")
     ] = False,
-    kubeconfig: Annotated[Path | None, typer.Option("--kubeconfig", help="Kubeconfig.")] = None,
+    kubeconfig: params.KubeconfigOpt = None,
     cache_dir: Annotated[
         Path | None, typer.Option("--cache-dir", help="History cache (default .git/sophia-cache).")
     ] = None,
@@ -85,7 +85,7 @@ def report(
             since=_since(since), last=commits, every="day" if every == "day" else "commit"
         )
     options = Options(
-        spec_path=output.global_spec_path(),
+        spec_path=params.global_spec_path(),
         env=env,
         kubeconfig=kubeconfig,
         cluster=not no_cluster,

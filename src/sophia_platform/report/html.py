@@ -1,7 +1,8 @@
 """The report as one self-contained HTML file: inline CSS and SVG, no script, no network.
 
 It opens from disk, from a CI artifact or offline; follows the reader's colour scheme
-(``prefers-color-scheme``) and prints cleanly (``@media print``).
+(``prefers-color-scheme``) and prints cleanly (``@media print``). The stylesheet is package
+data (``data/report/report.css``), inlined into each page.
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ def _deploys(report: Report) -> str:
 
 def render_html(report: Report) -> str:
     """The whole page."""
-    css = resources.files("sophia_platform.report").joinpath("report.css").read_text()
+    css = resources.files("sophia_platform").joinpath("data", "report", "report.css").read_text()
     title = f"Migration report: {report.project or report.repository}"
     meta = " · ".join(
         _e(x)
