@@ -37,13 +37,15 @@ def run(
     *,
     timeout: float = DEFAULT_TIMEOUT_S,
     check: bool = True,
+    input: bytes | None = None,
 ) -> runner.Completed[bytes]:
-    """Run ``git ARGS`` in ``cwd`` and return the completed process (stdout as bytes)."""
+    """Run ``git ARGS`` in ``cwd`` (``input`` on its stdin); return it, stdout as bytes."""
     return runner.run_bytes(
         [_git(), *args],
         cwd=cwd,
         timeout=timeout,
         check=check,
+        input=input,
         inherit=INHERIT,
         env=FIXED_ENV,
         label=f"git {' '.join(args[:2])}",
