@@ -38,25 +38,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests.fixtures.chaos_repo
 
 from tests.fixtures.chaos_repo import generate  # noqa: E402
+from tests.fixtures.git import GIT_ENV, git  # noqa: E402
 
 HOOK = next(
     h
     for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     if h["id"] == "sophia-audit"
 )
-GIT_ENV = {
-    **os.environ,
-    "GIT_AUTHOR_NAME": "bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-    "GIT_COMMITTER_NAME": "bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.invalid",
-}
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, env=GIT_ENV, check=True, capture_output=True, text=True
-    ).stdout
 
 
 def _children_cpu() -> float:

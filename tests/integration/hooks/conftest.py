@@ -8,7 +8,6 @@ PyPI) once per session, in a ``PRE_COMMIT_HOME`` under the session's temp dir.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -18,20 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.git import GIT_ENV, git, write
+
 ROOT = Path(__file__).resolve().parents[3]
-GIT_ID = {
-    "GIT_AUTHOR_NAME": "hook test",
-    "GIT_AUTHOR_EMAIL": "hooks@example.invalid",
-    "GIT_COMMITTER_NAME": "hook test",
-    "GIT_COMMITTER_EMAIL": "hooks@example.invalid",
-}
-
-
-def git(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
-    proc = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
-    )
-    return proc.stdout
 
 
 @dataclass(frozen=True)
@@ -54,8 +42,7 @@ def hook_source(tmp_path_factory: pytest.TempPathFactory) -> HookSource:
             (snapshot / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, snapshot / rel)
     env = {
-        **os.environ,
-        **GIT_ID,
+        **GIT_ENV,
         "PRE_COMMIT_HOME": str(base / "home"),
         "GIT_CONFIG_GLOBAL": str(base / "gitconfig"),
         "GIT_CONFIG_NOSYSTEM": "1",
@@ -97,32 +84,25 @@ class HookRepo:
         return repo
 
     def pre_commit(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "pre_commit", *args],
-            cwd=self.path,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
+        return self._run([sys.executable, "-m", "pre_commit", *args], timeout=900)
 
     def write(self, files: Mapping[str, str]) -> None:
-        for rel, text in files.items():
-            (self.path / rel).parent.mkdir(parents=True, exist_ok=True)
-            (self.path / rel).write_text(text)
+        write(self.path, files)
 
     def commit(self, files: Mapping[str, str], message: str) -> subprocess.CompletedProcess[str]:
         """Stage ``files`` and run ``git commit`` (which runs the installed hook)."""
         self.write(files)
         git(self.path, "add", *files, env=self.env)
+        return self._run(["git", "commit", "-m", message], timeout=300)
+
+    def _run(self, argv: list[str], *, timeout: float) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            ["git", "commit", "-m", message],
+            argv,
             cwd=self.path,
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=timeout,
             check=False,
         )
 

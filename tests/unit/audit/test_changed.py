@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,25 +11,9 @@ import pytest
 from sophia_platform.audit import ScanOptions, scan
 from sophia_platform.cli.main import main
 from sophia_platform.errors import InputError
+from tests.fixtures.git import git, write
 
-GIT_ENV = {
-    **os.environ,
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-}
 DUPLICATE = "def handler():\n" + "".join(f"    step_{i}()\n" for i in range(30))
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=root, env=GIT_ENV, check=True, capture_output=True)
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
 
 
 @pytest.fixture

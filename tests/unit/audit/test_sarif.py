@@ -5,8 +5,6 @@ commits, rule help, and the properties code scanning reads (security-severity, p
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -18,29 +16,11 @@ from sophia_platform.audit import ScanOptions, scan
 from sophia_platform.audit.reporters import sarif
 from sophia_platform.audit.rules import RULES
 from sophia_platform.cli.main import main
+from tests.fixtures.git import commit, git
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
 VALIDATOR = Draft4Validator(SCHEMA, format_checker=Draft4Validator.FORMAT_CHECKER)
 CANARY = "ghp_" + "Rt5Yw8Qz2Lm6Xc9Vb1Nd4Hk7Pq3Gf0JsCANARY"
-GIT_ENV = {
-    **os.environ,
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-}
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=root, env=GIT_ENV, check=True, capture_output=True)
-
-
-def commit(root: Path, files: dict[str, str], message: str) -> None:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", message)
 
 
 @pytest.fixture
