@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sophia_platform import runner
 from sophia_platform.deploy import helm, releases
-from sophia_platform.deploy.source import Revision, latest
+from sophia_platform.deploy.revision import Revision, latest
 
 if TYPE_CHECKING:
     from sophia_platform.deploy.target import Target

@@ -13,7 +13,7 @@ import gzip
 import json
 from typing import Any
 
-from sophia_platform.deploy.source import PENDING, Revision
+from sophia_platform.deploy.revision import PENDING, Revision
 from sophia_platform.kube import raw
 from sophia_platform.kube.client import call
 

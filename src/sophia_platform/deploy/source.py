@@ -21,32 +21,14 @@ actions do them the same way whichever source answered.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
+
+from sophia_platform.deploy.revision import Revision, current, latest
 
 if TYPE_CHECKING:
     from sophia_platform.deploy.target import Target
 
-PENDING = frozenset({"pending-install", "pending-upgrade", "pending-rollback"})
-DEPLOYED = "deployed"
-
-
-@dataclass(frozen=True)
-class Revision:
-    """One revision of a release: its number, status and what it deployed."""
-
-    revision: int
-    status: str  # deployed | superseded | failed | pending-* | uninstalled ...
-    updated: str
-    description: str
-    chart: str
-    manifest: str = field(repr=False)
-    values: dict[str, Any] = field(repr=False)
-
-    @property
-    def pending(self) -> bool:
-        """True while an operation is (or was, until it crashed) in progress."""
-        return self.status in PENDING
+__all__ = ["SOURCES", "ReleaseSource", "Revision", "current", "latest", "release_source"]
 
 
 class ReleaseSource(Protocol):
@@ -61,17 +43,6 @@ class ReleaseSource(Protocol):
 
     def rollback(self, revision: int, *, timeout_s: int) -> int:
         """Make ``revision`` the deployed one again; return the resulting revision number."""
-
-
-def current(history: list[Revision]) -> Revision | None:
-    """The revision that is live (status ``deployed``), if any."""
-    live = [r for r in history if r.status == DEPLOYED]
-    return live[-1] if live else None
-
-
-def latest(history: list[Revision]) -> Revision | None:
-    """The newest revision, whatever its status."""
-    return history[-1] if history else None
 
 
 # kind -> factory(target, api client). One line per implementation.
