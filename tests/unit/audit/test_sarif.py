@@ -121,3 +121,10 @@ def test_cli_writes_valid_sarif(repo: Path, tmp_path: Path) -> None:
     VALIDATOR.validate(doc)
     assert CANARY not in out.read_text()
     assert doc["runs"][0]["properties"]["rulesNotRun"] == []
+
+
+def test_every_help_uri_lands_on_an_anchor_of_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    for cls in RULES:
+        assert urlparse(cls.help_uri()).path.endswith("/README.md")
+        assert f'<a id="{cls.id}"></a>' in readme, f"README lacks the anchor of {cls.id}"
