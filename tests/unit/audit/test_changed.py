@@ -73,6 +73,11 @@ def test_since_reports_only_files_changed_since_the_merge_base(history: Path) ->
     assert result.stats.files_listed == 8  # the six above, .gitignore and copy/handler.py
 
 
+def test_since_in_a_folder(history: Path) -> None:
+    assert paths(history / "new", ScanOptions(since="main")) == ["new/c.py", "new/moved.py"]
+    assert paths(history / "old" / "a.py", ScanOptions(since="main")) == ["old/a.py"]
+
+
 def test_changed_is_since_head(history: Path) -> None:
     assert paths(history, ScanOptions(since="HEAD")) == ["old/b.py", "staged.py", "untracked.py"]
     git(history, "add", "-A")
