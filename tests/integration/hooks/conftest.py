@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +32,7 @@ class HookSource:
 
 
 @pytest.fixture(scope="session")
-def hook_source(tmp_path_factory: pytest.TempPathFactory) -> HookSource:
+def hook_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HookSource]:
     base = tmp_path_factory.mktemp("pre-commit")
     snapshot = base / "sophia-platform"
     listed = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
@@ -56,7 +56,9 @@ def hook_source(tmp_path_factory: pytest.TempPathFactory) -> HookSource:
     warm = HookRepo.create(base / "warm-up", source)
     proc = warm.pre_commit("install-hooks")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return source
+    yield source
+    # The hook environment is ~220 MB (kubernetes, cryptography, ...): not kept with the logs.
+    shutil.rmtree(base / "home", ignore_errors=True)
 
 
 @dataclass(frozen=True)
