@@ -148,6 +148,9 @@ def bench(size: int, repeat: int, with_pre_commit: bool, work: Path) -> None:
     if with_pre_commit:
         env = pre_commit_env(repo, work / "pre-commit-home")
         run = [sys.executable, "-m", "pre_commit", "run"]
+        once = subprocess.run(run, cwd=repo, env=env, capture_output=True, text=True, check=False)
+        status = [line for line in once.stdout.splitlines() if line.startswith("sophia audit")]
+        print(f"  pre-commit run says: {status[0] if status else once.stdout.strip()[-200:]}")
         print(timings(run, repo, max(3, repeat // 3), env).line("pre-commit run (end to end)"))
 
 
