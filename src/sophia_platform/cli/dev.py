@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sophia_platform.cli import output
+from sophia_platform.cli import output, params
 
 if TYPE_CHECKING:
     from sophia_platform.devcluster.cluster import ClusterStatus
@@ -55,10 +55,9 @@ def up_cmd(
     """Start etcd, kube-apiserver, controller-manager, scheduler and kwok (reuses a running one)."""
     from sophia_platform.devcluster import cluster, inventory, toolchain
     from sophia_platform.devcluster.components import COMPONENTS
-    from sophia_platform.spec import resolve_spec_path
 
     directory = _state_dir(state_dir)
-    spec_path = resolve_spec_path(spec or output.global_spec_path())
+    spec_path = params.spec_path(spec)
     nodes = inventory.nodes_from_spec(spec_path)
     if dry_run:
         plan = {
