@@ -68,9 +68,7 @@ class RedundantDeployPathRule(CorpusRule):
     severity = Severity.WARNING
 
     def wants(self, file: SourceFile) -> bool:
-        """Workflows and scripts, but not the one path itself (``./deploy.sh``)."""
-        if file.path == "deploy.sh":
-            return False
+        """Workflows and scripts (``./deploy.sh`` too: its methods count, it is never flagged)."""
         return sig.is_workflow(file.path) or sig.is_script(file.path, file.kind)
 
     def summarize(self, file: SourceFile) -> DeployFacts | None:
@@ -90,6 +88,9 @@ class RedundantDeployPathRule(CorpusRule):
             flagged = bool(other) or (named and not methods)
         else:
             flagged = bool(other) or (named and set(methods) != {"one-path"})
+        if file.path == "deploy.sh":
+            flagged = False  # the one path itself (the wrapper is `exec sophia "$@"`)
+            methods = tuple(dict.fromkeys(("one-path", *methods)))
         if not methods and not flagged:
             return None
         return DeployFacts(methods, flagged)
@@ -110,5 +111,10 @@ class RedundantDeployPathRule(CorpusRule):
 
     def facts(self, summaries: Sequence[tuple[str, DeployFacts]]) -> dict[str, list[str]]:
         """Deployment methods seen in workflows and scripts (for the summary metrics)."""
-        methods = {_REPORTED_AS.get(m, m) for _, s in summaries for m in s.methods}
+        methods: set[str] = set()
+        for _, facts in summaries:
+            used = set(facts.methods)
+            if used & {"docker-swarm", "docker-compose"}:
+                used.discard("ssh-docker")  # ssh is how it reaches the host, not the method
+            methods.update(_REPORTED_AS.get(m, m) for m in used)
         return {"deploy_methods": sorted(methods)}
