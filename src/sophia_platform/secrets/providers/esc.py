@@ -22,6 +22,7 @@ from sophia_platform.config import SecretValue
 from sophia_platform.config.esc_api import ConflictError, EscClient, EscRef, base_url_from_backend
 from sophia_platform.config.http import RetryPolicy
 from sophia_platform.errors import ExternalError, UsageError
+from sophia_platform.secrets.digest import value_digest
 from sophia_platform.secrets.providers.base import (
     ApplyResult,
     Presence,
@@ -30,7 +31,6 @@ from sophia_platform.secrets.providers.base import (
     Snapshot,
     TargetState,
     presence_from_values,
-    value_digest,
 )
 
 if TYPE_CHECKING:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sophia_platform.config import SecretValue
 from sophia_platform.errors import InputError
 from sophia_platform.kube.client import call, connect, kubeconfig_path
+from sophia_platform.secrets.digest import value_digest
 from sophia_platform.secrets.manifest import kube_key_for
 from sophia_platform.secrets.providers.base import (
     ApplyResult,
@@ -28,7 +29,6 @@ from sophia_platform.secrets.providers.base import (
     Snapshot,
     TargetState,
     classify,
-    value_digest,
 )
 from sophia_platform.secrets.stamp import (
     TEMPLATE_ANNOTATION,
