@@ -56,6 +56,7 @@ class RedundantDeployPathRule(CorpusRule):
     file_level = True
     tags = ("maintainability", "deployment")
     fixed_by_cleanup = True
+    needs_whole_repo = False  # each file is judged alone; the corpus half only gathers metrics
     name = "RedundantDeployPath"
     title = "A script or workflow deploys by a method other than ./deploy.sh or GitOps from CI."
     help = (
