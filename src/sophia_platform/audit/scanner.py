@@ -56,8 +56,8 @@ class ScanOptions:
     canonical: dict[str, str] = field(default_factory=dict)  # overrides config `canonical`
     jobs: int = 1  # worker processes for the per-file pass; 0 = one per core (at most 2)
     # Scan only part of the repository: these files (or folders), and/or the files changed
-    # since a git revision. Repository-wide rules (CorpusRule) need every file, so they do
-    # not run on a part; AuditResult.skipped_rules names them.
+    # since a git revision. Repository-wide rules (``needs_whole_repo``) need every file, so
+    # they do not run on a part; AuditResult.skipped_rules names them.
     only: tuple[Path, ...] | None = None
     since: str | None = None
     config_baseline: bool = True  # apply the baseline named in .sophia-audit.yml
@@ -75,7 +75,7 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
     rules = _select(options.rules)
     skipped_rules: tuple[str, ...] = ()
     if partial:
-        skipped_rules = tuple(k for k, r in rules.items() if isinstance(r, CorpusRule))
+        skipped_rules = tuple(k for k, r in rules.items() if r.needs_whole_repo)
         rules = {k: r for k, r in rules.items() if k not in skipped_rules}
     if options.baseline is None and options.config_baseline and config.baseline:
         options = replace(options, baseline=load_baseline(root / config.baseline))
