@@ -14,12 +14,14 @@ that commit's tree, so a point means what ``sophia audit`` said at that commit.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
+from itertools import chain
 from pathlib import Path
 from typing import Literal
 
@@ -35,8 +37,9 @@ from sophia_platform.audit import (
     ruleset_version,
 )
 from sophia_platform.audit.config import config_from_text
-from sophia_platform.audit.filepass import RuleSet, check_source
+from sophia_platform.audit.filepass import RuleSet, check_source, placement
 from sophia_platform.audit.model import SkippedFile
+from sophia_platform.audit.vendored import Scope, is_generated_text
 from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, source_from_bytes
 from sophia_platform.errors import InputError
 from sophia_platform.report import cache, gitlog
@@ -45,6 +48,7 @@ from sophia_platform.report.model import History, HistoryPoint, HistoryStats
 
 Mode = Literal["live", "archived"]
 SPEC_FILES = ("sophia.yaml", "sophia.yml")
+VENV_MARKER = "pyvenv.cfg"
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
@@ -63,6 +67,7 @@ class _Entry:
 
     done: FilePass
     facts: ManualFacts = NONE
+    generated: bool = False  # text a tool wrote: skipped where the vendored checks apply
 
 
 @dataclass
@@ -72,7 +77,6 @@ class _Run:
     root: Path
     configs: dict[str, AuditConfig] = field(default_factory=dict)  # config blob -> config
     texts: dict[str, str] = field(default_factory=dict)  # spec/config blob -> text
-    modes: dict[tuple[str, str], Mode | None] = field(default_factory=dict)
 
     def config(self, blob: str | None) -> AuditConfig:
         if blob is None:
@@ -84,16 +88,61 @@ class _Run:
                 self.configs[blob] = AuditConfig()  # a broken config at some commit: defaults
         return self.configs[blob]
 
-    def mode(self, config_blob: str | None, path: str) -> Mode | None:
-        """How a path is scanned under a config: live, archived-only, or not at all."""
-        key = (config_blob or "", path)
-        if key not in self.modes:
-            config = self.config(config_blob)
-            mode: Mode | None = "live"
-            if config.excluded(path):
-                mode = "archived" if config.archived(path) else None
-            self.modes[key] = mode
-        return self.modes[key]
+
+class _Layout:
+    """What each path of the current tree reads, kept up to date commit by commit.
+
+    Placement follows the audit's own rule (:func:`placement`): vendored, generated,
+    excluded, archived or live, under the config and virtualenvs of that commit. Only the
+    paths a commit changed are placed again, unless the config or a ``pyvenv.cfg`` changed.
+    """
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+        self.keys: dict[str, tuple[str, bool] | None] = {}  # path -> (cache key, checks apply)
+        self.paths: list[str] = []  # sorted, as the audit lists files
+        self.config_blob: str | None = None
+        self.venvs: set[str] = set()
+        self.archive_rules = bool(RuleSet.of(RULE_IDS).archive)
+        self._scope: Scope | None = None
+
+    def advance(self, commit: gitlog.Commit, tree: dict[str, str]) -> None:
+        """Move to ``commit`` (whose whole tree is ``tree``)."""
+        full = self._scope is None or tree.get(CONFIG_FILE) != self.config_blob
+        for path in commit.removed:
+            if path in self.keys:
+                del self.keys[path]
+                self.paths.pop(bisect.bisect_left(self.paths, path))
+            if path.rpartition("/")[2] == VENV_MARKER:
+                self.venvs.discard(path[: -len(VENV_MARKER)])
+                full = True
+        for path in commit.changed:
+            if path not in self.keys:
+                bisect.insort(self.paths, path)
+                self.keys[path] = None
+            if path.rpartition("/")[2] == VENV_MARKER:
+                self.venvs.add(path[: -len(VENV_MARKER)])
+                full = True
+        if full:
+            self.config_blob = tree.get(CONFIG_FILE)
+            config = self.run.config(self.config_blob)
+            self._scope = Scope(config.vendored, tuple(sorted(self.venvs)), config.include)
+        for path in self.paths if full else commit.changed:
+            self.keys[path] = self._place(path, tree[path])
+
+    def _place(self, path: str, blob: str) -> tuple[str, bool] | None:
+        assert self._scope is not None
+        config = self.run.config(self.config_blob)
+        place = placement(path, config, self._scope, archive_rules=self.archive_rules)
+        if place == "live":
+            return _key("live", path, blob), self._scope.applies(path)
+        if place == "archived":
+            return _key("archived", path, blob), False
+        return None
+
+    @property
+    def config(self) -> AuditConfig:
+        return self.run.config(self.config_blob)
 
 
 def version() -> str:
@@ -180,14 +229,11 @@ def _read_texts(run: _Run, history: list[gitlog.Commit]) -> None:
 
 def _needed_keys(run: _Run, history: list[gitlog.Commit], todo: set[str]) -> set[str]:
     needed: set[str] = set()
+    layout = _Layout(run)
     for commit, tree in gitlog.trees(history):
-        if commit.sha not in todo:
-            continue
-        config_blob = tree.get(CONFIG_FILE)
-        for path, blob in tree.items():
-            mode = run.mode(config_blob, path)
-            if mode is not None:
-                needed.add(_key(mode, path, blob))
+        layout.advance(commit, tree)
+        if commit.sha in todo:
+            needed.update(placed[0] for placed in layout.keys.values() if placed is not None)
     return needed
 
 
@@ -232,7 +278,8 @@ def _scan_one(rules: RuleSet, mode: Mode, path: str, raw: bytes | None) -> _Entr
         return _Entry(out)
     out.files, out.bytes = 1, item.size
     check_source(item, rules, out)
-    return _Entry(out, manual_facts(path, item.text) if relevant(path) else NONE)
+    facts = manual_facts(path, item.text) if relevant(path) else NONE
+    return _Entry(out, facts, is_generated_text(item.text))
 
 
 def _conclude_all(
@@ -244,30 +291,45 @@ def _conclude_all(
 ) -> list[HistoryPoint]:
     entries: dict[str, _Entry] = {}
     last_change: dict[str, int] = {}
+    layout = _Layout(run)
     found: list[HistoryPoint] = []
     for commit, tree in gitlog.trees(history):
+        layout.advance(commit, tree)
         for path in commit.changed:
             last_change[path] = commit.time
         if commit.sha not in todo:
             continue
-        config_blob = tree.get(CONFIG_FILE)
-        merged = FilePass()
-        manual = 0
-        for path in sorted(tree):
-            mode = run.mode(config_blob, path)
-            if mode is None:
-                merged.skipped.append(SkippedFile(path, "excluded"))
+        live: list[_Entry] = []
+        for path in layout.paths:
+            placed = layout.keys[path]
+            if placed is None:
                 continue
-            key = _key(mode, path, tree[path])
+            key, checks_apply = placed
             entry = entries.get(key)
             if entry is None:
                 entry = entries[key] = store.file(key)
-            merged.merge(entry.done)
-            manual += entry.facts.count
-        found.append(_point(run, commit, tree, merged, manual, config_blob, last_change))
+            if not (entry.generated and checks_apply):
+                live.append(entry)
+        merged = _merged(live)
+        manual = sum(e.facts.count for e in live if e.facts is not NONE)
+        found.append(_point(run, commit, tree, merged, manual, layout.config, last_change))
         if progress:
             progress("commits", len(found), len(todo))
     return found
+
+
+def _merged(live: list[_Entry]) -> FilePass:
+    """One commit's per-file pass, from the cached passes of its files (in path order)."""
+    merged = FilePass(findings=list(chain.from_iterable(e.done.findings for e in live)))
+    for rule_id in {r for e in live for r in e.done.summaries}:
+        merged.summaries[rule_id] = list(
+            chain.from_iterable(e.done.summaries.get(rule_id, ()) for e in live)
+        )
+    for e in live:
+        if e.done.ignores:
+            merged.ignores.update(e.done.ignores)
+    merged.files = sum(e.done.files for e in live)
+    return merged
 
 
 def _point(
@@ -276,10 +338,9 @@ def _point(
     tree: dict[str, str],
     merged: FilePass,
     manual: int,
-    config_blob: str | None,
+    config: AuditConfig,
     last_change: dict[str, int],
 ) -> HistoryPoint:
-    config = run.config(config_blob)
     spec_blob = next((tree[name] for name in SPEC_FILES if name in tree), None)
 
     def times(paths: list[str]) -> dict[str, int]:

@@ -112,6 +112,17 @@ class DuplicateFileRule(CorpusRule):
         self, summaries: Sequence[tuple[str, FileShape]], ctx: RepoContext
     ) -> Iterator[Finding]:
         """Group exact and near duplicates and flag every non-canonical member."""
+        # Only a file sharing its digest, its name family or its base name with another can
+        # be flagged: grouping those alone gives the same findings for a fraction of the work
+        # (the report's history judges every commit of a branch).
+        digests = Counter(shape.digest for _, shape in summaries)
+        families = Counter(shape.family for _, shape in summaries)
+        bases = Counter(shape.family[1] for _, shape in summaries)
+        summaries = [
+            (path, shape)
+            for path, shape in summaries
+            if digests[shape.digest] > 1 or families[shape.family] > 1 or bases[shape.family[1]] > 1
+        ]
         flagged: dict[str, str] = {}  # flagged path -> its canonical
         by_digest: dict[str, list[tuple[str, FileShape]]] = defaultdict(list)
         by_family: dict[tuple[str, str], list[tuple[str, FileShape]]] = defaultdict(list)
