@@ -17,6 +17,7 @@ or editing a file, one commit every two hours. Then it measures:
 from __future__ import annotations
 
 import argparse
+import bisect
 import os
 import random
 import re
@@ -65,9 +66,9 @@ def grow(root: Path, total_commits: int, seed: int) -> int:
     rng = random.Random(seed)
     paths = sorted(p for p in files if p.endswith((".py", ".md", ".yml", ".sh")))
     stream = bytearray()
+    with_ip = sorted(p for p in paths if _IP.search(files[p]))
     for n in range(have, total_commits):
         roll = rng.random()
-        with_ip = [p for p in paths if _IP.search(files[p])]
         if roll < 0.7 and with_ip:  # most commits pay debt back: one address moves to config
             path = rng.choice(with_ip)
             match = _IP.search(files[path])
@@ -84,6 +85,10 @@ def grow(root: Path, total_commits: int, seed: int) -> int:
             body = files[path] + f"\n# reviewed {n}\n".encode()
             message = f"{path}: review note"
         files[path] = body
+        if path in with_ip and not _IP.search(body):
+            with_ip.remove(path)
+        elif path not in with_ip and _IP.search(body):
+            bisect.insort(with_ip, path)
         when = START + n * STEP_S
         msg = message.encode()
         stream += b"commit refs/heads/main\n"
@@ -139,7 +144,7 @@ def main() -> int:
             f"(path, blob) scans; target <= 60 s: {'ok' if t_cold <= 60 else 'MISSED'})"
         )
 
-        (root / "late.py").write_text('LATE_HOST = "10.9.8.7"\n')
+        (root / "late.py").write_text('LATE_HOST = "10.0.0.7"\n')
         _git(root, "add", "late.py")
         _git(root, "-c", "user.name=b", "-c", "user.email=b@e", "commit", "-qm", "one more")
         t_warm, warm = timed(lambda: compute(root, Sampling()))

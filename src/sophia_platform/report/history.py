@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from itertools import chain
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sophia_platform.audit import (
     CONFIG_FILE,
@@ -38,7 +38,7 @@ from sophia_platform.audit import (
 )
 from sophia_platform.audit.config import config_from_text
 from sophia_platform.audit.filepass import RuleSet, check_source, placement
-from sophia_platform.audit.model import SkippedFile
+from sophia_platform.audit.model import Finding, SkippedFile
 from sophia_platform.audit.vendored import Scope, is_generated_text
 from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, source_from_bytes
 from sophia_platform.errors import InputError
@@ -106,13 +106,15 @@ class _Layout:
         self.archive_rules = bool(RuleSet.of(RULE_IDS).archive)
         self._scope: Scope | None = None
 
-    def advance(self, commit: gitlog.Commit, tree: dict[str, str]) -> None:
-        """Move to ``commit`` (whose whole tree is ``tree``)."""
+    def advance(self, commit: gitlog.Commit, tree: dict[str, str]) -> tuple[list[str], bool]:
+        """Move to ``commit`` (whose tree is ``tree``): (paths placed again, paths came/went)."""
         full = self._scope is None or tree.get(CONFIG_FILE) != self.config_blob
+        reshaped = False
         for path in commit.removed:
             if path in self.keys:
                 del self.keys[path]
                 self.paths.pop(bisect.bisect_left(self.paths, path))
+                reshaped = True
             if path.rpartition("/")[2] == VENV_MARKER:
                 self.venvs.discard(path[: -len(VENV_MARKER)])
                 full = True
@@ -120,6 +122,7 @@ class _Layout:
             if path not in self.keys:
                 bisect.insort(self.paths, path)
                 self.keys[path] = None
+                reshaped = True
             if path.rpartition("/")[2] == VENV_MARKER:
                 self.venvs.add(path[: -len(VENV_MARKER)])
                 full = True
@@ -127,8 +130,10 @@ class _Layout:
             self.config_blob = tree.get(CONFIG_FILE)
             config = self.run.config(self.config_blob)
             self._scope = Scope(config.vendored, tuple(sorted(self.venvs)), config.include)
-        for path in self.paths if full else commit.changed:
+        placed = self.paths if full else list(commit.changed)
+        for path in placed:
             self.keys[path] = self._place(path, tree[path])
+        return placed, reshaped or full
 
     def _place(self, path: str, blob: str) -> tuple[str, bool] | None:
         assert self._scope is not None
@@ -289,47 +294,123 @@ def _conclude_all(
     todo: set[str],
     progress: Progress | None,
 ) -> list[HistoryPoint]:
-    entries: dict[str, _Entry] = {}
     last_change: dict[str, int] = {}
     layout = _Layout(run)
+    merged = _Merged(store)
     found: list[HistoryPoint] = []
     for commit, tree in gitlog.trees(history):
-        layout.advance(commit, tree)
+        placed, reshaped = layout.advance(commit, tree)
+        merged.touch(placed, reshaped)
         for path in commit.changed:
             last_change[path] = commit.time
         if commit.sha not in todo:
             continue
-        live: list[_Entry] = []
-        for path in layout.paths:
-            placed = layout.keys[path]
-            if placed is None:
-                continue
-            key, checks_apply = placed
-            entry = entries.get(key)
-            if entry is None:
-                entry = entries[key] = store.file(key)
-            if not (entry.generated and checks_apply):
-                live.append(entry)
-        merged = _merged(live)
-        manual = sum(e.facts.count for e in live if e.facts is not NONE)
-        found.append(_point(run, commit, tree, merged, manual, layout.config, last_change))
+        done, manual = merged.at(layout)
+        found.append(_point(run, commit, tree, done, manual, layout.config, last_change))
         if progress:
             progress("commits", len(found), len(todo))
     return found
 
 
-def _merged(live: list[_Entry]) -> FilePass:
-    """One commit's per-file pass, from the cached passes of its files (in path order)."""
-    merged = FilePass(findings=list(chain.from_iterable(e.done.findings for e in live)))
-    for rule_id in {r for e in live for r in e.done.summaries}:
-        merged.summaries[rule_id] = list(
-            chain.from_iterable(e.done.summaries.get(rule_id, ()) for e in live)
-        )
-    for e in live:
-        if e.done.ignores:
-            merged.ignores.update(e.done.ignores)
-    merged.files = sum(e.done.files for e in live)
-    return merged
+class _Merged:
+    """One commit's per-file pass assembled from cached passes, updated path by path.
+
+    Each contribution is kept per path in dicts whose order is the sorted path order, so a
+    commit that only modifies files updates values in place and the lists the audit's second
+    half reads are chained together at C speed; a commit that adds or removes files (or
+    changes the config) rebuilds them once.
+    """
+
+    def __init__(self, store: cache.HistoryCache) -> None:
+        self.store = store
+        self.entries: dict[str, _Entry] = {}  # cache key -> entry, loaded once
+        self.dirty: set[str] = set()
+        self.rebuild = True
+        self.live: dict[str, _Entry] = {}  # path -> entry, in path order
+        self.findings: dict[str, list[Finding]] = {}
+        self.summaries: dict[str, dict[str, list[tuple[str, Any]]]] = {}
+        self.ignores: dict[str, dict[int, frozenset[str]]] = {}
+
+    def touch(self, paths: list[str], reshaped: bool) -> None:
+        """Note the paths placed again since the last assembled commit."""
+        if reshaped:
+            self.rebuild = True
+        elif not self.rebuild:
+            self.dirty.update(paths)
+
+    def _entry(self, layout: _Layout, path: str) -> _Entry | None:
+        placed = layout.keys[path]
+        if placed is None:
+            return None
+        key, checks_apply = placed
+        entry = self.entries.get(key)
+        if entry is None:
+            entry = self.entries[key] = self.store.file(key)
+        return None if entry.generated and checks_apply else entry
+
+    def at(self, layout: _Layout) -> tuple[FilePass, int]:
+        """The per-file pass and the manual steps of the layout's commit."""
+        if self.rebuild:
+            self._rebuild(layout)
+        else:
+            for path in self.dirty:
+                self._update(path, self._entry(layout, path))
+        self.rebuild, self.dirty = False, set()
+        done = FilePass(findings=list(chain.from_iterable(self.findings.values())))
+        for rule_id, rows in self.summaries.items():
+            done.summaries[rule_id] = list(chain.from_iterable(rows.values()))
+        done.ignores = dict(self.ignores)
+        done.files = sum(e.done.files for e in self.live.values())
+        manual = sum(e.facts.count for e in self.live.values() if e.facts is not NONE)
+        return done, manual
+
+    def _rebuild(self, layout: _Layout) -> None:
+        self.live, self.findings, self.summaries, self.ignores = {}, {}, {}, {}
+        for path in layout.paths:
+            entry = self._entry(layout, path)
+            if entry is not None:
+                self._add(path, entry)
+
+    def _add(self, path: str, entry: _Entry) -> None:
+        self.live[path] = entry
+        if entry.done.findings:
+            self.findings[path] = entry.done.findings
+        for rule_id, rows in entry.done.summaries.items():
+            self.summaries.setdefault(rule_id, {})[path] = rows
+        if entry.done.ignores:
+            self.ignores[path] = entry.done.ignores[path]
+
+    def _update(self, path: str, entry: _Entry | None) -> None:
+        old = self.live.get(path)
+        if entry is None or old is None:
+            # A file entering or leaving the live set moves the path order: rebuild the
+            # ordered dicts from the layout next time (rare: placement rarely flips).
+            if entry is not old:
+                self.rebuild = True
+            return
+        self.live[path] = entry
+        _replace(self.findings, path, entry.done.findings)
+        for rule_id in {*entry.done.summaries, *old.done.summaries}:
+            if (rule_id in entry.done.summaries) != (rule_id in old.done.summaries):
+                self.rebuild = True
+                return
+            self.summaries[rule_id][path] = entry.done.summaries[rule_id]
+        if entry.done.ignores:
+            self.ignores[path] = entry.done.ignores[path]
+        else:
+            self.ignores.pop(path, None)
+
+
+def _replace(by_path: dict[str, list[Finding]], path: str, findings: list[Finding]) -> None:
+    """Set or drop a path's findings.
+
+    Their order across files does not matter: conclude sorts them by path and position,
+    keeping each file's own order.
+    """
+    if findings:
+        by_path[path] = findings
+    else:
+        by_path.pop(path, None)
 
 
 def _point(
