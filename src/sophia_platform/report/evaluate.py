@@ -266,16 +266,21 @@ def _push_main_only(src: Sources, methods: Metric) -> Check:
         gitops = _unknown(src, "gitops")
         reason = f"the repository has one deploy path; whether a push deploys is {gitops}"
         return Check(**base, status="unknown", reason=reason, evidence=evidence)
-    managed = bool(getattr(src.gitops, "managed", False))
-    detail = str(getattr(src.gitops, "summary", "")) or f"GitOps status of {_env(src)}"
-    evidence.append(Evidence(source="gitops", detail=detail))
-    if managed:
-        return Check(
-            **base, status="pass", reason="GitOps deploys the pushed commit", evidence=evidence
-        )
-    return Check(
-        **base, status="fail", reason="the environment is not GitOps-managed", evidence=evidence
-    )
+    evidence.append(Evidence(source="gitops", detail=src.gitops.summary))
+    if not src.gitops.managed:
+        reason = f"{_env(src)} is not GitOps-managed: a push deploys nothing"
+        return Check(**base, status="fail", reason=reason, evidence=evidence)
+    if src.gitops.suspended:
+        reason = "GitOps is suspended (a break-glass deploy bypasses git)"
+        return Check(**base, status="fail", reason=reason, evidence=evidence)
+    if src.gitops.ok is None:
+        reason = f"GitOps-managed, but {_unknown(src, 'gitops')}"
+        return Check(**base, status="unknown", reason=reason, evidence=evidence)
+    if src.gitops.ok:
+        reason = "GitOps applied the branch head and every service is ready"
+        return Check(**base, status="pass", reason=reason, evidence=evidence)
+    reason = f"GitOps-managed but not converged: {src.gitops.summary}"
+    return Check(**base, status="fail", reason=reason, evidence=evidence)
 
 
 def _secrets_flow(src: Sources) -> Check:

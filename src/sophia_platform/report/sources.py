@@ -54,7 +54,7 @@ class Sources:
     env: str | None = None
     cluster: Cluster | None = None
     secrets: CheckReport | None = None
-    gitops: Any | None = None
+    gitops: GitOps | None = None
     states: dict[str, SourceState] = field(default_factory=dict)
 
     def reason(self, name: str) -> str:
@@ -187,20 +187,36 @@ def _secrets(src: Sources, options: Options) -> None:
     src.note("secrets", True, f"layers {', '.join(src.secrets.layers)}")
 
 
+@dataclass(frozen=True)
+class GitOps:
+    """What GitOps says about the environment."""
+
+    managed: bool  # the committed tree puts the environment under Flux or Argo CD
+    ok: bool | None  # at the branch head, Ready, services healthy (None: status not read)
+    suspended: bool
+    summary: str
+
+
 def _gitops(src: Sources, options: Options) -> None:
-    """GitOps status, when this build has ``sophia_platform.gitops.status.collect``."""
+    """GitOps status, when this build has ``sophia_platform.gitops.status``."""
+    module: Any = None
     try:
         module = importlib.import_module("sophia_platform.gitops.status")
     except ModuleNotFoundError:
+        pass
+    if not (hasattr(module, "is_managed") and hasattr(module, "collect_status")):
         src.note("gitops", False, "this build has no GitOps status")
         return
-    collect = getattr(module, "collect", None)
-    if collect is None:
-        src.note("gitops", False, "this build has no GitOps status")
+    assert src.spec is not None and src.env is not None
+    if not module.is_managed(src.spec, src.env, src.root):
+        src.gitops = GitOps(False, None, False, f"{src.env} is not GitOps-managed in this tree")
+        src.note("gitops", True, src.gitops.summary)
         return
     try:
-        src.gitops = collect(src.spec, src.env, kubeconfig=options.kubeconfig)
+        status = module.collect_status(src.spec, src.env, src.root, kubeconfig=options.kubeconfig)
     except SophiaError as e:
+        src.gitops = GitOps(True, None, False, f"GitOps-managed; status not read: {e}")
         src.note("gitops", False, f"GitOps status could not be read: {e}")
         return
-    src.note("gitops", True, f"GitOps status of {src.env}")
+    src.gitops = GitOps(True, bool(status.ok), bool(status.suspended), str(status.message))
+    src.note("gitops", True, f"{status.engine}: {status.message}")
