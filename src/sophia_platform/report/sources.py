@@ -9,6 +9,7 @@ turns that into "unknown (...)" rows, never into zeros.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,10 +201,8 @@ class GitOps:
 def _gitops(src: Sources, options: Options) -> None:
     """GitOps status, when this build has ``sophia_platform.gitops.status``."""
     module: Any = None
-    try:
+    with contextlib.suppress(ModuleNotFoundError):
         module = importlib.import_module("sophia_platform.gitops.status")
-    except ModuleNotFoundError:
-        pass
     if not (hasattr(module, "is_managed") and hasattr(module, "collect_status")):
         src.note("gitops", False, "this build has no GitOps status")
         return
