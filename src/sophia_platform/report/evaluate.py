@@ -7,7 +7,6 @@ in the README ("The migration report").
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable
@@ -23,7 +22,6 @@ DEPLOY_TARGET_S = 180.0
 MAX_EVIDENCE = 12
 _DEPLOY_RECORDS = 10  # deployment time: median of the last successful deploys
 _DOC_SUFFIXES = (".md", ".rst", ".txt", ".adoc")
-_DOC_TOPIC = re.compile(r"(?i)deploy|secret|kubectl|helm|docker|pulumi|\besc\b|k3s|swarm")
 # Documentation-health rules of the audit, by what the daily checklist asks (absent rules
 # make their line unknown until the audit has them).
 DOC_SECRET_NAMES = ("docs-secret-name", "docs-unknown-secret")
@@ -640,18 +638,8 @@ def _gates(gates: list[Check]) -> Progress:
 
 
 def _listed(src: Sources) -> list[str]:
-    skipped = {s.path for s in src.audit.stats.skipped}
-    from sophia_platform import git
-
-    return (
-        [p for p in git.ls_files(src.root) if p not in skipped] if src.audit.stats.git_aware else []
-    )
+    return src.listed
 
 
 def _topical(src: Sources, path: str) -> bool:
-    try:
-        return bool(
-            _DOC_TOPIC.search((src.root / path).read_text(encoding="utf-8", errors="replace"))
-        )
-    except OSError:
-        return False
+    return path in src.topical
