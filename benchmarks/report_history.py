@@ -20,6 +20,7 @@ import argparse
 import bisect
 import os
 import random
+import resource
 import re
 import shutil
 import subprocess
@@ -102,9 +103,20 @@ def grow(root: Path, total_commits: int, seed: int) -> int:
     return total_commits - have
 
 
-def timed(fn: Callable[[], T]) -> tuple[float, T]:
-    start = time.perf_counter()
+def _cpu() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # git
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+CPU: dict[str, float] = {}
+
+
+def timed(fn: Callable[[], T], name: str = "") -> tuple[float, T]:
+    """Wall time of ``fn``; its CPU time (this process and git) goes to CPU[name]."""
+    cpu, start = _cpu(), time.perf_counter()
     value = fn()
+    CPU[name] = _cpu() - cpu
     return time.perf_counter() - start, value
 
 
@@ -136,21 +148,22 @@ def main() -> int:
             f"current report:         {report:6.2f} s  ({beyond:+.2f} s beyond the audit; "
             f"target <= 1 s: {'ok' if beyond <= 1 else 'MISSED'})"
         )
+        print("(wall times on a shared machine; CPU seconds, this process and git, in brackets)")
 
-        t_cold, cold = timed(lambda: compute(root, Sampling()))
+        t_cold, cold = timed(lambda: compute(root, Sampling()), "cold")
         st = cold.stats
         print(
-            f"history cold:           {t_cold:6.2f} s  ({st.points} points, {st.blobs_scanned} "
+            f"history cold:           {t_cold:6.2f} s [{CPU['cold']:.1f}]  ({st.points} points, {st.blobs_scanned} "
             f"(path, blob) scans; target <= 60 s: {'ok' if t_cold <= 60 else 'MISSED'})"
         )
 
         (root / "late.py").write_text('LATE_HOST = "10.0.0.7"\n')
         _git(root, "add", "late.py")
         _git(root, "-c", "user.name=b", "-c", "user.email=b@e", "commit", "-qm", "one more")
-        t_warm, warm = timed(lambda: compute(root, Sampling()))
+        t_warm, warm = timed(lambda: compute(root, Sampling()), "warm")
         ws = warm.stats
         print(
-            f"history warm (+1 commit): {t_warm:4.2f} s  ({ws.blobs_scanned} scanned, "
+            f"history warm (+1 commit): {t_warm:4.2f} s [{CPU['warm']:.1f}]  ({ws.blobs_scanned} scanned, "
             f"{ws.commits_cached} commits from cache; target <= 2 s: "
             f"{'ok' if t_warm <= 2 else 'MISSED'})"
         )

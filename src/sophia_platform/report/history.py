@@ -330,6 +330,7 @@ class _Merged:
         self.findings: dict[str, list[Finding]] = {}
         self.summaries: dict[str, dict[str, list[tuple[str, Any]]]] = {}
         self.ignores: dict[str, dict[int, frozenset[str]]] = {}
+        self.files = self.manual = 0  # running totals over the live entries
 
     def touch(self, paths: list[str], reshaped: bool) -> None:
         """Note the paths placed again since the last assembled commit."""
@@ -360,12 +361,12 @@ class _Merged:
         for rule_id, rows in self.summaries.items():
             done.summaries[rule_id] = list(chain.from_iterable(rows.values()))
         done.ignores = dict(self.ignores)
-        done.files = sum(e.done.files for e in self.live.values())
-        manual = sum(e.facts.count for e in self.live.values() if e.facts is not NONE)
-        return done, manual
+        done.files = self.files
+        return done, self.manual
 
     def _rebuild(self, layout: _Layout) -> None:
         self.live, self.findings, self.summaries, self.ignores = {}, {}, {}, {}
+        self.files = self.manual = 0
         for path in layout.paths:
             entry = self._entry(layout, path)
             if entry is not None:
@@ -373,6 +374,8 @@ class _Merged:
 
     def _add(self, path: str, entry: _Entry) -> None:
         self.live[path] = entry
+        self.files += entry.done.files
+        self.manual += entry.facts.count
         if entry.done.findings:
             self.findings[path] = entry.done.findings
         for rule_id, rows in entry.done.summaries.items():
@@ -389,6 +392,8 @@ class _Merged:
                 self.rebuild = True
             return
         self.live[path] = entry
+        self.files += entry.done.files - old.done.files
+        self.manual += entry.facts.count - old.facts.count
         _replace(self.findings, path, entry.done.findings)
         for rule_id in {*entry.done.summaries, *old.done.summaries}:
             if (rule_id in entry.done.summaries) != (rule_id in old.done.summaries):
