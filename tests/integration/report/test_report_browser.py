@@ -8,21 +8,11 @@ import pytest
 
 from sophia_platform.report import Options, Sampling, build
 from sophia_platform.report.render import render_html
-from tests.fixtures.debt_history import STEPS, Step, commit
+from tests.fixtures.debt_history import SPEC, STEPS, Step, commit
 from tests.fixtures.debt_history import build as build_history
 from tests.plugins.browser import Browser, artifacts_dir
 
 pytestmark = pytest.mark.integration
-
-SPEC = """\
-project: sophia-ai
-registry: docker.io/acme
-environments:
-  local: {context: sophia-report-test, namespace: sophia-ai}
-services:
-  api: {image: sophia-api, port: 8000, health: /health}
-  worker: {image: sophia-worker}
-"""
 
 
 @pytest.fixture
