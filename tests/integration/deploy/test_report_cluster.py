@@ -78,6 +78,7 @@ def test_cluster_rows_after_deploys(
         "json": render_json(report),
         "html": render_html(report),
     }
+    assert "Deploy durations (last 2, seconds)" in texts["md"]
     for fmt, text in texts.items():
         assert CANARY not in text, fmt
     page_file = artifacts_dir() / "report-cluster.html"
