@@ -112,7 +112,6 @@ def demo(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the steps only.")] = False,
 ) -> None:
     """Run the end-to-end demo on a local control plane (leaves it running to look around)."""
-    from sophia_platform.deploy.engine import ensure_namespace
     from sophia_platform.deploy.target import resolve
     from sophia_platform.deploy.values import render_values
     from sophia_platform.devcluster import cluster
@@ -122,6 +121,7 @@ def demo(
         ensure_runtime_class,
         ensure_static_volumes,
     )
+    from sophia_platform.kube.namespaces import ensure_namespace
     from sophia_platform.spec import load_spec, resolve_spec_path
 
     spec_path = resolve_spec_path(output.global_spec_path())

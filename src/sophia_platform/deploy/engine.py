@@ -20,7 +20,8 @@ from sophia_platform.deploy.target import Target, chart_dir, resolve
 from sophia_platform.deploy.values import render_values, values_file
 from sophia_platform.errors import CheckFailed, ExternalError, UsageError
 from sophia_platform.kube import lease
-from sophia_platform.kube.client import ApiError, call, connect
+from sophia_platform.kube.client import call, connect
+from sophia_platform.kube.namespaces import ensure_namespace, namespace_exists
 from sophia_platform.kube.rollout import PodFailure, RolloutOutcome, RolloutSnapshot, watch
 from sophia_platform.spec import Spec
 
@@ -87,6 +88,7 @@ class DeployResult:
     failure: PodFailure | None = None
     objects: list[str] = field(default_factory=list)
     changes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    namespace_created: bool = False  # (or, on a dry run, would be created)
 
 
 class PreflightRefused(CheckFailed):
@@ -111,24 +113,6 @@ def images_of(values: Mapping[str, Any]) -> dict[str, str]:
     """Service -> image tag from chart values."""
     services = values.get("services") or {}
     return {name: str((svc.get("image") or {}).get("tag", "")) for name, svc in services.items()}
-
-
-def ensure_namespace(api: Any, namespace: str) -> None:
-    """Create the namespace if it does not exist."""
-    from kubernetes import client
-
-    core = client.CoreV1Api(api)
-    try:
-        call("read namespace", core.read_namespace, namespace)
-    except ApiError as e:
-        if e.status != 404:
-            raise
-        body = client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace))
-        try:
-            call("create namespace", core.create_namespace, body)
-        except ApiError as e2:
-            if e2.status != 409:
-                raise
 
 
 def _reachable(api: Any, target: Target) -> None:
@@ -310,8 +294,13 @@ def deploy(spec: Spec, env: str | None, opts: DeployOptions, observer: Observer)
         if opts.dry_run:
             rendered = s.run_helm(helm.template(t.helm(s.helm.helm), s.chart, values_path))
             result.objects = _objects(rendered.stdout)
+            if not namespace_exists(s.api, t.namespace):
+                result.namespace_created = True
+                observer.phase(f"namespace {t.namespace} does not exist: a deploy creates it")
             return result
-        ensure_namespace(s.api, t.namespace)
+        if ensure_namespace(s.api, t.namespace):
+            result.namespace_created = True
+            observer.phase(f"created namespace {t.namespace}")
         with s.locked("deploy"):
             if pre.pending_revision is not None:
                 s.recover(pre.pending_revision)
