@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sophia_platform.cli import output
+from sophia_platform.cli import output, params
 
 if TYPE_CHECKING:
     from sophia_platform.devcluster.cluster import ClusterStatus, UpResult
@@ -72,10 +72,9 @@ def up_cmd(
     from sophia_platform.devcluster import addons, cluster, inventory, toolchain
     from sophia_platform.devcluster.components import COMPONENTS
     from sophia_platform.devcluster.kubeconfig import user_kubeconfig
-    from sophia_platform.spec import resolve_spec_path
 
     directory = _state_dir(state_dir)
-    spec_path = resolve_spec_path(spec or output.global_spec_path())
+    spec_path = params.spec_path(spec)
     nodes = inventory.nodes_from_spec(spec_path)
     merge_path = user_kubeconfig() if merge else None
     if dry_run:
