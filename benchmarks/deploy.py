@@ -28,10 +28,8 @@ from ruamel.yaml import YAML
 
 from sophia_platform.deploy.engine import DeployOptions, SilentObserver, deploy
 from sophia_platform.deploy.status import collect
-from sophia_platform.deploy.values import render_values
 from sophia_platform.devcluster import cluster, inventory
 from sophia_platform.kube.client import connect
-from sophia_platform.kube.local_prep import claims_of, ensure_runtime_class, ensure_static_volumes
 from sophia_platform.resources import example_spec_path
 from sophia_platform.secrets.manifest import kube_secret_names
 from sophia_platform.spec import load_spec
@@ -61,8 +59,6 @@ def _prepare(api: Any, spec: Any, namespace: str) -> None:
             break
         except client.exceptions.ApiException:
             time.sleep(0.1)
-    ensure_runtime_class(api)
-    ensure_static_volumes(api, namespace, claims_of(render_values(spec, "local")))
     for service in spec.services:
         for name in kube_secret_names(spec, service):
             keys = [

@@ -6,6 +6,7 @@
 #
 #   build.sh                  build what is missing, print the bin dir last
 #   build.sh --print-bin-dir  print the bin dir, build nothing
+#   build.sh --print-bin-dir local-path-provisioner   the bin dir of an extra group
 #
 # It lives in the package data (src/sophia_platform/data/local-cluster) so an installed
 # `sophia dev cluster up --build` runs the same script; scripts/setup runs it from the checkout.
@@ -33,7 +34,11 @@ extra_groups=(local-path-provisioner)
 extra_key() { sha256sum "$1/go.mod" "$1/go.sum" | sha256sum | cut -c1-16; }
 
 if [ "${1:-}" = "--print-bin-dir" ]; then
-  echo "$bin_dir"
+  case "${2:-}" in
+    "") echo "$bin_dir" ;;
+    local-path-provisioner) echo "$cache_root/$2-$(extra_key "$2")/bin" ;;
+    *) echo "local-cluster: error: no extra group $2" >&2; exit 2 ;;
+  esac
   exit 0
 fi
 
