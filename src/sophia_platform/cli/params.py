@@ -23,12 +23,27 @@ from sophia_platform.errors import UsageError
 if TYPE_CHECKING:
     from sophia_platform.spec import Spec
 
+
+
+def _complete_env(ctx: click.Context, incomplete: str) -> list[str]:
+    """Tab completion of ENV: the environments of the spec in use (none if it does not load)."""
+    from sophia_platform.errors import SophiaError
+    from sophia_platform.spec import load_spec, resolve_spec_path
+
+    try:
+        names = list(load_spec(resolve_spec_path(global_spec_path(ctx))).environments)
+    except SophiaError:
+        return []
+    return [name for name in names if name.startswith(incomplete)]
+
+
 EnvArg = Annotated[
     str | None,
     typer.Argument(
         metavar="[ENV]",
         help="Environment (default: default_environment of sophia.yaml).",
         show_default=False,
+        autocompletion=_complete_env,
     ),
 ]
 EnvAlias = Annotated[
@@ -59,11 +74,14 @@ def environment(positional: str | None, alias: str | None) -> str | None:
     return alias
 
 
-def global_spec_path() -> Path | None:
-    """The ``--spec`` given to ``sophia`` itself, if any."""
-    ctx = click.get_current_context(silent=True)
+def global_spec_path(ctx: click.Context | None = None) -> Path | None:
+    """The ``--spec`` given to ``sophia`` itself, if any (``ctx``: the current context)."""
+    ctx = ctx or click.get_current_context(silent=True)
     while ctx is not None:
         spec = getattr(ctx.obj, "spec", None)
+        if spec is None and ctx.parent is None:
+            # tab completion parses the root without running it: read its parsed option
+            spec = ctx.params.get("spec")
         if spec is not None:
             return Path(spec)
         ctx = ctx.parent
