@@ -31,18 +31,28 @@ def missing_namespace(k8s_cluster: Any) -> Iterator[str]:
             raise
 
 
+@pytest.fixture
+def stored_ctx(
+    make_ctx: Callable[..., ProviderContext], missing_namespace: str, values: dict[str, str]
+) -> Callable[[Any], ProviderContext]:
+    """A context on ``missing_namespace`` through a given API client, values in the store."""
+
+    def make(api_client: Any) -> ProviderContext:
+        ctx = make_ctx(api_client=api_client, namespace=missing_namespace)
+        LocalProvider(ctx).save({k: SecretValue(v) for k, v in values.items()})
+        return ctx
+
+    return make
+
+
 def _sync(ctx: ProviderContext, *, dry_run: bool = False) -> Any:
     return run(LocalProvider(ctx), KubernetesProvider(ctx), "dev", SyncOptions(), dry_run=dry_run)
 
 
 def test_sync_plans_then_creates_the_missing_namespace_and_says_so(
-    make_ctx: Callable[..., ProviderContext],
-    k8s_cluster: Any,
-    missing_namespace: str,
-    values: dict[str, str],
+    stored_ctx: Callable[[Any], ProviderContext], k8s_cluster: Any, missing_namespace: str
 ) -> None:
-    ctx = make_ctx(api_client=k8s_cluster.api_client, namespace=missing_namespace)
-    LocalProvider(ctx).save({k: SecretValue(v) for k, v in values.items()})
+    ctx = stored_ctx(k8s_cluster.api_client)
     planned = _sync(ctx, dry_run=True)
     assert planned.plan.creates == [f"namespace {missing_namespace}"]
     assert planned.applied is None
@@ -99,15 +109,14 @@ def _limited_client(k8s_cluster: Any, suffix: str) -> Any:
 
 
 def test_forbidden_namespace_creation_says_what_to_run(
-    make_ctx: Callable[..., ProviderContext],
+    stored_ctx: Callable[[Any], ProviderContext],
     k8s_cluster: Any,
     missing_namespace: str,
     values: dict[str, str],
 ) -> None:
     limited = _limited_client(k8s_cluster, missing_namespace[-8:])
     try:
-        ctx = make_ctx(api_client=limited, namespace=missing_namespace)
-        LocalProvider(ctx).save({k: SecretValue(v) for k, v in values.items()})
+        ctx = stored_ctx(limited)
         with pytest.raises(ExternalError) as caught:
             _sync(ctx)
     finally:
