@@ -368,7 +368,12 @@ def test_statefulset_claim_binds_through_the_local_path_provisioner(
     )
 
     def bound() -> Any:
-        claim = core.read_namespaced_persistent_volume_claim("data-db-0", k8s_namespace)
+        try:  # the StatefulSet controller creates the claim first
+            claim = core.read_namespaced_persistent_volume_claim("data-db-0", k8s_namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
         return claim if claim.status.phase == "Bound" else None
 
     claim = wait_for("the claim to be Bound", bound, timeout=90)
@@ -376,13 +381,13 @@ def test_statefulset_claim_binds_through_the_local_path_provisioner(
     pv = core.read_persistent_volume(claim.spec.volume_name)
     assert pv.metadata.annotations["pv.kubernetes.io/provisioned-by"] == "rancher.io/local-path"
     assert pv.spec.host_path.path.startswith("/var/lib/rancher/k3s/storage/")
-    node = core.read_namespaced_pod("db-0", k8s_namespace).spec.node_name
-    terms = pv.spec.node_affinity.required.node_selector_terms
-    assert terms[0].match_expressions[0].values == [node]  # the volume is on the pod's node
     wait_for(
         "the pod to run",
         lambda: core.read_namespaced_pod("db-0", k8s_namespace).status.phase == "Running",
     )
+    node = core.read_namespaced_pod("db-0", k8s_namespace).spec.node_name
+    terms = pv.spec.node_affinity.required.node_selector_terms
+    assert terms[0].match_expressions[0].values == [node]  # the volume is on the pod's node
 
     # Reclaim policy Delete: the claim goes, the provisioner removes the volume.
     apps.delete_namespaced_stateful_set("db", k8s_namespace)
