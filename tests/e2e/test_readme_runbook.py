@@ -78,7 +78,8 @@ def _stored_values(env: dict[str, str], workdir: Path) -> list[str]:
     from sophia_platform.spec import load_spec
 
     spec = load_spec(workdir / "sophia.yaml")
-    environ = {"HOME": env["HOME"]}
+    # Where the commands' key went: $HOME/.config/sophia (their HOME, not this process's).
+    environ = {"XDG_CONFIG_HOME": str(Path(env["HOME"]) / ".config")}
     ctx = provider_context(spec, "local", environ=environ)
     return [v.reveal() for v in LocalProvider(ctx).load().values()]
 
