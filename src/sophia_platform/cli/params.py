@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from sophia_platform.spec import Spec
 
 
-
 def _complete_env(ctx: click.Context, incomplete: str) -> list[str]:
     """Tab completion of ENV: the environments of the spec in use (none if it does not load)."""
     from sophia_platform.errors import SophiaError

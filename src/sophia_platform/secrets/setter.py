@@ -54,8 +54,8 @@ def generate_missing(ctx: ProviderContext, *, dry_run: bool = False) -> list[str
     """
     import secrets as random_source
 
-    from sophia_platform.deploy.target import is_production
     from sophia_platform.secrets.providers.local import LocalProvider
+    from sophia_platform.spec import is_production
 
     if is_production(ctx.env_name):
         raise UsageError(
