@@ -15,13 +15,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from sophia_platform.deploy.engine import (
-    DeployOptions,
-    DeployResult,
-    SilentObserver,
-    deploy,
-    rollback,
-)
+from sophia_platform.deploy.results import DeployOptions, DeployResult, SilentObserver
+from sophia_platform.deploy.rollback import rollback
+from sophia_platform.deploy.upgrade import deploy
 from sophia_platform.spec import Spec, load_spec
 
 ROOT = Path(__file__).resolve().parents[3]
