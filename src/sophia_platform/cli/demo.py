@@ -166,13 +166,13 @@ def demo(
     con.print("\n[bold]where to look next[/]")
     lines = [
         f"export KUBECONFIG={kubeconfig}",
-        f"export SOPHIA_SPEC={spec_path}",
+        f"export SOPHIA_SPEC={spec_path.resolve()}",
         f"sophia status {ENV}            # services, GPUs per node, drift (--json, --watch)",
         f"sophia history {ENV}           # every deploy: who, git sha, tags, outcome",
         f"sophia diff {ENV}              # sophia.yaml vs live, secrets masked",
         f"sophia rollback {ENV} --to N   # any stored revision",
         f"sophia lock status {ENV}       # the deploy lock (a Lease)",
-        f"sophia render values {ENV}        # the generated Helm values",
+        f"sophia render values {ENV}     # the generated Helm values",
         "sophia dev cluster down"
         + ("" if state_dir is None else f" --state-dir {directory}")
         + "   # stop the local control plane",
