@@ -110,6 +110,7 @@ def test_swarm_positive(path: str, text: str, construct: str) -> None:
         ("notes.md", "We stopped using the overlay of docs.\n"),
         ("notes.md", "Docker Swarm is retired; we run K3s now.\n"),  # prose naming Swarm
         ("swarm.py", "def swarm_exec(cmd):\n    return run(cmd)\n"),  # an identifier
+        ("nodes.py", 'if node.role == "server":\n    pass\n'),  # an attribute, not a constraint
         (
             "docker-compose.yml",
             "services:\n  a:\n    image: x\n    # deploy:\n    #   placement:\n",

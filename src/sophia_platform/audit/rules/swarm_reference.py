@@ -55,10 +55,16 @@ class SwarmReferenceRule(Rule):
     severity = Severity.WARNING
 
     def check(self, file: SourceFile) -> Iterator[Finding]:
-        """Find Swarm constructs in one file: one finding per line (the first construct)."""
+        """Find Swarm constructs in one file.
+
+        Every ``docker stack|service|…`` command is its own finding (the cleanup rewrites each
+        one); other constructs (keys, labels, networks) only on a line without a finding yet,
+        so ``constraints: [node.labels.gpu == true]`` is one finding, as the policy counts.
+        """
         seen: set[int] = set()
         for finding in sorted(self._constructs(file), key=lambda f: (f.line, f.column)):
-            if finding.line not in seen:
+            command = finding.data["construct"].startswith("docker ")
+            if command or finding.line not in seen:
                 seen.add(finding.line)
                 yield finding
 
@@ -81,6 +87,8 @@ class SwarmReferenceRule(Rule):
         ):
             for match in _MARKS.finditer(text):
                 construct = match["mark"].split("==")[0].strip().rstrip(".")
+                if construct.startswith("node.") and file.kind in ("python", "code"):
+                    continue  # node.role == "server" in code is an object's attribute
                 yield self._hit(file, match.start(), match.end(), construct)
         if file.kind == "yaml" and "attachable" in text:
             for match in _ATTACHABLE.finditer(text):
