@@ -55,10 +55,13 @@ def up_cmd(
     """Start etcd, kube-apiserver, controller-manager, scheduler and kwok (reuses a running one)."""
     from sophia_platform.devcluster import cluster, inventory, toolchain
     from sophia_platform.devcluster.components import COMPONENTS
+    from sophia_platform.errors import UsageError
 
     directory = _state_dir(state_dir)
     spec_path = inventory.default_spec_path(spec or output.global_spec_path())
     nodes = inventory.nodes_from_spec(spec_path)
+    if not nodes:
+        raise UsageError("the spec has no nodes: to simulate", hint="add nodes: to sophia.yaml")
     if dry_run:
         plan = {
             "state_dir": str(directory),

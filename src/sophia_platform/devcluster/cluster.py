@@ -223,9 +223,11 @@ def up(
     *,
     timeout_s: float = READY_TIMEOUT_S,
 ) -> UpResult:
-    """Start the cluster (or reuse the running one) and make sure ``nodes`` exist and are Ready."""
-    if not nodes:
-        raise UsageError("the spec has no nodes: to simulate", hint="add nodes: to sophia.yaml")
+    """Start the cluster (or reuse the running one) and make sure ``nodes`` exist and are Ready.
+
+    No nodes gives a bare control plane (the lab cluster behind ``sophia dev hosts``, whose
+    nodes register themselves).
+    """
     started_at = time.monotonic()
     with _locked(state_dir):
         layout = comp.Layout(state_dir)
