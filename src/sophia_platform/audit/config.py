@@ -22,10 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sophia_platform.audit.model import RULE_IDS, Finding
 from sophia_platform.errors import InputError
+
+if TYPE_CHECKING:
+    from sophia_platform.audit.config_schema import RawAuditConfig
 
 CONFIG_FILE = ".sophia-audit.yml"
 ARCHIVE_DIR = "archive"
@@ -99,7 +102,17 @@ def load_config(root: Path, path: Path | None = None) -> AuditConfig:
     # repository without a config file should not pay.
     from sophia_platform.audit.config_schema import parse
 
-    raw = parse(file)
+    return _runtime(parse(file), file)
+
+
+def config_from_text(text: str, shown: str = CONFIG_FILE) -> AuditConfig:
+    """The config in ``text`` (a ``.sophia-audit.yml`` read from a git blob, say)."""
+    from sophia_platform.audit.config_schema import parse_text
+
+    return _runtime(parse_text(text, shown), shown)
+
+
+def _runtime(raw: RawAuditConfig, file: Path | str) -> AuditConfig:
     unknown = set(raw.allow.rules) - set(RULE_IDS)
     if unknown:
         raise InputError(

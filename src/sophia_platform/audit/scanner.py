@@ -60,7 +60,6 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
     root = listing.root
     config = options.config or load_config(root, options.config_path)
     rules = _select(options.rules)
-    corpus_rules = [r for r in rules.values() if isinstance(r, CorpusRule)]
     done = _file_pass(root, listing.paths, config, tuple(rules), options)
     stats = ScanStats(
         files_scanned=done.files,
@@ -69,34 +68,50 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
         git_aware=listing.git_aware,
         skipped=done.skipped,
     )
-    findings, summaries, ignores = done.findings, done.summaries, done.ignores
-
-    canonical = {**config.canonical, **options.canonical}
     ctx = RepoContext(
         root,
-        canonical,
+        {**config.canonical, **options.canonical},
         _commit_times(root) if listing.git_aware else _no_times,
         _spec_text(root),
     )
+    result = conclude(done, ctx, tuple(rules), config, options, stats)
+    stats.duration_s = time.perf_counter() - started
+    return result
+
+
+def conclude(
+    done: FilePass,
+    ctx: RepoContext,
+    rule_ids: tuple[str, ...],
+    config: AuditConfig,
+    options: ScanOptions,
+    stats: ScanStats,
+) -> AuditResult:
+    """Finish a scan from its per-file pass: corpus rules, suppressions, order, metrics.
+
+    The second half of :func:`scan`, for callers that produce the per-file pass themselves
+    (the report's history reuses cached per-blob passes). ``done`` is not modified.
+    """
+    findings = list(done.findings)
     facts: dict[str, list[str]] = {}
-    for corpus in corpus_rules:
-        findings.extend(corpus.judge(summaries[corpus.id], ctx))
-        facts.update(corpus.facts(summaries[corpus.id]))
+    for rule_id, rule in _select(frozenset(rule_ids)).items():
+        if isinstance(rule, CorpusRule):
+            findings.extend(rule.judge(done.summaries.get(rule_id, []), ctx))
+            facts.update(rule.facts(done.summaries.get(rule_id, [])))
 
     findings = _disambiguate(findings)
     suppressed: Counter[str] = Counter()
     if options.apply_suppressions:
-        findings = _suppress(findings, ignores, config, options.baseline, suppressed)
+        findings = _suppress(findings, done.ignores, config, options.baseline, suppressed)
     order = {rule_id: i for i, rule_id in enumerate(RULE_IDS)}
     findings.sort(key=lambda f: (order.get(f.rule_id, 99), f.path, f.line, f.column))
-    stats.duration_s = time.perf_counter() - started
     return AuditResult(
-        root=root,
+        root=ctx.root,
         findings=findings,
         stats=stats,
         metrics=metrics(findings, facts),
         suppressed=dict(suppressed),
-        rules=tuple(rules),
+        rules=rule_ids,
     )
 
 

@@ -115,16 +115,16 @@ def demo(
     from sophia_platform.deploy.engine import ensure_namespace
     from sophia_platform.deploy.target import resolve
     from sophia_platform.deploy.values import render_values
-    from sophia_platform.devcluster import cluster, inventory
+    from sophia_platform.devcluster import cluster
     from sophia_platform.kube.client import connect
     from sophia_platform.kube.local_prep import (
         claims_of,
         ensure_runtime_class,
         ensure_static_volumes,
     )
-    from sophia_platform.spec import load_spec
+    from sophia_platform.spec import load_spec, resolve_spec_path
 
-    spec_path = inventory.default_spec_path(output.global_spec_path())
+    spec_path = resolve_spec_path(output.global_spec_path())
     spec = load_spec(spec_path)
     directory = state_dir or cluster.default_state_dir()
     if dry_run:

@@ -56,9 +56,10 @@ def up_cmd(
     from sophia_platform.devcluster import cluster, inventory, toolchain
     from sophia_platform.devcluster.components import COMPONENTS
     from sophia_platform.errors import UsageError
+    from sophia_platform.spec import resolve_spec_path
 
     directory = _state_dir(state_dir)
-    spec_path = inventory.default_spec_path(spec or output.global_spec_path())
+    spec_path = resolve_spec_path(spec or output.global_spec_path())
     nodes = inventory.nodes_from_spec(spec_path)
     if not nodes:
         raise UsageError("the spec has no nodes: to simulate", hint="add nodes: to sophia.yaml")

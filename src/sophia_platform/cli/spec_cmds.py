@@ -87,19 +87,28 @@ def schema(
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write the starter.")] = Path("sophia.yaml"),
     project: Annotated[str, typer.Option(help="Project name (a DNS label).")] = "my-platform",
+    example: Annotated[
+        bool,
+        typer.Option("--example", help="Write the whole Sophia AI platform (15 services) instead."),
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print instead of writing.")] = False,
 ) -> None:
     """Write a commented starter sophia.yaml (refuses to overwrite without --force)."""
-    from sophia_platform.spec.starter import starter_text
+    if example:
+        from sophia_platform.resources import example_spec_path
 
-    text = starter_text(project)
+        text = example_spec_path().read_text(encoding="utf-8")
+    else:
+        from sophia_platform.spec.starter import starter_text
+
+        text = starter_text(project)
     if dry_run:
         typer.echo(text, nl=False)
         return
     if path.exists() and not force:
         if path.read_text(encoding="utf-8", errors="replace") == text:
-            console().print(f"{path} is already the starter; nothing to do")
+            console().print(f"{path} is already up to date; nothing to do")
             return
         raise UsageError(f"{path} exists", hint="pass --force to overwrite it")
     path.write_text(text, encoding="utf-8")
