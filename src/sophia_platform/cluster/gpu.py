@@ -1,6 +1,6 @@
 """GPU support: the ``nvidia`` RuntimeClass, the NVIDIA device plugin, and a smoke Job per node.
 
-The manifests are package data (``cluster/manifests/``); what depends on the spec is filled in
+The manifests are package data (``data/manifests/``); what depends on the spec is filled in
 here: the tolerations of the GPU nodes' taints, the smoke image, the node each smoke Job is
 pinned to. Each applied object carries a hash of what was applied, so a converged run sees
 "unchanged" without writing anything.
@@ -12,11 +12,11 @@ import copy
 import hashlib
 import json
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from ruamel.yaml import YAML
 
+from sophia_platform import resources
 from sophia_platform.cluster.inventory import ClusterNode
 from sophia_platform.kube.client import ApiError, call
 
@@ -29,8 +29,7 @@ _DYNAMIC: dict[int, Any] = {}
 
 
 def _manifest(name: str) -> dict[str, Any]:
-    text = resources.files("sophia_platform.cluster").joinpath("manifests", name).read_text()
-    data: dict[str, Any] = YAML(typ="safe", pure=True).load(text)
+    data: dict[str, Any] = YAML(typ="safe", pure=True).load(resources.manifest(name))
     return data
 
 
@@ -128,7 +127,7 @@ def apply(api: Any, doc: dict[str, Any], *, dry_run: bool = False) -> Applied:
     if dry_run:
         return Applied(kind, name, True)
     if kind == "Job":
-        _delete_job(api, doc)  # a Job's template is immutable: a new smoke run is a new Job
+        delete_job(api, doc)  # a Job's template is immutable: a new smoke run is a new Job
     dyn = _DYNAMIC.get(id(api))
     if dyn is None:  # discovery costs a round of requests: once per API client
         dyn = _DYNAMIC[id(api)] = dynamic.DynamicClient(api)  # type: ignore[no-untyped-call]
@@ -146,14 +145,21 @@ def apply(api: Any, doc: dict[str, Any], *, dry_run: bool = False) -> Applied:
     return Applied(kind, name, True)
 
 
-def _delete_job(api: Any, doc: dict[str, Any]) -> None:
+def delete_job(api: Any, doc: dict[str, Any]) -> None:
+    """Delete a Job and its pods; wait (up to 30 s) until it is gone."""
     from kubernetes import client
 
     batch = client.BatchV1Api(api)
     ns, name = doc["metadata"]["namespace"], doc["metadata"]["name"]
     try:
-        call(f"delete job {name}", batch.delete_namespaced_job, name, ns,
-             propagation_policy="Foreground", grace_period_seconds=0)
+        call(
+            f"delete job {name}",
+            batch.delete_namespaced_job,
+            name,
+            ns,
+            propagation_policy="Foreground",
+            grace_period_seconds=0,
+        )
     except ApiError as e:
         if e.status != 404:
             raise

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sophia_platform.errors import InputError, UsageError
 from sophia_platform.spec import Spec
-from sophia_platform.spec.model import Node
+from sophia_platform.spec.model import Environment, Node
 
 GPU_TYPE_LABEL = "gpu-type"
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -41,7 +41,8 @@ class Taint:
         return cls(key, value, effect)
 
     def __str__(self) -> str:
-        return f"{self.key}={self.value}:{self.effect}" if self.value else f"{self.key}:{self.effect}"
+        head = f"{self.key}={self.value}" if self.value else self.key
+        return f"{head}:{self.effect}"
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def resolve(spec: Spec, env: str | None, environ: Mapping[str, str] | None = Non
     return Inventory(name, environment.context, tuple(nodes), Path(root))
 
 
-def _environment(spec: Spec, env: str | None) -> tuple[str, object]:
+def _environment(spec: Spec, env: str | None) -> tuple[str, Environment]:
     try:
         name, environment = spec.environment(env)
     except KeyError:

@@ -126,9 +126,13 @@ class InstallCommand:
     airgap: bool
 
 
-def install_command(node: ClusterNode, version: str, *, airgap_script: str | None) -> InstallCommand:
-    """``curl -sfL https://get.k3s.io | sh -s -`` with the pinned version, or the uploaded
-    air-gap script with ``INSTALL_K3S_SKIP_DOWNLOAD=true``."""
+def install_command(
+    node: ClusterNode, version: str, *, airgap_script: str | None
+) -> InstallCommand:
+    """The installer: get.k3s.io with the pinned version, or the uploaded air-gap script.
+
+    Air-gapped, the binary is already in place: ``INSTALL_K3S_SKIP_DOWNLOAD=true``.
+    """
     exec_ = "server" if node.is_server else "agent"
     env = [f"INSTALL_K3S_VERSION={version}", f"INSTALL_K3S_EXEC={exec_}"]
     if airgap_script:
@@ -136,7 +140,10 @@ def install_command(node: ClusterNode, version: str, *, airgap_script: str | Non
         return InstallCommand(argv, True)
     # Downloaded to a temp file first, so a failed download is an error rather than an
     # empty script piped into sh.
-    script = 't=$(mktemp); trap \'rm -f "$t"\' EXIT; curl -sfL "$1" -o "$t" || exit 7; shift; env "$@" sh "$t"'
+    script = (
+        "t=$(mktemp); trap 'rm -f \"$t\"' EXIT; "
+        'curl -sfL "$1" -o "$t" || exit 7; shift; env "$@" sh "$t"'
+    )
     argv = ["sh", "-c", script, "sh", INSTALL_URL, *env]
     return InstallCommand(argv, False)
 

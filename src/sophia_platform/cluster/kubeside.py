@@ -37,9 +37,7 @@ def list_nodes(api: Any) -> dict[str, Any]:
 
 def is_ready(node: Any) -> bool:
     """The Node's Ready condition is True."""
-    return any(
-        c.type == "Ready" and c.status == "True" for c in (node.status.conditions or [])
-    )
+    return any(c.type == "Ready" and c.status == "True" for c in (node.status.conditions or []))
 
 
 def allocatable_gpus(node: Any) -> int:
@@ -94,9 +92,7 @@ def drift(node: ClusterNode, live: Any) -> Drift:
     labels = dict(live.metadata.labels.to_dict()) if live.metadata.labels else {}
     notes = live.metadata.annotations.to_dict() if live.metadata.annotations else {}
     set_labels = {k: v for k, v in node.labels.items() if labels.get(k) != v}
-    remove = [
-        k for k in _csv(notes.get(MANAGED_LABELS)) if k not in node.labels and k in labels
-    ]
+    remove = [k for k in _csv(notes.get(MANAGED_LABELS)) if k not in node.labels and k in labels]
     live_taints = {_taint_str(t) for t in (live.spec.taints or [])}
     wanted = {str(t) for t in node.taints}
     managed = set(_csv(notes.get(MANAGED_TAINTS)))
@@ -135,9 +131,7 @@ def sync_labels(api: Any, node: ClusterNode, live: Any) -> Drift:
 
 def cordon(api: Any, name: str, unschedulable: bool = True) -> None:
     """Mark a node (un)schedulable."""
-    call(
-        f"cordon {name}", core(api).patch_node, name, {"spec": {"unschedulable": unschedulable}}
-    )
+    call(f"cordon {name}", core(api).patch_node, name, {"spec": {"unschedulable": unschedulable}})
 
 
 def _evictable(pod: Any) -> bool:
@@ -152,8 +146,11 @@ def _evictable(pod: Any) -> bool:
 def drain(
     api: Any, name: str, *, timeout_s: float, on_wait: Callable[[str], None] | None = None
 ) -> list[str]:
-    """Evict every pod of the node through the eviction API (PodDisruptionBudgets respected:
-    a 429 is retried until the budget allows it or ``timeout_s`` passes). Returns pod names."""
+    """Evict every pod of the node through the eviction API; return the pods evicted.
+
+    PodDisruptionBudgets are respected: a 429 is retried until the budget allows it or
+    ``timeout_s`` passes (then ExternalError).
+    """
     from kubernetes import client
 
     api_core = core(api)
@@ -170,9 +167,7 @@ def drain(
     evicted: list[str] = []
     for pod in pods:
         ns, pod_name = pod.metadata.namespace, pod.metadata.name
-        body = client.V1Eviction(
-            metadata=client.V1ObjectMeta(name=pod_name, namespace=ns)
-        )
+        body = client.V1Eviction(metadata=client.V1ObjectMeta(name=pod_name, namespace=ns))
         while True:
             try:
                 call(

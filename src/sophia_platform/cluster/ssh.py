@@ -199,8 +199,15 @@ class Session:
         except (asyncssh.Error, OSError) as e:
             raise SshError(self.node.name, f"SFTP upload of {local.name} failed ({e})") from e
         await self.run(
-            ["sh", "-c", 'set -e; mkdir -p "$(dirname "$2")"; install -m "$3" "$1" "$2"; '
-             'rm -f "$1"', "sh", staging, remote, mode],
+            [
+                "sh",
+                "-c",
+                'set -e; mkdir -p "$(dirname "$2")"; install -m "$3" "$1" "$2"; rm -f "$1"',
+                "sh",
+                staging,
+                remote,
+                mode,
+            ],
             privileged=True,
             what=f"install {remote}",
         )
@@ -271,7 +278,7 @@ class Transport:
                 f"{node.where} refused our key",
                 hint="check the node's user/key in sophia.yaml and its authorized_keys",
             ) from e
-        except (TimeoutError, asyncio.TimeoutError) as e:
+        except TimeoutError as e:
             raise SshError(node.name, f"{node.where}: connection timed out") from e
         except (asyncssh.Error, OSError) as e:
             raise SshError(node.name, f"{node.where} unreachable ({_reason(e)})") from e
@@ -283,7 +290,7 @@ class Transport:
                 asyncssh.get_server_host_key(node.host, node.port, config=None),
                 timeout=self.connect_timeout,
             )
-        except (asyncssh.Error, OSError, TimeoutError, asyncio.TimeoutError) as e:
+        except (asyncssh.Error, OSError, TimeoutError) as e:
             raise SshError(node.name, f"{node.where} unreachable ({_reason(e)})") from e
         if key is None:
             raise SshError(node.name, f"{node.where} presented no host key")

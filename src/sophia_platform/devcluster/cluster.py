@@ -42,7 +42,7 @@ from sophia_platform.devcluster.processes import (
     log_tail,
 )
 from sophia_platform.devcluster.toolchain import binary_version, find_tool
-from sophia_platform.errors import ExternalError, UsageError
+from sophia_platform.errors import ExternalError
 
 READY_TIMEOUT_S = 90.0
 _START_ATTEMPTS = 3

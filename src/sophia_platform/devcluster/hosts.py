@@ -32,13 +32,17 @@ from sophia_platform.devcluster import cluster as devcluster
 from sophia_platform.devcluster.components import Layout
 from sophia_platform.devcluster.processes import Supervisor, is_running, log_tail
 from sophia_platform.errors import ExternalError, UsageError
+from sophia_platform.spec import Spec
 
 SSHD = Path("/usr/sbin/sshd")
 UNSHARE = "unshare"
-STANDIN_DIR = Path(__file__).resolve().parents[3] / "tests" / "standin"
+STANDIN_ENV = "SOPHIA_K3S_STANDIN"
 # The directories of a host that are its own (bind-mounted in its mount namespace).
-PRIVATE_DIRS = {"etc-rancher": "/etc/rancher", "var-lib-rancher": "/var/lib/rancher",
-                "usr-local-bin": "/usr/local/bin"}
+PRIVATE_DIRS = {
+    "etc-rancher": "/etc/rancher",
+    "var-lib-rancher": "/var/lib/rancher",
+    "usr-local-bin": "/usr/local/bin",
+}
 READY_TIMEOUT_S = 20.0
 
 
@@ -51,6 +55,12 @@ def default_state_dir() -> Path:
     return Path(base) / "sophia-platform" / "dev-hosts"
 
 
+def default_standin() -> Path:
+    """$SOPHIA_K3S_STANDIN, else ``tests/standin`` of the source checkout in the cwd."""
+    override = os.environ.get(STANDIN_ENV)
+    return Path(override) if override else Path.cwd() / "tests" / "standin"
+
+
 @dataclass(frozen=True)
 class HostSpec:
     """One loopback host to run: the node it plays and the GPUs its stand-ins report."""
@@ -59,6 +69,7 @@ class HostSpec:
     gpu_type: str | None = None
     gpu_count: int = 0
     sudo_password: bool = False  # its `sudo` demands a password (for the refusal test)
+    token: str | None = None  # the stand-in server's join token (tests pass a canary)
 
 
 @dataclass(frozen=True)
@@ -111,9 +122,9 @@ def _fingerprint(path: Path) -> str:
 class Hosts:
     """The loopback hosts under one state directory."""
 
-    def __init__(self, state_dir: Path, standin: Path = STANDIN_DIR) -> None:
+    def __init__(self, state_dir: Path, standin: Path | None = None) -> None:
         self.state_dir = state_dir
-        self.standin = standin
+        self.standin = (standin or default_standin()).resolve()
         self.sup = Supervisor(state_dir)
         self.client_key = state_dir / "client_key"
         self.cluster_dir = state_dir / "cluster"
@@ -129,8 +140,11 @@ class Hosts:
         except (OSError, ValueError):
             return {}
 
-    def up(self, specs: Sequence[HostSpec]) -> HostsResult:
-        """Start the bare control plane and one sshd per spec (running ones are kept)."""
+    def up(self, specs: Sequence[HostSpec], *, control_plane: bool = True) -> HostsResult:
+        """Start the bare control plane and one sshd per spec (running ones are kept).
+
+        ``control_plane=False`` starts the hosts alone (nothing can register then).
+        """
         if not SSHD.is_file():
             raise ExternalError(f"{SSHD} not found", hint="apt-get install openssh-server")
         if not (self.standin / "k3s" / "install.sh").is_file():
@@ -140,7 +154,11 @@ class Hosts:
             )
         started_at = time.monotonic()
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        control = devcluster.up(self.cluster_dir, [])
+        if control_plane:
+            control = devcluster.up(self.cluster_dir, [])
+            server, kubeconfig = control.server, control.kubeconfig
+        else:
+            server, kubeconfig = "", self.cluster_dir / "kubeconfig"
         client_pub = _keypair(self.client_key)
         ports = self._ports()
         records = self.sup.records()
@@ -151,7 +169,7 @@ class Hosts:
                 reused.append(spec.name)
             else:
                 ports[spec.name] = ports.get(spec.name) or _free_port()
-                self._prepare(spec, ports[spec.name], client_pub, control.server)
+                self._prepare(spec, ports[spec.name], client_pub, server)
                 self.start(spec.name)
             hosts.append(self._host(spec.name, ports[spec.name]))
         write_text_atomic(self.state_dir / "ports.json", json.dumps(ports, indent=1))
@@ -160,8 +178,8 @@ class Hosts:
         return HostsResult(
             self.state_dir,
             self.client_key,
-            control.kubeconfig,
-            control.server,
+            kubeconfig,
+            server,
             hosts,
             reused,
             time.monotonic() - started_at,
@@ -198,8 +216,15 @@ class Hosts:
         }
         write_text_atomic(d / "standin.json", json.dumps(config, indent=1))
         path = ":".join(
-            [str(d / "bin"), str(self.standin / "bin"), "/usr/local/bin", "/usr/bin", "/bin",
-             "/usr/sbin", "/sbin"]
+            [
+                str(d / "bin"),
+                str(self.standin / "bin"),
+                "/usr/local/bin",
+                "/usr/bin",
+                "/bin",
+                "/usr/sbin",
+                "/sbin",
+            ]
         )
         lines = [
             f"Port {port}",
@@ -229,8 +254,18 @@ class Hosts:
             for sub, target in PRIVATE_DIRS.items()
         )
         script = f'mkdir -p /run/sshd && {binds} && exec {SSHD} -D -e -f "$1/sshd_config"'
-        argv = [UNSHARE, "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh",
-                str(d)]
+        argv = [
+            UNSHARE,
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            script,
+            "sh",
+            str(d),
+        ]
         self.sup.start(name, argv)
 
     def stop(self, name: str) -> bool:
@@ -270,3 +305,46 @@ class Hosts:
         devcluster.down(self.cluster_dir)
         shutil.rmtree(self.state_dir, ignore_errors=True)
         return stopped
+
+
+def specs_of(spec: Spec) -> list[HostSpec]:
+    """One host per node of the spec, with the node's GPUs."""
+    return [
+        HostSpec(name, node.gpu_type, node.gpu.count if node.gpu else 0)
+        for name, node in spec.nodes.items()
+    ]
+
+
+def write_addresses(spec: Spec, env: str, result: HostsResult) -> None:
+    """Point ``env``'s store at the hosts: NODE_*_HOST=127.0.0.1:PORT, the key file variable."""
+    from sophia_platform.config import SecretValue
+    from sophia_platform.secrets.providers.local import LocalProvider
+    from sophia_platform.secrets.session import provider_context
+
+    store = LocalProvider(provider_context(spec, env))
+    values = store.load()
+    ports = {h.name: h.port for h in result.hosts}
+    for name, node in spec.nodes.items():
+        if node.address_var and name in ports:
+            values[node.address_var] = SecretValue(f"127.0.0.1:{ports[name]}")
+    for ref in [spec.cluster.ssh.key, *(n.key for n in spec.nodes.values())]:
+        var = ref[2:-1] if ref and ref.startswith("${") else None
+        if var:
+            values[var] = SecretValue(str(result.client_key))
+    store.save(values)
+
+
+def up_for_spec(
+    spec_path: Path | None, env: str, *, state_dir: Path | None, standin: Path | None
+) -> HostsResult:
+    """``sophia dev hosts up``: hosts for every node of the spec, addresses into ``env``."""
+    from sophia_platform.spec import load_spec
+
+    spec = load_spec(spec_path)
+    if env not in spec.environments:
+        raise UsageError(
+            f"unknown environment {env!r}; sophia.yaml defines {', '.join(spec.environments)}"
+        )
+    result = Hosts(state_dir or default_state_dir(), standin).up(specs_of(spec))
+    write_addresses(spec, env, result)
+    return result

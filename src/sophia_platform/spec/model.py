@@ -82,7 +82,9 @@ class Gpu(_Model):
     count: int = Field(default=1, ge=1, le=64)
 
 
-_TAINT = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_./]*(=[-A-Za-z0-9_.]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$")
+_TAINT = re.compile(
+    r"^[A-Za-z0-9][-A-Za-z0-9_./]*(=[-A-Za-z0-9_.]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$"
+)
 Privilege = Literal["auto", "root", "sudo"]
 
 
