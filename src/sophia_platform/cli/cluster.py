@@ -75,7 +75,13 @@ def _progress(message: str) -> None:
 
 
 def _converge(
-    env: str | None, *, dry_run: bool, accept: bool, airgap: Path | None, kubeconfig: Path | None
+    env: str | None,
+    *,
+    dry_run: bool,
+    accept: bool,
+    airgap: Path | None,
+    kubeconfig: Path | None,
+    json_output: bool,
 ) -> None:
     from sophia_platform.cluster.bootstrap import Bootstrap
     from sophia_platform.errors import ExternalError, UsageError
@@ -92,7 +98,7 @@ def _converge(
         progress=_progress,
     )
     result = boot.run(dry_run=dry_run)
-    if output.wants_json():
+    if output.wants_json(json_output):
         output.emit_json(_up_json(result))
     else:
         _render_up(result)
@@ -169,8 +175,14 @@ def plan_cmd(
     json_output: JsonOpt = False,
 ) -> None:
     """What `up` would do per node, in order (connects read-only); --json has `changes`."""
-    _ = json_output
-    _converge(env, dry_run=True, accept=accept, airgap=airgap, kubeconfig=kubeconfig)
+    _converge(
+        env,
+        dry_run=True,
+        accept=accept,
+        airgap=airgap,
+        kubeconfig=kubeconfig,
+        json_output=json_output,
+    )
 
 
 @app.command("up")
@@ -190,8 +202,14 @@ def up_cmd(
     json_output: JsonOpt = False,
 ) -> None:
     """Install or join K3s on every node, GPU support, kubeconfig (exit 3: a host failed)."""
-    _ = json_output
-    _converge(env, dry_run=dry_run, accept=accept, airgap=airgap, kubeconfig=kubeconfig)
+    _converge(
+        env,
+        dry_run=dry_run,
+        accept=accept,
+        airgap=airgap,
+        kubeconfig=kubeconfig,
+        json_output=json_output,
+    )
 
 
 def _api(inv: Inventory, kubeconfig: Path | None) -> Any:

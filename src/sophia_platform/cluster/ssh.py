@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -192,7 +193,7 @@ class Session:
 
     async def put(self, local: Path, remote: str, *, mode: str = "0755") -> None:
         """Upload a file over SFTP (to the user's temp dir, then moved into place privileged)."""
-        staging = f"/tmp/.sophia-upload-{os.getpid()}-{local.name}"
+        staging = f"/tmp/.sophia-upload-{self.node.name}-{secrets.token_hex(6)}-{local.name}"
         try:
             async with self._conn.start_sftp_client() as sftp:
                 await sftp.put(str(local), staging)
