@@ -159,7 +159,7 @@ class Bootstrap:
             p = await probe(session)
         except SophiaError as e:
             outcome.error = str(e)
-            self.say(f"{node.name}: {e}")
+            self.say(str(e))
             return
         self.probes[node.name] = p
         outcome.version = p.version
@@ -258,7 +258,7 @@ class Bootstrap:
             return token
         except SophiaError as e:
             outcome.error = str(e)
-            self.say(f"{server.name}: {e}")
+            self.say(str(e))
             return None
 
     async def _agent(
@@ -277,7 +277,7 @@ class Bootstrap:
             await self._converge_node(agent, desired, result, outcome, dry_run)
         except SophiaError as e:
             outcome.error = str(e)
-            self.say(f"{agent.name}: {e}")
+            self.say(str(e))
 
     async def _kubeconfig(self, session: Session, result: UpResult, dry_run: bool) -> None:
         text = await session.read_file(k3s.KUBECONFIG_PATH)

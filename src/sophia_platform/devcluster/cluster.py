@@ -48,13 +48,18 @@ READY_TIMEOUT_S = 90.0
 _START_ATTEMPTS = 3
 
 
-def default_state_dir() -> Path:
-    """Return $SOPHIA_DEV_CLUSTER_DIR, else ~/.local/state/sophia-platform/dev-cluster."""
-    override = os.environ.get("SOPHIA_DEV_CLUSTER_DIR")
+def state_dir_for(override_var: str, leaf: str) -> Path:
+    """``$override_var``, else ``$XDG_STATE_HOME`` (~/.local/state)/sophia-platform/``leaf``."""
+    override = os.environ.get(override_var)
     if override:
         return Path(override)
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "sophia-platform" / "dev-cluster"
+    return Path(base) / "sophia-platform" / leaf
+
+
+def default_state_dir() -> Path:
+    """Return $SOPHIA_DEV_CLUSTER_DIR, else ~/.local/state/sophia-platform/dev-cluster."""
+    return state_dir_for("SOPHIA_DEV_CLUSTER_DIR", "dev-cluster")
 
 
 @dataclass(frozen=True)

@@ -48,11 +48,7 @@ READY_TIMEOUT_S = 20.0
 
 def default_state_dir() -> Path:
     """$SOPHIA_DEV_HOSTS_DIR, else ~/.local/state/sophia-platform/dev-hosts."""
-    override = os.environ.get("SOPHIA_DEV_HOSTS_DIR")
-    if override:
-        return Path(override)
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "sophia-platform" / "dev-hosts"
+    return devcluster.state_dir_for("SOPHIA_DEV_HOSTS_DIR", "dev-hosts")
 
 
 def default_standin() -> Path:

@@ -125,7 +125,9 @@ def test_label_drift_is_found_and_synced(lab: Lab) -> None:
     core.patch_node("data", {"spec": {"taints": None}})
     done = lab.sophia("cluster", "verify", "lab")
     assert done.returncode == 1
-    assert "ai-core: label gpu-type=GH200" in done.stdout
+    gaps = [line for line in done.stdout.splitlines() if line.startswith("gap ai-core:")]
+    assert len(gaps) == 1 and "label gpu-type=GH200" in gaps[0]
+    assert "label sophia.dev/pool=ai-core" in gaps[0]
     assert "sophia cluster labels sync lab" in done.stdout
     assert "data: taint nvidia.com/gpu=present:NoSchedule" in done.stdout
     dry = lab.sophia("cluster", "labels", "sync", "lab", "--dry-run", "--json")
