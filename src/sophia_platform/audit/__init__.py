@@ -27,7 +27,6 @@ from __future__ import annotations
 from sophia_platform.audit.config import ARCHIVE_DIR, CONFIG_FILE, AuditConfig, load_config
 from sophia_platform.audit.filepass import FilePass, pass_sources
 from sophia_platform.audit.model import (
-    RULE_IDS,
     AuditResult,
     Finding,
     Metrics,
@@ -35,7 +34,7 @@ from sophia_platform.audit.model import (
     Severity,
     SkippedFile,
 )
-from sophia_platform.audit.rules import RepoContext
+from sophia_platform.audit.rules import RULE_IDS, RepoContext
 from sophia_platform.audit.ruleset import ruleset_version
 from sophia_platform.audit.scanner import ScanOptions, conclude, scan
 

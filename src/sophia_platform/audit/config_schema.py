@@ -34,6 +34,8 @@ class RawAuditConfig(BaseModel):
     allow: RawAllowList = Field(default_factory=RawAllowList)
     canonical: dict[str, str] = Field(default_factory=dict)
     default_excludes: bool = True
+    vendored: bool = True  # skip vendored and generated files (see audit.vendored)
+    include: list[str] = Field(default_factory=list)  # vendored/generated paths to scan anyway
 
 
 def parse(file: Path) -> RawAuditConfig:

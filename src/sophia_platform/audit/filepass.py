@@ -19,6 +19,7 @@ from sophia_platform.audit.rules import CorpusRule, all_rules
 from sophia_platform.audit.rules.base import Rule
 from sophia_platform.audit.source import SourceFile
 from sophia_platform.audit.suppress import inline_ignores
+from sophia_platform.audit.vendored import Scope
 from sophia_platform.audit.walker import read_source, source_from_bytes
 
 
@@ -45,10 +46,16 @@ class FilePass:
 
 
 def run_pass(
-    root: Path, paths: list[str], config: AuditConfig, rule_ids: tuple[str, ...], max_bytes: int
+    root: Path,
+    paths: list[str],
+    config: AuditConfig,
+    rule_ids: tuple[str, ...],
+    max_bytes: int,
+    scope: Scope | None = None,
 ) -> FilePass:
     """Read ``paths`` under ``root`` and run the selected rules' per-file work."""
-    return pass_files(((rel, _reader(root, rel, max_bytes)) for rel in paths), config, rule_ids)
+    readers = ((rel, _reader(root, rel, max_bytes)) for rel in paths)
+    return pass_files(readers, config, rule_ids, scope)
 
 
 def pass_sources(
@@ -56,12 +63,19 @@ def pass_sources(
     config: AuditConfig,
     rule_ids: tuple[str, ...],
     max_bytes: int,
+    scope: Scope | None = None,
 ) -> FilePass:
-    """The per-file pass over (path, bytes) pairs that never touch the disk (e.g. git blobs)."""
+    """The per-file pass over (path, bytes) pairs that never touch the disk (e.g. git blobs).
+
+    ``scope`` decides which files are vendored or generated; the default, from ``config``,
+    knows virtualenvs by their folder names only (``Scope.of`` also finds them by their
+    ``pyvenv.cfg`` when the whole listing is known).
+    """
     return pass_files(
         ((rel, functools.partial(source_from_bytes, rel, raw, max_bytes)) for rel, raw in files),
         config,
         rule_ids,
+        scope,
     )
 
 
@@ -69,11 +83,22 @@ def pass_files(
     files: Iterable[tuple[str, Callable[[], SourceFile | SkippedFile]]],
     config: AuditConfig,
     rule_ids: tuple[str, ...],
+    scope: Scope | None = None,
 ) -> FilePass:
-    """Run the per-file pass over (path, read) pairs; ``read`` is called only when needed."""
+    """Run the per-file pass over (path, read) pairs; ``read`` is called only when needed.
+
+    Vendored and generated files (:mod:`.vendored`) are skipped before anything else, even
+    in ``archive/``: no rule reads them and the cleanup never touches them.
+    """
     rules = RuleSet.of(rule_ids)
+    if scope is None:
+        scope = Scope(enabled=config.vendored, include=config.include)
     out = FilePass()
     for rel, read in files:
+        why = scope.reason(rel)
+        if why is not None:
+            out.skipped.append(SkippedFile(rel, why))
+            continue
         if config.excluded(rel):
             archived = bool(rules.archive) and config.archived(rel)
             out.skipped.append(SkippedFile(rel, "archived" if archived else "excluded"))
@@ -83,6 +108,9 @@ def pass_files(
         item = read()
         if isinstance(item, SkippedFile):
             out.skipped.append(item)
+            continue
+        if scope.generated(rel, item.text):
+            out.skipped.append(SkippedFile(rel, "generated"))
             continue
         out.files += 1
         out.bytes += item.size

@@ -25,10 +25,11 @@ from sophia_platform import git
 from sophia_platform.audit.baseline import Baseline
 from sophia_platform.audit.config import AuditConfig, load_config
 from sophia_platform.audit.filepass import FilePass, run_pass
-from sophia_platform.audit.model import RULE_IDS, AuditResult, Finding, Metrics, ScanStats
-from sophia_platform.audit.rules import CorpusRule, RepoContext, Rule, all_rules
+from sophia_platform.audit.model import AuditResult, Finding, Metrics, ScanStats
+from sophia_platform.audit.rules import RULE_IDS, CorpusRule, RepoContext, Rule, all_rules
 from sophia_platform.audit.rules.base import fingerprint
 from sophia_platform.audit.suppress import is_ignored
+from sophia_platform.audit.vendored import Scope
 from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, list_files
 from sophia_platform.errors import InputError
 
@@ -60,7 +61,8 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
     root = listing.root
     config = options.config or load_config(root, options.config_path)
     rules = _select(options.rules)
-    done = _file_pass(root, listing.paths, config, tuple(rules), options)
+    scope = Scope.of(listing.paths, enabled=config.vendored, include=config.include)
+    done = _file_pass(root, listing.paths, config, tuple(rules), options, scope)
     stats = ScanStats(
         files_scanned=done.files,
         bytes_scanned=done.bytes,
@@ -121,10 +123,11 @@ def _file_pass(
     config: AuditConfig,
     rule_ids: tuple[str, ...],
     options: ScanOptions,
+    scope: Scope,
 ) -> FilePass:
     jobs = options.jobs if options.jobs > 0 else min(2, os.cpu_count() or 1)
     if jobs == 1 or (options.jobs == 0 and len(paths) < PARALLEL_MIN_FILES):
-        return run_pass(root, paths, config, rule_ids, options.max_file_bytes)
+        return run_pass(root, paths, config, rule_ids, options.max_file_bytes, scope)
     import multiprocessing  # deferred: most scans are sequential and start-up counts in CI
     from concurrent.futures import ProcessPoolExecutor
 
@@ -135,7 +138,7 @@ def _file_pass(
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = [
-            pool.submit(run_pass, root, chunk, config, rule_ids, options.max_file_bytes)
+            pool.submit(run_pass, root, chunk, config, rule_ids, options.max_file_bytes, scope)
             for chunk in chunks
         ]
         for future in futures:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from sophia_platform.cli import output
+from sophia_platform.cli import output, params
 
 if TYPE_CHECKING:
     from sophia_platform.cluster.bootstrap import UpResult
@@ -20,13 +20,9 @@ app = typer.Typer(help="Bootstrap and check the K3s GPU cluster over SSH.", no_a
 labels_app = typer.Typer(help="Node labels and taints.", no_args_is_help=True)
 app.add_typer(labels_app, name="labels")
 
-EnvArg = Annotated[
-    str | None, typer.Argument(help="Environment (default: default_environment of sophia.yaml).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-DryRunOpt = Annotated[
-    bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
-]
+EnvArg = params.EnvArg
+JsonOpt = params.JsonOpt
+DryRunOpt = params.DryRunOpt
 AcceptOpt = Annotated[
     bool,
     typer.Option(
@@ -45,9 +41,8 @@ KubeconfigOpt = Annotated[
 
 def _load(env: str | None) -> tuple[Spec, Inventory]:
     from sophia_platform.cluster.inventory import resolve
-    from sophia_platform.spec import load_spec
 
-    spec = load_spec(output.global_spec_path())
+    spec = params.spec()
     return spec, resolve(spec, env)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sophia_platform.cli import output
+from sophia_platform.cli import output, params
 
 if TYPE_CHECKING:
     from sophia_platform.devcluster.cluster import ClusterStatus
@@ -61,10 +61,9 @@ def up_cmd(
     from sophia_platform.devcluster import cluster, inventory, toolchain
     from sophia_platform.devcluster.components import COMPONENTS
     from sophia_platform.errors import UsageError
-    from sophia_platform.spec import resolve_spec_path
 
     directory = _state_dir(state_dir)
-    spec_path = resolve_spec_path(spec or output.global_spec_path())
+    spec_path = params.spec_path(spec)
     nodes = inventory.nodes_from_spec(spec_path)
     if not nodes:
         raise UsageError("the spec has no nodes: to simulate", hint="add nodes: to sophia.yaml")
@@ -211,9 +210,7 @@ def hosts_up_cmd(
     """One real sshd per node of the spec on 127.0.0.1 + a bare control plane (stand-in k3s)."""
     from sophia_platform.devcluster import hosts
 
-    result = hosts.up_for_spec(
-        output.global_spec_path(), env, state_dir=state_dir, standin=stand_in
-    )
+    result = hosts.up_for_spec(params.spec_path(), env, state_dir=state_dir, standin=stand_in)
     if output.wants_json(json_flag):
         output.emit_json(result)
         return

@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-from sophia_platform.cli.output import console, emit_json, global_spec_path, wants_json
+from sophia_platform.cli import params
+from sophia_platform.cli.output import console, emit_json, wants_json
+from sophia_platform.cli.params import JsonOpt
 from sophia_platform.errors import InputError, UsageError
 
 init_app = typer.Typer(add_completion=False)
@@ -20,13 +22,6 @@ PathArg = Annotated[
     Path | None,
     typer.Argument(help="sophia.yaml to read (default: --spec, $SOPHIA_SPEC or ./sophia.yaml)."),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _spec_path(path: Path | None) -> Path:
-    from sophia_platform.spec import resolve_spec_path
-
-    return resolve_spec_path(path or global_spec_path())
 
 
 @validate_app.command()
@@ -34,7 +29,7 @@ def validate(path: PathArg = None, json_output: JsonOpt = False) -> None:
     """Validate sophia.yaml and print every problem with file:line:column (exit 2 if any)."""
     from sophia_platform.spec import validate_file
 
-    result = validate_file(_spec_path(path))
+    result = validate_file(params.spec_path(path))
     if wants_json(json_output):
         emit_json({"file": str(result.path), "ok": result.ok, "problems": result.problems})
     elif result.ok and result.spec is not None:
@@ -57,7 +52,7 @@ def show(path: PathArg = None, json_output: JsonOpt = False) -> None:
     from sophia_platform.spec import load_spec
     from sophia_platform.spec.summary import summarise
 
-    summary = summarise(load_spec(_spec_path(path)))
+    summary = summarise(load_spec(params.spec_path(path)))
     if wants_json(json_output):
         emit_json(summary)
         return

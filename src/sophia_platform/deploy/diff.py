@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sophia_platform.deploy import helm, preflight, releases, runner
+from sophia_platform.deploy import helm, preflight, releases
 from sophia_platform.deploy.target import chart_dir, resolve
 from sophia_platform.deploy.values import render_values, values_file
 from sophia_platform.kube import raw
@@ -125,7 +125,7 @@ def compute(
     values = render_values(spec, target.env, image_tag=image_tag, secret_hashes=hashes)
     with values_file(values) as path:
         argv = helm.template(target.helm(), chart_dir(), path)
-        rendered = runner.run(argv, timeout=120).stdout
+        rendered = helm.run(argv, timeout=120).stdout
     docs = releases.manifest_objects(rendered)
     secret_names = set(spec.secrets)
     if not _namespace_exists(api, target.namespace):

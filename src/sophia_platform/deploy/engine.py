@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from sophia_platform.deploy import helm, preflight, records, releases, runner
+from sophia_platform import runner
+from sophia_platform.deploy import helm, preflight, records, releases
 from sophia_platform.deploy.preflight import Preflight
 from sophia_platform.deploy.target import Target, chart_dir, resolve
 from sophia_platform.deploy.values import render_values, values_file
@@ -171,8 +172,8 @@ class _Session:
         self.user = lease.default_holder(with_pid=False)
         self.started = time.monotonic()
 
-    def run_helm(self, argv: list[str]) -> runner.Completed:
-        return runner.run(argv, timeout=self.opts.timeout_s + HELM_GRACE_S)
+    def run_helm(self, argv: list[str]) -> runner.Completed[str]:
+        return helm.run(argv, timeout=self.opts.timeout_s + HELM_GRACE_S)
 
     def watch(self) -> RolloutOutcome:
         return watch(

@@ -16,7 +16,7 @@ from sophia_platform.audit import (
     scan,
 )
 from sophia_platform.audit.config import config_from_text
-from sophia_platform.audit.model import RULE_IDS
+from sophia_platform.audit.rules import RULE_IDS
 
 FILES = {
     "app/settings.py": 'REDIS_HOST = "192.222.51.151"\nDB = "10.0.0.7"  # sophia: ignore\n',
