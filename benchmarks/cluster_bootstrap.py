@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -26,7 +27,16 @@ from sophia_platform.spec import load_spec
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+CPU: dict[str, float] = {}
+
+
 def sophia(spec: Path, env: dict[str, str], *args: str) -> tuple[float, dict]:
+    cpu = _cpu()
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "sophia_platform.cli.main", "--spec", str(spec), *args, "--json"],
@@ -36,6 +46,7 @@ def sophia(spec: Path, env: dict[str, str], *args: str) -> tuple[float, dict]:
         check=False,
     )
     elapsed = time.perf_counter() - start
+    CPU[" ".join(args)] = _cpu() - cpu
     if done.returncode != 0:
         sys.exit(f"sophia {' '.join(args)} failed ({done.returncode}): {done.stderr[-400:]}")
     return elapsed, json.loads(done.stdout)

@@ -9,6 +9,7 @@ pinned to. Each applied object carries a hash of what was applied, so a converge
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -28,8 +29,14 @@ SMOKE_PREFIX = "sophia-gpu-smoke-"
 _DYNAMIC: dict[int, Any] = {}
 
 
+@functools.lru_cache(maxsize=None)
+def _parsed(name: str) -> str:
+    return json.dumps(YAML(typ="safe", pure=True).load(resources.manifest(name)))
+
+
 def _manifest(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = YAML(typ="safe", pure=True).load(resources.manifest(name))
+    """A fresh copy of a shipped manifest (parsed once per process)."""
+    data: dict[str, Any] = json.loads(_parsed(name))
     return data
 
 

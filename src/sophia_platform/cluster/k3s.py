@@ -80,6 +80,7 @@ def render(config: dict[str, Any]) -> str:
     """YAML text of a config (block style, the format K3s documents)."""
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
+    yaml.width = 4096  # one line per value: a long token is not folded onto the next line
     buf = io.StringIO()
     buf.write("# Written by sophia cluster up; changes here are overwritten.\n")
     yaml.dump(config, buf)

@@ -194,7 +194,7 @@ class Hosts:
 
     def _prepare(self, spec: HostSpec, port: int, client_pub: str, api_server: str) -> None:
         d = self.host_dir(spec.name)
-        for sub in (*PRIVATE_DIRS, "bin"):
+        for sub in (*PRIVATE_DIRS, "bin", "home"):
             (d / sub).mkdir(parents=True, exist_ok=True)
         _keypair(d / "ssh_host_ed25519_key")
         write_text_atomic(d / "authorized_keys", client_pub + "\n", mode=0o600)
@@ -236,7 +236,8 @@ class Hosts:
             "PrintMotd no",
             "MaxStartups 50:30:100",
             "MaxSessions 50",
-            f"SetEnv PATH={path} SOPHIA_STANDIN_HOST={d}",
+            # Its own HOME: a session's shell reads the host's (absent) rc files, not ours.
+            f"SetEnv PATH={path} HOME={d / 'home'} SOPHIA_STANDIN_HOST={d}",
             "Subsystem sftp internal-sftp",
             "LogLevel ERROR",
         ]

@@ -20,7 +20,7 @@ from sophia_platform.resources import example_spec_path
 from sophia_platform.spec import load_spec
 
 STANDIN_K3S = Path(__file__).resolve().parents[2] / "standin" / "k3s" / "k3s"
-TOKEN = "K10unit-test-token::server:abc"
+TOKEN = "K10" + "ab" * 32 + "::server:" + "cd" * 16  # as long as a real one
 
 
 @pytest.fixture
