@@ -104,3 +104,33 @@ def last_commit_times(root: Path, paths: list[str]) -> dict[str, int]:
         if proc.returncode == 0 and text.isdigit():
             times[path] = int(text)
     return times
+
+
+def changed_files(root: Path, ref: str) -> list[str]:
+    """Files that differ from the merge base of ``ref`` and HEAD, plus untracked ones.
+
+    What a pull-request check looks at: commits on this branch since it left ``ref``, staged
+    and unstaged edits, and new files git does not ignore. Deleted files are left out (there
+    is nothing to scan); a rename counts as its new path. ``root`` is the work tree's top level.
+    """
+    if ref.startswith("-"):
+        raise InputError(f"{ref}: not a git revision; name a branch, tag or commit")
+    verify = run(
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
+        root,
+        check=False,
+    )
+    if verify.returncode != 0:
+        if ref == "HEAD":  # no commit yet: everything in the work tree is new
+            return ls_files(root)
+        raise InputError(f"no commit {ref!r} in {root}; fetch it or name another revision")
+    diff = run(
+        ["diff", "--name-only", "-z", "--no-renames", "--diff-filter=d", "--merge-base", ref],
+        root,
+    ).stdout
+    untracked = run(["ls-files", "-z", "--others", "--exclude-standard"], root).stdout
+    seen: dict[str, None] = {}
+    for raw in (*diff.split(b"\0"), *untracked.split(b"\0")):
+        if raw:
+            seen[os.fsdecode(raw)] = None
+    return list(seen)

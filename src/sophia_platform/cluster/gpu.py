@@ -29,7 +29,7 @@ SMOKE_PREFIX = "sophia-gpu-smoke-"
 _DYNAMIC: dict[int, Any] = {}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parsed(name: str) -> str:
     return json.dumps(YAML(typ="safe", pure=True).load(resources.manifest(name)))
 

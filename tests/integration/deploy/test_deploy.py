@@ -10,7 +10,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from sophia_platform.deploy import helm, records, releases
-from sophia_platform.deploy.engine import DeployFailed, PreflightRefused
+from sophia_platform.deploy.results import DeployFailed, PreflightRefused
 from sophia_platform.deploy.status import collect
 from sophia_platform.deploy.target import chart_dir
 from sophia_platform.deploy.values import render_values, values_file

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -29,6 +30,7 @@ from sophia_platform.secrets.providers.base import (
     Snapshot,
     TargetState,
     classify,
+    parse_options,
 )
 from sophia_platform.secrets.stamp import (
     TEMPLATE_ANNOTATION,
@@ -52,26 +54,51 @@ def unmanaged_secret_name(project: str) -> str:
     return f"{project}-unmanaged-secrets"
 
 
+@dataclass(frozen=True)
+class KubernetesOptions:
+    """Which cluster and namespace (default: the environment's context and namespace)."""
+
+    kubeconfig: str | None = None  # default: $KUBECONFIG, then ~/.kube/config
+    kube_context: str | None = None
+    namespace: str | None = None
+    restart: bool = True  # roll the workloads whose Secret changed
+    api_client: Any = None  # an ApiClient already connected (tests, the demo's cluster)
+
+
 class KubernetesProvider(Provider):
     """The Secrets of one environment's namespace."""
 
     kind: ClassVar[str] = "kubernetes"
+    Options = KubernetesOptions
+    options: KubernetesOptions
+    flow_order: ClassVar[int | None] = 3
+
+    @classmethod
+    def configured(cls, ctx: ProviderContext) -> bool:
+        """A client, a kubeconfig (given, $KUBECONFIG or ~/.kube/config) is there."""
+        opts = parse_options(KubernetesOptions, ctx)
+        return bool(
+            opts.api_client is not None
+            or opts.kubeconfig
+            or ctx.environ.get("KUBECONFIG")
+            or (Path.home() / ".kube/config").exists()
+        )
 
     def __init__(self, ctx: ProviderContext) -> None:
         super().__init__(ctx)
         from kubernetes import client
 
-        self.namespace = str(ctx.option("namespace") or ctx.environment.namespace)
-        api_client = ctx.option("api_client")
+        opts = self.options
+        self.namespace = opts.namespace or ctx.environment.namespace
+        api_client = opts.api_client
         if api_client is None:
-            explicit = ctx.option("kubeconfig")
             api_client = connect(
-                kubeconfig_path(Path(str(explicit)) if explicit else None, ctx.environ),
-                ctx.option("kube_context") or ctx.environment.context,
+                kubeconfig_path(Path(opts.kubeconfig) if opts.kubeconfig else None, ctx.environ),
+                opts.kube_context or ctx.environment.context,
             )
         self.core = client.CoreV1Api(api_client)
         self.apps = client.AppsV1Api(api_client)
-        self.restart = bool(ctx.option("restart", True))
+        self.restart = opts.restart
         self._requests = 0
 
     def request_count(self) -> int:
