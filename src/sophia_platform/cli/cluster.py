@@ -59,7 +59,7 @@ def _transport(inv: Inventory, accept_new: bool) -> Any:
 
 
 def _kubeconfig(explicit: Path | None) -> Path:
-    from sophia_platform.kube.kubeconfig import user_kubeconfig
+    from sophia_platform.kube.merge import user_kubeconfig
 
     return explicit or user_kubeconfig()
 

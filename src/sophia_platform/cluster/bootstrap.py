@@ -24,7 +24,7 @@ from sophia_platform.cluster.preflight import Probe, check, probe
 from sophia_platform.cluster.ssh import Session, SshError, Transport
 from sophia_platform.config import SecretValue
 from sophia_platform.errors import SophiaError
-from sophia_platform.kube import kubeconfig as kcfg
+from sophia_platform.kube import merge as kcfg
 from sophia_platform.spec import Spec
 
 TOKEN_KEY = "K3S_TOKEN"

@@ -14,7 +14,7 @@ from sophia_platform.cluster.kubeside import drift
 from sophia_platform.cluster.upgrade import plan
 from sophia_platform.config import SecretValue
 from sophia_platform.errors import InputError, UsageError
-from sophia_platform.kube import kubeconfig as kcfg
+from sophia_platform.kube import merge as kcfg
 from sophia_platform.kube.raw import Raw
 from sophia_platform.resources import example_spec_path
 from sophia_platform.spec import load_spec
