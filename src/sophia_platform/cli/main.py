@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cleanup": ("sophia_platform.cli.cleanup:app", "Plan, apply and undo tech-debt fixes."),
     "migrate": ("sophia_platform.cli.migrate:app", "Convert docker-compose into sophia.yaml."),
     "secrets": ("sophia_platform.cli.secrets:app", "Sync, check and trace secrets."),
-    "render": ("sophia_platform.cli.render:app", "Render Helm values from sophia.yaml."),
+    "render": ("sophia_platform.cli.render:app", "Render Helm values or manifests."),
     "deploy": ("sophia_platform.cli.deploy:deploy_app", "Deploy an environment with Helm."),
     "status": ("sophia_platform.cli.deploy:status_app", "Show services, nodes and GPUs."),
     "rollback": ("sophia_platform.cli.deploy:rollback_app", "Roll back to a good revision."),
