@@ -33,7 +33,6 @@ def test_unknown_hosts_are_refused_without_accept(lab: Lab) -> None:
 
 
 def test_plan_from_nothing_pins_keys_and_lists_every_install(lab: Lab) -> None:
-    started = time.monotonic()
     done = lab.sophia("cluster", "plan", "lab", "--accept-new-host-keys", "--json")
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
@@ -42,7 +41,6 @@ def test_plan_from_nothing_pins_keys_and_lists_every_install(lab: Lab) -> None:
     seen = {k["node"]: k["fingerprint"] for k in plan["accepted_host_keys"]}
     assert seen == {h.name: h.host_key_fingerprint for h in lab.result.hosts}
     assert len((lab.root / "known_hosts").read_text().splitlines()) == 5
-    assert time.monotonic() - started < 20
     # read-only: nothing was installed anywhere
     for node in NODES:
         assert not (lab.hosts.host_dir(node) / "etc-rancher" / "k3s").exists()
@@ -147,10 +145,8 @@ def test_host_down_at_join_then_rerun_converges(lab: Lab) -> None:
 
             shutil.rmtree(child) if child.is_dir() else child.unlink()
     lab.api().delete_node("dev")
-    started = time.monotonic()
     done = lab.sophia("cluster", "up", "lab", "--json")
     assert done.returncode == 3
-    assert time.monotonic() - started < 60
     result = json.loads(done.stdout)
     failed = {n["name"]: n["error"] for n in result["nodes"] if not n["ok"]}
     assert list(failed) == ["dev"] and "unreachable" in failed["dev"]

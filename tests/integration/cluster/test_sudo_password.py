@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -46,7 +45,6 @@ def test_sudo_password_is_a_clear_error_not_a_hang() -> None:
         result = h.up([dev_hosts.HostSpec("box", sudo_password=True)], control_plane=False)
         env["NODE_BOX_HOST"] = f"127.0.0.1:{result.hosts[0].port}"
         env["SSH_KEY_FILE"] = str(result.client_key)
-        started = time.monotonic()
         done = subprocess.run(
             [
                 sys.executable,
@@ -65,11 +63,9 @@ def test_sudo_password_is_a_clear_error_not_a_hang() -> None:
             timeout=60,
             cwd=root,
         )
-        elapsed = time.monotonic() - started
     finally:
         h.down()
     assert done.returncode == 3, done.stdout + done.stderr
-    assert elapsed < 30
     text = done.stdout + done.stderr
     assert "no passwordless privilege (sudo -n)" in text
     assert "a password is required" in text
