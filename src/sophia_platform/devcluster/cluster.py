@@ -50,20 +50,25 @@ from sophia_platform.devcluster.processes import (
     log_tail,
 )
 from sophia_platform.devcluster.toolchain import binary_version, find_tool
-from sophia_platform.errors import ExternalError, UsageError
+from sophia_platform.errors import ExternalError
 from sophia_platform.kube.client import ApiError, call, connect
 
 READY_TIMEOUT_S = 90.0
 _START_ATTEMPTS = 3
 
 
-def default_state_dir() -> Path:
-    """Return $SOPHIA_DEV_CLUSTER_DIR, else ~/.local/state/sophia-platform/dev-cluster."""
-    override = os.environ.get("SOPHIA_DEV_CLUSTER_DIR")
+def state_dir_for(override_var: str, leaf: str) -> Path:
+    """``$override_var``, else ``$XDG_STATE_HOME`` (~/.local/state)/sophia-platform/``leaf``."""
+    override = os.environ.get(override_var)
     if override:
         return Path(override)
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "sophia-platform" / "dev-cluster"
+    return Path(base) / "sophia-platform" / leaf
+
+
+def default_state_dir() -> Path:
+    """Return $SOPHIA_DEV_CLUSTER_DIR, else ~/.local/state/sophia-platform/dev-cluster."""
+    return state_dir_for("SOPHIA_DEV_CLUSTER_DIR", "dev-cluster")
 
 
 @dataclass(frozen=True)
@@ -241,6 +246,8 @@ def up(
 
     With ``merge_kubeconfig`` the context sophia-local is merged into that kubeconfig too
     (``down`` removes it again); the current context changes only with ``switch_context``.
+    No nodes gives a bare control plane (the lab cluster behind ``sophia dev hosts``, whose
+    nodes register themselves).
     """
     result = _up(state_dir, nodes, timeout_s)
     if merge_kubeconfig is None:
@@ -250,8 +257,6 @@ def up(
 
 
 def _up(state_dir: Path, nodes: Sequence[NodeSpec], timeout_s: float) -> UpResult:
-    if not nodes:
-        raise UsageError("the spec has no nodes: to simulate", hint="add nodes: to sophia.yaml")
     started_at = time.monotonic()
     with _locked(state_dir):
         layout = comp.Layout(state_dir)
