@@ -24,7 +24,7 @@ from pathlib import Path
 
 from _cluster import free, prepare, spec_for
 
-from sophia_platform.deploy.results import DeployOptions, SilentObserver
+from sophia_platform.deploy.results import DeployFailed, DeployOptions, SilentObserver
 from sophia_platform.deploy.status import collect
 from sophia_platform.deploy.upgrade import deploy
 from sophia_platform.devcluster import cluster, inventory
@@ -49,6 +49,7 @@ def main() -> int:
     workdir.mkdir()
     installs: list[float] = []
     upgrades: list[float] = []
+    fail_fast: list[float] = []
     status_inproc: list[float] = []
     status_cli: list[float] = []
     try:
@@ -70,6 +71,13 @@ def main() -> int:
             result = deploy(spec, "local", opts, SilentObserver())
             upgrades.append(time.perf_counter() - start)
             assert result.outcome == "succeeded", result
+            start = time.perf_counter()  # pods that never get ready: stopped and rolled back
+            opts = DeployOptions(kubeconfig=up.kubeconfig, timeout_s=300, image_tag="never-ready")
+            try:
+                deploy(spec, "local", opts, SilentObserver())
+            except DeployFailed as failed:
+                assert failed.result.outcome == "rolled-back", failed.result
+            fail_fast.append(time.perf_counter() - start)
             for _ in range(10):
                 start = time.perf_counter()
                 st = collect(spec, "local", kubeconfig=up.kubeconfig)
@@ -88,6 +96,7 @@ def main() -> int:
         print()
         print(f"deploy 15 services, nothing -> all ready: {_fmt(installs)}  (target <= 30 s)")
         print(f"upgrade, new tag, every pod replaced:    {_fmt(upgrades)}")
+        print(f"never-ready tag: failed + rolled back:   {_fmt(fail_fast)}  (timeout 300 s)")
         print(f"status, in-process collect:              {_fmt(status_inproc)}  (target <= 0.5 s)")
         print(f"status, `sophia status --json` process:  {_fmt(status_cli)}")
     finally:

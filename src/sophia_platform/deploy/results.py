@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sophia_platform.errors import CheckFailed, ExternalError
 
 if TYPE_CHECKING:
+    from sophia_platform.deploy.diff import ObjectDiff
     from sophia_platform.deploy.preflight import Check, Preflight
     from sophia_platform.kube.rollout import PodFailure, RolloutSnapshot
 
@@ -125,6 +126,7 @@ class DeployResult:
     checks: list[Check] = field(default_factory=list)
     failure: PodFailure | None = None
     objects: list[str] = field(default_factory=list)
+    plan: list[ObjectDiff] = field(default_factory=list)  # dry run: each object's change
     changes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     message: str = ""
 

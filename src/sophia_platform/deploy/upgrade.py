@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from sophia_platform.deploy import actions, preflight, records
+from sophia_platform.deploy import actions, diff, preflight, records
 from sophia_platform.deploy.results import (
     DeployFailed,
     DeployOptions,
@@ -70,7 +70,9 @@ def deploy(spec: Spec, env: str | None, opts: DeployOptions, observer: Observer)
     chart = chart_dir()
     with values_file(values) as values_path:
         if opts.dry_run:
-            result.objects = _objects(source.render(chart, values_path, timeout_s=opts.timeout_s))
+            rendered = source.render(chart, values_path, timeout_s=opts.timeout_s)
+            result.objects = _objects(rendered)
+            result.plan = diff.compare(spec, t, ctx.api, rendered).objects  # one render, once
             return result
         actions.ensure_namespace(ctx.api, t.namespace)
         with actions.locked(ctx, "deploy"):
