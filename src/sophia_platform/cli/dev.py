@@ -19,6 +19,11 @@ cluster_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(cluster_app, name="cluster")
+hosts_app = typer.Typer(
+    help="Loopback SSH hosts (real sshd, stand-in k3s) for `sophia cluster` on this machine.",
+    no_args_is_help=True,
+)
+app.add_typer(hosts_app, name="hosts")
 
 StateDirOption = Annotated[
     Path | None,
@@ -55,10 +60,13 @@ def up_cmd(
     """Start etcd, kube-apiserver, controller-manager, scheduler and kwok (reuses a running one)."""
     from sophia_platform.devcluster import cluster, inventory, toolchain
     from sophia_platform.devcluster.components import COMPONENTS
+    from sophia_platform.errors import UsageError
 
     directory = _state_dir(state_dir)
     spec_path = params.spec_path(spec)
     nodes = inventory.nodes_from_spec(spec_path)
+    if not nodes:
+        raise UsageError("the spec has no nodes: to simulate", hint="add nodes: to sophia.yaml")
     if dry_run:
         plan = {
             "state_dir": str(directory),
@@ -174,3 +182,58 @@ def kubeconfig_cmd(state_dir: StateDirOption = None) -> None:
             f"no local cluster kubeconfig at {path}", hint="run `sophia dev cluster up`"
         )
     typer.echo(str(path))
+
+
+HostsDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        help="Where the hosts live (default: $SOPHIA_DEV_HOSTS_DIR or "
+        "~/.local/state/sophia-platform/dev-hosts).",
+    ),
+]
+
+
+@hosts_app.command("up")
+def hosts_up_cmd(
+    env: Annotated[str, typer.Argument(help="Environment whose store gets the addresses.")] = "lab",
+    state_dir: HostsDirOption = None,
+    stand_in: Annotated[
+        Path | None,
+        typer.Option(
+            "--stand-in",
+            help="The k3s stand-in directory (default: tests/standin of the checkout here).",
+        ),
+    ] = None,
+    json_flag: JsonOption = False,
+) -> None:
+    """One real sshd per node of the spec on 127.0.0.1 + a bare control plane (stand-in k3s)."""
+    from sophia_platform.devcluster import hosts
+
+    result = hosts.up_for_spec(params.spec_path(), env, state_dir=state_dir, standin=stand_in)
+    if output.wants_json(json_flag):
+        output.emit_json(result)
+        return
+    console = output.console()
+    for h in result.hosts:
+        how = "running" if h.name in result.reused else "started"
+        console.print(
+            f"{h.name}: sshd {how} on 127.0.0.1:{h.port}  host key {h.host_key_fingerprint}"
+        )
+    console.print(f"addresses written to the {env} store; bare control plane at {result.server}")
+    console.print(
+        "STAND-IN: these hosts run a test-only k3s stand-in (tests/standin/), not real K3s"
+    )
+    console.print(f"next: sophia cluster up {env} --accept-new-host-keys")
+
+
+@hosts_app.command("down")
+def hosts_down_cmd(state_dir: HostsDirOption = None, json_flag: JsonOption = False) -> None:
+    """Stop every loopback sshd and the control plane behind them; remove their state."""
+    from sophia_platform.devcluster import hosts
+
+    stopped = hosts.Hosts(state_dir or hosts.default_state_dir()).down()
+    if output.wants_json(json_flag):
+        output.emit_json({"stopped": stopped})
+        return
+    output.console().print(f"stopped: {', '.join(stopped) or 'nothing was running'}")

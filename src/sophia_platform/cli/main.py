@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("sophia_platform.cli.deploy:history_app", "List an environment's deploys."),
     "diff": ("sophia_platform.cli.deploy:diff_app", "Show desired vs live, secrets masked."),
     "lock": ("sophia_platform.cli.lock:app", "Inspect or take the deploy lock."),
+    "cluster": ("sophia_platform.cli.cluster:app", "Bootstrap and verify the K3s GPU cluster."),
     "report": ("sophia_platform.cli.report:app", "Report the migration: metrics, DoD, burn-down."),
     "dev": ("sophia_platform.cli.dev:app", "Run a real local control plane (dev cluster)."),
     "demo": ("sophia_platform.cli.demo:app", "Run the end-to-end demo on a local cluster."),

@@ -42,20 +42,25 @@ from sophia_platform.devcluster.processes import (
     log_tail,
 )
 from sophia_platform.devcluster.toolchain import binary_version, find_tool
-from sophia_platform.errors import ExternalError, UsageError
+from sophia_platform.errors import ExternalError
 from sophia_platform.kube.client import ApiError, call, connect
 
 READY_TIMEOUT_S = 90.0
 _START_ATTEMPTS = 3
 
 
-def default_state_dir() -> Path:
-    """Return $SOPHIA_DEV_CLUSTER_DIR, else ~/.local/state/sophia-platform/dev-cluster."""
-    override = os.environ.get("SOPHIA_DEV_CLUSTER_DIR")
+def state_dir_for(override_var: str, leaf: str) -> Path:
+    """``$override_var``, else ``$XDG_STATE_HOME`` (~/.local/state)/sophia-platform/``leaf``."""
+    override = os.environ.get(override_var)
     if override:
         return Path(override)
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "sophia-platform" / "dev-cluster"
+    return Path(base) / "sophia-platform" / leaf
+
+
+def default_state_dir() -> Path:
+    """Return $SOPHIA_DEV_CLUSTER_DIR, else ~/.local/state/sophia-platform/dev-cluster."""
+    return state_dir_for("SOPHIA_DEV_CLUSTER_DIR", "dev-cluster")
 
 
 @dataclass(frozen=True)
@@ -224,9 +229,11 @@ def up(
     *,
     timeout_s: float = READY_TIMEOUT_S,
 ) -> UpResult:
-    """Start the cluster (or reuse the running one) and make sure ``nodes`` exist and are Ready."""
-    if not nodes:
-        raise UsageError("the spec has no nodes: to simulate", hint="add nodes: to sophia.yaml")
+    """Start the cluster (or reuse the running one) and make sure ``nodes`` exist and are Ready.
+
+    No nodes gives a bare control plane (the lab cluster behind ``sophia dev hosts``, whose
+    nodes register themselves).
+    """
     started_at = time.monotonic()
     with _locked(state_dir):
         layout = comp.Layout(state_dir)
