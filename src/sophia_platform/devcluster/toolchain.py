@@ -54,10 +54,10 @@ def cache_root() -> Path:
     return Path(base) / "sophia-platform" / "local-cluster"
 
 
-def cache_key(tools: Path) -> str:
+def cache_key(tools: Path, key_files: tuple[str, ...] = _KEY_FILES) -> str:
     """Return the first 16 hex digits of the hash build.sh uses to name the cache directory."""
     lines = []
-    for rel in _KEY_FILES:
+    for rel in key_files:
         digest = hashlib.sha256((tools / rel).read_bytes()).hexdigest()
         lines.append(f"{digest}  {rel}\n")
     return hashlib.sha256("".join(lines).encode()).hexdigest()[:16]

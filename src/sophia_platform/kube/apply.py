@@ -64,6 +64,45 @@ def dry_run(api: Any, namespace: str, docs: list[dict[str, Any]]) -> list[DryRun
     return results
 
 
+def apply(api: Any, docs: list[dict[str, Any]], *, namespace: str | None = None) -> list[str]:
+    """Server-side apply every document (CRDs, engine objects); returns ``Kind/name`` of each.
+
+    Discovery is refreshed per document, so a CRD applied earlier in ``docs`` serves the
+    custom objects that follow it once the API server has established it.
+    """
+    from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
+
+    dyn = _dynamic(api)
+    done = []
+    for doc in docs:
+        kind, name = doc["kind"], doc["metadata"]["name"]
+        try:
+            resource = dyn.resources.get(api_version=doc["apiVersion"], kind=kind)
+        except ResourceNotFoundError:
+            dyn = _dynamic(api)  # a CRD established since the last discovery
+            try:
+                resource = dyn.resources.get(api_version=doc["apiVersion"], kind=kind)
+            except ResourceNotFoundError as e:
+                raise ApiError(
+                    f"apply {kind}/{name}: the cluster has no {doc['apiVersion']} {kind}",
+                    status=404,
+                ) from e
+        ns = (doc["metadata"].get("namespace") or namespace) if resource.namespaced else None
+        try:
+            dyn.server_side_apply(
+                resource,
+                body=doc,
+                name=name,
+                namespace=ns,
+                field_manager=FIELD_MANAGER,
+                force_conflicts=True,
+            )
+        except DynamicApiError as e:
+            raise ApiError(f"apply {kind}/{name}: {e.status} {_message(e)}", status=e.status) from e
+        done.append(f"{kind}/{name}")
+    return done
+
+
 def _dynamic(api: Any) -> Any:
     from kubernetes import dynamic
     from urllib3.exceptions import HTTPError
