@@ -32,11 +32,12 @@ from sophia_platform.deploy.values import render_values
 from sophia_platform.devcluster import cluster, inventory
 from sophia_platform.kube.client import connect
 from sophia_platform.kube.local_prep import claims_of, ensure_runtime_class, ensure_static_volumes
+from sophia_platform.resources import example_spec_path
 from sophia_platform.secrets.manifest import kube_secret_names
 from sophia_platform.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "sophia-ai" / "sophia.yaml"
+EXAMPLE = example_spec_path()
 
 
 def _spec_for(namespace: str, workdir: Path) -> Path:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from sophia_platform.devcluster import toolchain
+from sophia_platform.resources import example_spec_path
 
 ROOT = Path(__file__).resolve().parents[1]
 # 10 Deployments of 3 replicas and 5 of 2: 15 Deployments, 40 pods.
@@ -82,7 +83,7 @@ def main() -> None:
     print(build_figures())
     state = Path(tempfile.mkdtemp(prefix="sophia-bench-"))
     try:
-        spec = str(ROOT / "examples" / "sophia-ai" / "sophia.yaml")
+        spec = str(example_spec_path())
         up_s = sophia("dev", "cluster", "up", "--state-dir", str(state), "--spec", spec)
         print(f"sophia dev cluster up (warm binaries) to ready: {up_s:5.1f} s  (target <= 20 s)")
         reuse_s = sophia("dev", "cluster", "up", "--state-dir", str(state), "--spec", spec)

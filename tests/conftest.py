@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from sophia_platform import resources
+
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE_SPEC = ROOT / "examples" / "sophia-ai" / "sophia.yaml"
+EXAMPLE_SPEC = resources.example_spec_path()
 
 
 @pytest.fixture

@@ -32,14 +32,15 @@ def run(
     *,
     timeout: float = DEFAULT_TIMEOUT_S,
     check: bool = True,
+    input: bytes | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run ``git ARGS`` in ``cwd`` and return the completed process (stdout as bytes)."""
+    """Run ``git ARGS`` in ``cwd`` (``input`` on its stdin); return it, stdout as bytes."""
     argv = [_git(), *args]
     # A fixed environment keeps output parseable: no pager, no prompts, C locale.
     env = {**os.environ, "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
     try:
         proc = subprocess.run(
-            argv, cwd=cwd, capture_output=True, timeout=timeout, check=False, env=env
+            argv, cwd=cwd, capture_output=True, timeout=timeout, check=False, env=env, input=input
         )
     except subprocess.TimeoutExpired as exc:
         raise GitError(f"git {args[0]} timed out after {timeout:.0f}s in {cwd}") from exc

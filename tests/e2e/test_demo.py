@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from sophia_platform.resources import example_spec_path
+
 pytestmark = pytest.mark.cluster
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +33,7 @@ def test_demo_runs_end_to_end_and_never_prints_a_secret(tmp_path: Path) -> None:
     if toolchain.missing_tools() and not toolchain.go_available():
         pytest.skip("LOCAL CLUSTER TESTS SKIPPED: binaries not built and no Go toolchain")
     state = tmp_path / "cluster"
-    env = {**os.environ, "SOPHIA_SPEC": str(ROOT / "examples" / "sophia-ai" / "sophia.yaml")}
+    env = {**os.environ, "SOPHIA_SPEC": str(example_spec_path())}
     try:
         proc = _sophia("demo", "--state-dir", str(state), env=env)
         assert proc.returncode == 0, proc.stderr[-2000:]
@@ -45,7 +47,7 @@ def test_demo_runs_end_to_end_and_never_prints_a_secret(tmp_path: Path) -> None:
         from sophia_platform.secrets.session import provider_context
         from sophia_platform.spec import load_spec
 
-        spec = load_spec(ROOT / "examples" / "sophia-ai" / "sophia.yaml")
+        spec = load_spec(example_spec_path())
         store_env = {**env, "SOPHIA_SECRETS_KEY_FILE": str(state / "demo-secrets.key")}
         ctx = provider_context(
             spec, "local", options={"local_dir": str(state / "demo-secrets")}, environ=store_env

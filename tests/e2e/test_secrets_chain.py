@@ -78,13 +78,11 @@ def test_workflow_to_esc_to_cluster_to_app(
     }.items():
         monkeypatch.setenv(key, value)
     # 1. Inside the workflow run: toJSON(secrets) -> ESC, one PATCH.
-    assert (
-        main(["secrets", "sync", "--from", "github-actions", "--to", "esc", "--env", "prod"]) == 0
-    )
+    assert main(["secrets", "sync", "--from", "github-actions", "--to", "esc", "prod"]) == 0
     assert isinstance(esc.state, DefinitionState) and len(esc.state.patches) == 1
     # 2. ESC -> the cluster.
-    assert main(["secrets", "sync", "--from", "esc", "--to", "kubernetes", "--env", "prod"]) == 0
-    assert main(["secrets", "check", "--env", "prod", "--layers", "esc,kubernetes"]) == 0
+    assert main(["secrets", "sync", "--from", "esc", "--to", "kubernetes", "prod"]) == 0
+    assert main(["secrets", "check", "prod", "--layers", "esc,kubernetes"]) == 0
     out, err = capfd.readouterr()
     assert not [v for v in values.values() if v in out + err]
     # 3. The pod's view: the Secret mounted as files, read by the config library.

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from kubernetes.client.exceptions import ApiException
 
+from sophia_platform.resources import local_cluster_dir
 from tests.plugins.k8s import K8sCluster
 
 pytestmark = pytest.mark.cluster
@@ -314,7 +315,7 @@ spec:
 def test_server_reports_its_real_version(k8s_cluster: K8sCluster) -> None:
     from kubernetes import client
 
-    pins = Path(__file__).resolve().parents[2] / "tools" / "local-cluster" / "versions.env"
+    pins = local_cluster_dir() / "versions.env"
     pinned = next(
         line.split("=", 1)[1].strip()
         for line in pins.read_text().splitlines()

@@ -33,8 +33,9 @@ from sophia_platform.devcluster.processes import (
     is_running,
     proc_start_ticks,
 )
+from sophia_platform.resources import example_spec_path
 
-EXAMPLE_SPEC = Path(__file__).resolve().parents[2] / "examples" / "sophia-ai" / "sophia.yaml"
+EXAMPLE_SPEC = example_spec_path()
 
 
 @dataclass
@@ -80,7 +81,7 @@ def _ensure_binaries() -> None:
         pytest.skip(
             "LOCAL CLUSTER TESTS SKIPPED: the control-plane binaries "
             f"({', '.join(missing)}) are not built and no Go toolchain is installed to build "
-            "them; install Go >= 1.26 and run tools/local-cluster/build.sh"
+            "them; install Go >= 1.26 and run scripts/setup"
         )
     toolchain.build()  # a broken build is a failure, not a skip
 

@@ -10,6 +10,13 @@ Public API (the cleanup and the CLI use only this)::
     result.stats       # ScanStats: files_scanned, bytes_scanned, duration_s, skipped
     result.metrics     # Metrics: deployment_methods, secret_sync_workflows, hardcoded_ips, ...
 
+Without a directory walk (files from git blobs, say), the scan is two halves::
+
+    done = pass_sources([(path, raw_bytes), ...], config, rule_ids, max_bytes)  # per file
+    result = conclude(done, RepoContext(root, ...), rule_ids, config, ScanOptions(), stats)
+
+and :func:`ruleset_version` names the rules as installed (a key for caches of results).
+
 See :mod:`sophia_platform.audit.model` for the meaning of every ``Finding`` field and the
 per-rule ``data`` keys, :mod:`.config` for ``.sophia-audit.yml`` and :mod:`.baseline` for
 baseline files. Rules live in :mod:`.rules` (one module each); reporters in :mod:`.reporters`.
@@ -18,8 +25,8 @@ baseline files. Rules live in :mod:`.rules` (one module each); reporters in :mod
 from __future__ import annotations
 
 from sophia_platform.audit.config import ARCHIVE_DIR, CONFIG_FILE, AuditConfig, load_config
+from sophia_platform.audit.filepass import FilePass, pass_sources
 from sophia_platform.audit.model import (
-    RULE_IDS,
     AuditResult,
     Finding,
     Metrics,
@@ -27,7 +34,9 @@ from sophia_platform.audit.model import (
     Severity,
     SkippedFile,
 )
-from sophia_platform.audit.scanner import ScanOptions, scan
+from sophia_platform.audit.rules import RULE_IDS, RepoContext
+from sophia_platform.audit.ruleset import ruleset_version
+from sophia_platform.audit.scanner import ScanOptions, conclude, scan
 
 __all__ = [
     "ARCHIVE_DIR",
@@ -35,12 +44,17 @@ __all__ = [
     "RULE_IDS",
     "AuditConfig",
     "AuditResult",
+    "FilePass",
     "Finding",
     "Metrics",
+    "RepoContext",
     "ScanOptions",
     "ScanStats",
     "Severity",
     "SkippedFile",
+    "conclude",
     "load_config",
+    "pass_sources",
+    "ruleset_version",
     "scan",
 ]

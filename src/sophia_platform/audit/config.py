@@ -12,6 +12,8 @@ Example (every key optional)::
     canonical:
       secret-sync: .github/workflows/sync-secrets.yml   # the copy redundant-workflow keeps
     default_excludes: true          # also skip archive/** (what `sophia cleanup` archived)
+    vendored: true                  # skip vendored/generated files (node_modules/, venvs, ...)
+    include: ["vendor/our-fork/**"] # ...but scan these ones (see sophia_platform.audit.vendored)
 
 Globs use ``fnmatch`` semantics on repo-relative POSIX paths (``*`` crosses folders); a
 pattern ending in ``/`` matches everything under that folder.
@@ -22,10 +24,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sophia_platform.audit.model import RULE_IDS, Finding
+from sophia_platform.audit.model import Finding
+from sophia_platform.audit.rules import RULE_IDS
 from sophia_platform.errors import InputError
+
+if TYPE_CHECKING:
+    from sophia_platform.audit.config_schema import RawAuditConfig
 
 CONFIG_FILE = ".sophia-audit.yml"
 ARCHIVE_DIR = "archive"
@@ -50,6 +56,8 @@ class AuditConfig:
     allow_rules: dict[str, Allow] = field(default_factory=dict)
     canonical: dict[str, str] = field(default_factory=dict)
     default_excludes: bool = True
+    vendored: bool = True
+    include: tuple[str, ...] = ()
 
     def excluded(self, path: str) -> bool:
         """Whether a file must not be read at all."""
@@ -99,7 +107,17 @@ def load_config(root: Path, path: Path | None = None) -> AuditConfig:
     # repository without a config file should not pay.
     from sophia_platform.audit.config_schema import parse
 
-    raw = parse(file)
+    return _runtime(parse(file), file)
+
+
+def config_from_text(text: str, shown: str = CONFIG_FILE) -> AuditConfig:
+    """The config in ``text`` (a ``.sophia-audit.yml`` read from a git blob, say)."""
+    from sophia_platform.audit.config_schema import parse_text
+
+    return _runtime(parse_text(text, shown), shown)
+
+
+def _runtime(raw: RawAuditConfig, file: Path | str) -> AuditConfig:
     unknown = set(raw.allow.rules) - set(RULE_IDS)
     if unknown:
         raise InputError(
@@ -112,6 +130,8 @@ def load_config(root: Path, path: Path | None = None) -> AuditConfig:
         allow_rules={k: _allow(v.paths, v.values) for k, v in raw.allow.rules.items()},
         canonical=dict(raw.canonical),
         default_excludes=raw.default_excludes,
+        vendored=raw.vendored,
+        include=tuple(raw.include),
     )
 
 

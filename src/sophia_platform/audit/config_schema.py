@@ -34,13 +34,24 @@ class RawAuditConfig(BaseModel):
     allow: RawAllowList = Field(default_factory=RawAllowList)
     canonical: dict[str, str] = Field(default_factory=dict)
     default_excludes: bool = True
+    vendored: bool = True  # skip vendored and generated files (see audit.vendored)
+    include: list[str] = Field(default_factory=list)  # vendored/generated paths to scan anyway
 
 
 def parse(file: Path) -> RawAuditConfig:
     """Read and validate one config file; errors name the file and the key."""
     try:
-        raw = YAML(typ="safe").load(file.read_text(encoding="utf-8"))
-    except (OSError, YAMLError, UnicodeDecodeError) as exc:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{file}: cannot read audit config ({type(exc).__name__})") from exc
+    return parse_text(text, str(file))
+
+
+def parse_text(text: str, file: str) -> RawAuditConfig:
+    """Validate a config's text (from disk or a git blob); errors name ``file`` and the key."""
+    try:
+        raw = YAML(typ="safe").load(text)
+    except YAMLError as exc:
         raise InputError(f"{file}: cannot read audit config ({type(exc).__name__})") from exc
     try:
         config = RawAuditConfig.model_validate(raw or {})

@@ -39,17 +39,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-RULE_IDS: tuple[str, ...] = (
-    "hardcoded-ip",
-    "compose-file",
-    "swarm-reference",
-    "redundant-workflow",
-    "duplicate-file",
-    "placeholder-secret",
-    "committed-secret",
-)
-"""Every rule id, in report order. The ids are a contract (SARIF ``ruleId``)."""
-
 
 class Severity(StrEnum):
     """How bad a finding is; the values are SARIF ``level`` values."""
@@ -147,12 +136,12 @@ class AuditResult:
     stats: ScanStats
     metrics: Metrics
     suppressed: dict[str, int] = field(default_factory=dict)
-    rules: tuple[str, ...] = RULE_IDS
+    rules: tuple[str, ...] = ()  # the rules that ran, in report order
 
     def by_rule(self) -> dict[str, list[Finding]]:
-        """Findings grouped by rule id, in :data:`RULE_IDS` order (empty rules omitted)."""
+        """Findings grouped by rule id, in :attr:`rules` order (empty rules omitted)."""
         groups: dict[str, list[Finding]] = {}
-        for rule_id in RULE_IDS:
+        for rule_id in self.rules:
             hits = [f for f in self.findings if f.rule_id == rule_id]
             if hits:
                 groups[rule_id] = hits

@@ -25,10 +25,11 @@ from sophia_platform import git
 from sophia_platform.audit.baseline import Baseline
 from sophia_platform.audit.config import AuditConfig, load_config
 from sophia_platform.audit.filepass import FilePass, run_pass
-from sophia_platform.audit.model import RULE_IDS, AuditResult, Finding, Metrics, ScanStats
-from sophia_platform.audit.rules import CorpusRule, RepoContext, Rule, all_rules
+from sophia_platform.audit.model import AuditResult, Finding, Metrics, ScanStats
+from sophia_platform.audit.rules import RULE_IDS, CorpusRule, RepoContext, Rule, all_rules
 from sophia_platform.audit.rules.base import fingerprint
 from sophia_platform.audit.suppress import is_ignored
+from sophia_platform.audit.vendored import Scope
 from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, list_files
 from sophia_platform.errors import InputError
 
@@ -60,8 +61,8 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
     root = listing.root
     config = options.config or load_config(root, options.config_path)
     rules = _select(options.rules)
-    corpus_rules = [r for r in rules.values() if isinstance(r, CorpusRule)]
-    done = _file_pass(root, listing.paths, config, tuple(rules), options)
+    scope = Scope.of(listing.paths, enabled=config.vendored, include=config.include)
+    done = _file_pass(root, listing.paths, config, tuple(rules), options, scope)
     stats = ScanStats(
         files_scanned=done.files,
         bytes_scanned=done.bytes,
@@ -69,34 +70,50 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
         git_aware=listing.git_aware,
         skipped=done.skipped,
     )
-    findings, summaries, ignores = done.findings, done.summaries, done.ignores
-
-    canonical = {**config.canonical, **options.canonical}
     ctx = RepoContext(
         root,
-        canonical,
+        {**config.canonical, **options.canonical},
         _commit_times(root) if listing.git_aware else _no_times,
         _spec_text(root),
     )
+    result = conclude(done, ctx, tuple(rules), config, options, stats)
+    stats.duration_s = time.perf_counter() - started
+    return result
+
+
+def conclude(
+    done: FilePass,
+    ctx: RepoContext,
+    rule_ids: tuple[str, ...],
+    config: AuditConfig,
+    options: ScanOptions,
+    stats: ScanStats,
+) -> AuditResult:
+    """Finish a scan from its per-file pass: corpus rules, suppressions, order, metrics.
+
+    The second half of :func:`scan`, for callers that produce the per-file pass themselves
+    (the report's history reuses cached per-blob passes). ``done`` is not modified.
+    """
+    findings = list(done.findings)
     facts: dict[str, list[str]] = {}
-    for corpus in corpus_rules:
-        findings.extend(corpus.judge(summaries[corpus.id], ctx))
-        facts.update(corpus.facts(summaries[corpus.id]))
+    for rule_id, rule in _select(frozenset(rule_ids)).items():
+        if isinstance(rule, CorpusRule):
+            findings.extend(rule.judge(done.summaries.get(rule_id, []), ctx))
+            facts.update(rule.facts(done.summaries.get(rule_id, [])))
 
     findings = _disambiguate(findings)
     suppressed: Counter[str] = Counter()
     if options.apply_suppressions:
-        findings = _suppress(findings, ignores, config, options.baseline, suppressed)
+        findings = _suppress(findings, done.ignores, config, options.baseline, suppressed)
     order = {rule_id: i for i, rule_id in enumerate(RULE_IDS)}
     findings.sort(key=lambda f: (order.get(f.rule_id, 99), f.path, f.line, f.column))
-    stats.duration_s = time.perf_counter() - started
     return AuditResult(
-        root=root,
+        root=ctx.root,
         findings=findings,
         stats=stats,
         metrics=metrics(findings, facts),
         suppressed=dict(suppressed),
-        rules=tuple(rules),
+        rules=rule_ids,
     )
 
 
@@ -106,10 +123,11 @@ def _file_pass(
     config: AuditConfig,
     rule_ids: tuple[str, ...],
     options: ScanOptions,
+    scope: Scope,
 ) -> FilePass:
     jobs = options.jobs if options.jobs > 0 else min(2, os.cpu_count() or 1)
     if jobs == 1 or (options.jobs == 0 and len(paths) < PARALLEL_MIN_FILES):
-        return run_pass(root, paths, config, rule_ids, options.max_file_bytes)
+        return run_pass(root, paths, config, rule_ids, options.max_file_bytes, scope)
     import multiprocessing  # deferred: most scans are sequential and start-up counts in CI
     from concurrent.futures import ProcessPoolExecutor
 
@@ -120,7 +138,7 @@ def _file_pass(
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = [
-            pool.submit(run_pass, root, chunk, config, rule_ids, options.max_file_bytes)
+            pool.submit(run_pass, root, chunk, config, rule_ids, options.max_file_bytes, scope)
             for chunk in chunks
         ]
         for future in futures:

@@ -90,6 +90,13 @@ def read_source(root: Path, rel: str, max_bytes: int) -> SourceFile | SkippedFil
             raw = handle.read()
     except OSError:
         return SkippedFile(rel, "unreadable")
+    return source_from_bytes(rel, raw, max_bytes)
+
+
+def source_from_bytes(rel: str, raw: bytes, max_bytes: int) -> SourceFile | SkippedFile:
+    """Decode one file's bytes (from disk or a git blob), or say why it is skipped."""
+    if len(raw) > max_bytes:
+        return SkippedFile(rel, "too-large")
     if is_binary(raw):
         return SkippedFile(rel, "binary")
     text = decode(raw)

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from sophia_platform.audit.rules import RULES
+
 
 class FindingLike(Protocol):
     """The fields of an audit finding the cleanup reads."""
@@ -26,14 +28,7 @@ class FindingLike(Protocol):
     def data(self) -> Mapping[str, str]: ...  # noqa: D102
 
 
-FIXED_RULES: tuple[str, ...] = (
-    "compose-file",
-    "swarm-reference",
-    "redundant-workflow",
-    "duplicate-file",
-    "hardcoded-ip",
-    "placeholder-secret",
-)
+FIXED_RULES: tuple[str, ...] = tuple(cls.id for cls in RULES if cls.fixed_by_cleanup)
 """The rules whose findings the cleanup fixes (others are left to people)."""
 
 DEPLOY_COMMAND = "deploy-command"

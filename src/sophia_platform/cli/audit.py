@@ -11,7 +11,9 @@ from sophia_platform.cli import output
 from sophia_platform.errors import CheckFailed, InputError
 
 if TYPE_CHECKING:
-    from sophia_platform.audit.model import AuditResult
+    from collections.abc import Callable
+
+    from sophia_platform.audit.model import AuditResult, Finding
 
 app = typer.Typer(help="Scan a repository for deployment tech debt.")
 
@@ -29,8 +31,23 @@ def _rule_set(value: str | None, option: str) -> frozenset[str] | None:
     unknown = sorted(names - set(RULE_IDS))
     if unknown or not names:
         bad = unknown[0] if unknown else "(empty)"
-        raise InputError(f"{option}: unknown rule {bad}; use any, or some of {', '.join(RULE_IDS)}")
+        levels = "any, note, warning, error" if option == "--fail-on" else "any"
+        raise InputError(
+            f"{option}: unknown rule {bad}; use {levels}, or some of {', '.join(RULE_IDS)}"
+        )
     return frozenset(names)
+
+
+_LEVELS = {"note": 0, "warning": 1, "error": 2}
+
+
+def _failing(value: str) -> Callable[[Finding], bool]:
+    """Which findings make the audit exit 1: a severity threshold, or rule ids."""
+    level = _LEVELS.get(value.strip().lower())
+    if level is not None:
+        return lambda f: _LEVELS[f.severity.value] >= level
+    names = _rule_set(value, "--fail-on")
+    return lambda f: names is None or f.rule_id in names
 
 
 @app.command()
@@ -49,9 +66,16 @@ def audit(
         str | None, typer.Option("--rules", help="Only run these rules (comma-separated).")
     ] = None,
     fail_on: Annotated[
-        str | None,
-        typer.Option("--fail-on", help="Exit 1 when these rules find anything (or 'any')."),
-    ] = None,
+        str,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when findings remain at or above this: any | note | warning | error, "
+            "or rule ids (comma-separated).",
+        ),
+    ] = "any",
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Report only: exit 0 even with findings.")
+    ] = False,
     baseline: Annotated[
         Path | None, typer.Option("--baseline", help="Suppress findings recorded in this file.")
     ] = None,
@@ -73,7 +97,7 @@ def audit(
     ] = 20,
     json_out: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
-    """Scan a repository for deployment tech debt (exit 1 with --fail-on and findings)."""
+    """Scan a repository for deployment tech debt (exit 1 when findings remain, see --fail-on)."""
     from sophia_platform.audit import ScanOptions, scan
     from sophia_platform.audit import baseline as baselines
     from sophia_platform.audit.reporters import FORMATS, REPORTERS
@@ -83,7 +107,8 @@ def audit(
         raise InputError(f"--jobs {jobs}: use 0 (auto) or a positive number of processes")
     if fmt not in FORMATS:
         raise InputError(f"--format {fmt}: unknown format; use one of {', '.join(FORMATS)}")
-    selected, failing = _rule_set(rules, "--rules"), _rule_set(fail_on, "--fail-on")
+    selected = _rule_set(rules, "--rules")
+    failing = _failing(fail_on)
     options = ScanOptions(
         all_files=all_files,
         max_file_bytes=max_file_size,
@@ -100,11 +125,10 @@ def audit(
         _table(result, max_rows, out)
     else:
         _write(REPORTERS[fmt](result), out)
-    if failing:
-        hits = [f for f in result.findings if f.rule_id in failing]
-        if hits:
-            which = ", ".join(sorted({f.rule_id for f in hits}))
-            raise CheckFailed(f"{len(hits)} finding(s) for --fail-on ({which})")
+    hits = [f for f in result.findings if failing(f)]
+    if hits and not exit_zero:
+        which = ", ".join(sorted({f.rule_id for f in hits}))
+        raise CheckFailed(f"{len(hits)} finding(s) for --fail-on {fail_on} ({which})")
 
 
 def _write(text: str, out: Path | None) -> None:

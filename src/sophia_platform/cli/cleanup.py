@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.syntax import Syntax
 
-from sophia_platform.cli import output
+from sophia_platform.cli import output, params
 
 app = typer.Typer(no_args_is_help=True, help="Plan, apply and undo tech-debt fixes.")
 
@@ -25,7 +25,7 @@ def _root(path: Path) -> Path:
 
 
 def _spec(root: Path) -> Path | None:
-    spec = output.global_spec_path()
+    spec = params.global_spec_path()
     return spec.resolve() if spec is not None else None
 
 

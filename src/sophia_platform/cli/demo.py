@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sophia_platform.cli import output
+from sophia_platform.cli import output, params
 
 app = typer.Typer(add_completion=False)
 
@@ -115,17 +115,16 @@ def demo(
     from sophia_platform.deploy.engine import ensure_namespace
     from sophia_platform.deploy.target import resolve
     from sophia_platform.deploy.values import render_values
-    from sophia_platform.devcluster import cluster, inventory
+    from sophia_platform.devcluster import cluster
     from sophia_platform.kube.client import connect
     from sophia_platform.kube.local_prep import (
         claims_of,
         ensure_runtime_class,
         ensure_static_volumes,
     )
-    from sophia_platform.spec import load_spec
 
-    spec_path = inventory.default_spec_path(output.global_spec_path())
-    spec = load_spec(spec_path)
+    spec_path = params.spec_path()
+    spec = params.spec(spec_path)
     directory = state_dir or cluster.default_state_dir()
     if dry_run:
         output.console().print(
@@ -171,7 +170,7 @@ def demo(
         f"sophia diff {ENV}              # sophia.yaml vs live, secrets masked",
         f"sophia rollback {ENV} --to N   # any stored revision",
         f"sophia lock status {ENV}       # the deploy lock (a Lease)",
-        f"sophia render values --env {ENV}   # the generated Helm values",
+        f"sophia render values {ENV}        # the generated Helm values",
         "sophia dev cluster down"
         + ("" if state_dir is None else f" --state-dir {directory}")
         + "   # stop the local control plane",

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from sophia_platform.cli import output
+from sophia_platform.cli import output, params
+from sophia_platform.cli.params import DryRunOpt, EnvAlias, EnvArg, JsonOpt, KubeconfigOpt
 
 deploy_app = typer.Typer(add_completion=False)
 status_app = typer.Typer(add_completion=False)
@@ -16,14 +17,6 @@ rollback_app = typer.Typer(add_completion=False)
 history_app = typer.Typer(add_completion=False)
 diff_app = typer.Typer(add_completion=False)
 
-EnvArg = Annotated[
-    str | None, typer.Argument(help="Environment (default: default_environment of sophia.yaml).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-KubeconfigOpt = Annotated[
-    Path | None, typer.Option("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG).")
-]
-DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show the plan; change nothing.")]
 TimeoutOpt = Annotated[int, typer.Option("--timeout", help="Seconds to wait for the rollout.")]
 GraceOpt = Annotated[
     float, typer.Option("--grace", help="Seconds a pod may stay failing before the deploy stops.")
@@ -31,12 +24,6 @@ GraceOpt = Annotated[
 LockWaitOpt = Annotated[
     float, typer.Option("--lock-wait", help="Seconds to wait for another deploy's lock.")
 ]
-
-
-def _spec() -> Any:
-    from sophia_platform.spec import load_spec
-
-    return load_spec(output.global_spec_path())
 
 
 def _observer(json_mode: bool) -> Any:
@@ -81,6 +68,7 @@ def _run(action: Callable[[Any], Any], json_mode: bool) -> None:
 @deploy_app.command()
 def deploy(
     env: EnvArg = None,
+    env_alias: EnvAlias = None,
     image_tag: Annotated[
         str | None, typer.Option("--image-tag", help="Tag for our images (not third-party ones).")
     ] = None,
@@ -95,6 +83,7 @@ def deploy(
     json_output: JsonOpt = False,
 ) -> None:
     """Preflight, then helm upgrade --install; fail fast and roll back if pods never get ready."""
+    env = params.environment(env, env_alias)
     from sophia_platform.deploy.engine import DeployOptions
     from sophia_platform.deploy.engine import deploy as run_deploy
 
@@ -108,7 +97,7 @@ def deploy(
         recover=recover,
         kubeconfig=kubeconfig,
     )
-    _run(lambda observer: run_deploy(_spec(), env, opts, observer), json_mode)
+    _run(lambda observer: run_deploy(params.spec(), env, opts, observer), json_mode)
     if dry_run and not json_mode:
         _plan(env, image_tag, kubeconfig)
 
@@ -117,7 +106,7 @@ def _plan(env: str | None, image_tag: str | None, kubeconfig: Path | None) -> No
     """What a deploy would change, object by object (server-side dry run)."""
     from sophia_platform.deploy.diff import compute
 
-    result = compute(_spec(), env, image_tag=image_tag, kubeconfig=kubeconfig)
+    result = compute(params.spec(), env, image_tag=image_tag, kubeconfig=kubeconfig)
     con = output.console()
     counts: dict[str, int] = {}
     for obj in result.objects:
@@ -131,6 +120,7 @@ def _plan(env: str | None, image_tag: str | None, kubeconfig: Path | None) -> No
 @rollback_app.command()
 def rollback(
     env: EnvArg = None,
+    env_alias: EnvAlias = None,
     to: Annotated[
         int | None, typer.Option("--to", help="Revision (default: the previous good one).")
     ] = None,
@@ -142,6 +132,7 @@ def rollback(
     json_output: JsonOpt = False,
 ) -> None:
     """Roll back to a good revision; shows what changes, then waits with the fail-fast view."""
+    env = params.environment(env, env_alias)
     from sophia_platform.deploy.engine import DeployOptions
     from sophia_platform.deploy.engine import rollback as run_rollback
 
@@ -153,12 +144,13 @@ def rollback(
         lock_wait_s=lock_wait,
         kubeconfig=kubeconfig,
     )
-    _run(lambda observer: run_rollback(_spec(), env, to, opts, observer), json_mode)
+    _run(lambda observer: run_rollback(params.spec(), env, to, opts, observer), json_mode)
 
 
 @status_app.command()
 def status(
     env: EnvArg = None,
+    env_alias: EnvAlias = None,
     watch: Annotated[
         bool, typer.Option("--watch", help="Refresh until Ctrl-C (which exits 0).")
     ] = False,
@@ -169,11 +161,12 @@ def status(
     json_output: JsonOpt = False,
 ) -> None:
     """Services, GPU use per node, the release and its drift; exit 1 if anything is unhealthy."""
+    env = params.environment(env, env_alias)
     from sophia_platform.cli.deploy_view import status_tables
     from sophia_platform.deploy.status import collect
     from sophia_platform.errors import CheckFailed, UsageError
 
-    spec = _spec()
+    spec = params.spec()
     json_mode = output.wants_json(json_output)
     if watch:
         if json_mode:
@@ -219,14 +212,18 @@ def _watch(spec: Any, env: str | None, interval: float, kubeconfig: Path | None)
 
 @history_app.command()
 def history(
-    env: EnvArg = None, kubeconfig: KubeconfigOpt = None, json_output: JsonOpt = False
+    env: EnvArg = None,
+    env_alias: EnvAlias = None,
+    kubeconfig: KubeconfigOpt = None,
+    json_output: JsonOpt = False,
 ) -> None:
     """Every revision: who deployed what, when, from which commit, and how it ended."""
+    env = params.environment(env, env_alias)
     from rich.table import Table
 
     from sophia_platform.deploy.history import collect
 
-    entries = collect(_spec(), env, kubeconfig=kubeconfig)
+    entries = collect(params.spec(), env, kubeconfig=kubeconfig)
     if output.wants_json(json_output):
         output.emit_json(entries)
         return
@@ -251,15 +248,17 @@ def history(
 @diff_app.command()
 def diff(
     env: EnvArg = None,
+    env_alias: EnvAlias = None,
     image_tag: Annotated[str | None, typer.Option("--image-tag", help="Tag to compare.")] = None,
     kubeconfig: KubeconfigOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Rendered desired state against live objects, secret values masked; exit 1 if different."""
+    env = params.environment(env, env_alias)
     from sophia_platform.deploy.diff import compute
     from sophia_platform.errors import CheckFailed
 
-    result = compute(_spec(), env, image_tag=image_tag, kubeconfig=kubeconfig)
+    result = compute(params.spec(), env, image_tag=image_tag, kubeconfig=kubeconfig)
     if output.wants_json(json_output):
         output.emit_json(result.objects)
     else:

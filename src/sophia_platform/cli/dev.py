@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sophia_platform.cli import output
+from sophia_platform.cli import output, params
 from sophia_platform.cli.dev_gitops import app as gitops_app
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def up_cmd(
     from sophia_platform.devcluster.components import COMPONENTS
 
     directory = _state_dir(state_dir)
-    spec_path = inventory.default_spec_path(spec or output.global_spec_path())
+    spec_path = params.spec_path(spec)
     nodes = inventory.nodes_from_spec(spec_path)
     if dry_run:
         plan = {

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sophia_platform.cli import output
+from sophia_platform.cli import output, params
 
 app = typer.Typer(
     help="GitOps: git push main deploys (Flux or Argo CD).",
@@ -17,17 +17,15 @@ app = typer.Typer(
 )
 ci_app = typer.Typer(help="The one CI workflow.", no_args_is_help=True, add_completion=False)
 
-EnvArg = Annotated[str, typer.Argument(help="Environment of sophia.yaml.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show the plan; change nothing.")]
+EnvArg = params.EnvArg
+JsonOpt = params.JsonOpt
+DryRunOpt = params.DryRunOpt
 RepoOpt = Annotated[
     Path | None,
     typer.Option("--repo", help="The repository checkout (default: the one holding sophia.yaml)."),
 ]
 PathOpt = Annotated[str, typer.Option("--path", help="Folder of the GitOps tree in the repo.")]
-KubeconfigOpt = Annotated[
-    Path | None, typer.Option("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG).")
-]
+KubeconfigOpt = params.KubeconfigOpt
 TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds to wait.")]
 GraceOpt = Annotated[
     float, typer.Option("--grace", help="Seconds a pod may stay failing before the wait stops.")
@@ -35,9 +33,11 @@ GraceOpt = Annotated[
 
 
 def _spec() -> Any:
-    from sophia_platform.spec import load_spec
+    return params.spec()
 
-    return load_spec(output.global_spec_path())
+
+def _env(spec: Any, env: str | None) -> str:
+    return str(env or spec.default_environment)
 
 
 def checkout_of(spec: Any, explicit: Path | None) -> Path:
@@ -50,11 +50,13 @@ def checkout_of(spec: Any, explicit: Path | None) -> Path:
     return git.toplevel(start) or start.resolve()
 
 
-def _context(env: str, repo: Path | None, path: str, kubeconfig: Path | None) -> Any:
+def _context(env: str | None, repo: Path | None, path: str, kubeconfig: Path | None) -> Any:
     from sophia_platform.gitops.actions import Context
 
     spec = _spec()
-    return Context.open(spec, env, checkout_of(spec, repo), root=path, kubeconfig=kubeconfig)
+    return Context.open(
+        spec, _env(spec, env), checkout_of(spec, repo), root=path, kubeconfig=kubeconfig
+    )
 
 
 @app.command("init")
@@ -91,6 +93,7 @@ def init_cmd(
     if engine not in ("flux", "argocd"):
         raise UsageError(f"--engine must be flux or argocd, not {engine!r}")
     spec = _spec()
+    env = _env(spec, env)
     checkout = checkout_of(spec, repo)
     if repo_url is None:
         proc = git.run(["remote", "get-url", "origin"], checkout, check=False)
@@ -143,6 +146,7 @@ def status_cmd(
     from sophia_platform.gitops.status import collect_status
 
     spec = _spec()
+    env = _env(spec, env)
     checkout = checkout_of(spec, repo)
     json_mode = output.wants_json(json_output)
     if watch and json_mode:
@@ -224,7 +228,7 @@ def reconcile_cmd(
 
 
 def _suspend(
-    env: str,
+    env: str | None,
     on: bool,
     repo: Path | None,
     path: str,
@@ -236,6 +240,7 @@ def _suspend(
 
     ctx = _context(env, repo, path, kubeconfig)
     changed = set_suspended(ctx, on, dry_run=dry_run)
+    env = ctx.env
     word = "suspended" if on else "resumed"
     if output.wants_json(json_output):
         output.emit_json(
@@ -306,7 +311,7 @@ def set_image_cmd(
     result = set_image(
         spec,
         checkout_of(spec, repo),
-        env,
+        _env(spec, env),
         tag,
         root=path,
         services=service or None,

@@ -7,22 +7,19 @@ from typing import Annotated, Any
 
 import typer
 
-from sophia_platform.cli import output
+from sophia_platform.cli import output, params
+from sophia_platform.cli.params import DryRunOpt, EnvAlias, EnvArg, JsonOpt, KubeconfigOpt
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Inspect or take the deploy lock."
 )
 
-EnvArg = Annotated[str | None, typer.Argument(help="Environment (default: the spec's).")]
-KubeconfigOpt = Annotated[Path | None, typer.Option("--kubeconfig", help="kubeconfig file.")]
-
 
 def _connect(env: str | None, kubeconfig: Path | None) -> tuple[Any, Any]:
     from sophia_platform.deploy.target import resolve
     from sophia_platform.kube.client import connect
-    from sophia_platform.spec import load_spec
 
-    target = resolve(load_spec(output.global_spec_path()), env, kubeconfig=kubeconfig)
+    target = resolve(params.spec(), env, kubeconfig=kubeconfig)
     return target, connect(target.kubeconfig, target.context)
 
 
@@ -41,10 +38,12 @@ def _show(info: Any) -> None:
 @app.command("status")
 def status(
     env: EnvArg = None,
+    env_alias: EnvAlias = None,
     kubeconfig: KubeconfigOpt = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    json_output: JsonOpt = False,
 ) -> None:
     """Who holds the deploy lock, why, and until when."""
+    env = params.environment(env, env_alias)
     from sophia_platform.kube.lease import lock_status
 
     target, api = _connect(env, kubeconfig)
@@ -58,13 +57,15 @@ def status(
 @app.command("acquire")
 def acquire(
     env: EnvArg = None,
+    env_alias: EnvAlias = None,
     message: Annotated[str, typer.Option("--message", "-m", help="Why deploys are blocked.")] = "",
     ttl: Annotated[int, typer.Option("--ttl", help="Seconds until the lock expires.")] = 3600,
     lock_wait: Annotated[float, typer.Option("--lock-wait", help="Seconds to wait.")] = 0.0,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the lock.")] = False,
+    dry_run: DryRunOpt = False,
     kubeconfig: KubeconfigOpt = None,
 ) -> None:
     """Block deploys of an environment (e.g. during an incident) until released or expired."""
+    env = params.environment(env, env_alias)
     from sophia_platform.kube import lease
 
     target, api = _connect(env, kubeconfig)
@@ -81,11 +82,13 @@ def acquire(
 @app.command("release")
 def release(
     env: EnvArg = None,
+    env_alias: EnvAlias = None,
     force: Annotated[bool, typer.Option("--force", help="Break someone else's lock.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the lock.")] = False,
+    dry_run: DryRunOpt = False,
     kubeconfig: KubeconfigOpt = None,
 ) -> None:
     """Release the lock you hold (or, with --force, anyone's)."""
+    env = params.environment(env, env_alias)
     from sophia_platform.kube import lease
 
     target, api = _connect(env, kubeconfig)

@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lock": ("sophia_platform.cli.lock:app", "Inspect or take the deploy lock."),
     "gitops": ("sophia_platform.cli.gitops:app", "GitOps: git push main deploys (Flux/Argo CD)."),
     "ci": ("sophia_platform.cli.gitops:ci_app", "Write the one CI workflow (deploy.yml)."),
+    "report": ("sophia_platform.cli.report:app", "Report the migration: metrics, DoD, burn-down."),
     "dev": ("sophia_platform.cli.dev:app", "Run a real local control plane (dev cluster)."),
     "demo": ("sophia_platform.cli.demo:app", "Run the end-to-end demo on a local cluster."),
 }
@@ -84,6 +85,19 @@ class LazyGroup(click.Group):
         command.name = cmd_name
         return command
 
+    def shell_complete(
+        self, ctx: click.Context, incomplete: str
+    ) -> list[click.shell_completion.CompletionItem]:
+        """Complete command names from the registry (importing none) and the root's options."""
+        from click.shell_completion import CompletionItem
+
+        names = [
+            CompletionItem(name, help=help_text)
+            for name, (_, help_text) in COMMANDS.items()
+            if name.startswith(incomplete)
+        ]
+        return names + click.Command.shell_complete(self, ctx, incomplete)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List commands with their registry help, so ``--help`` imports nothing."""
         rows = [(name, help_text) for name, (_, help_text) in COMMANDS.items()]
@@ -104,6 +118,29 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
         ctx.exit(0)
 
 
+def _show_completion(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is None or ctx.resilient_parsing:
+        return
+    from sophia_platform.cli import completion
+
+    click.echo(completion.script(cli, completion.detect_shell(value or None)), nl=False)
+    ctx.exit(0)
+
+
+def _install_completion(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is None or ctx.resilient_parsing:
+        return
+    from sophia_platform.cli import completion
+
+    done = completion.install(cli, completion.detect_shell(value or None))
+    if not done.changed:
+        click.echo(f"{done.shell} completion already installed ({done.script})")
+    else:
+        click.echo(f"{done.shell} completion: wrote {', '.join(map(str, done.changed))}")
+        click.echo("open a new shell (or source its rc file) for it to take effect")
+    ctx.exit(0)
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
@@ -114,6 +151,26 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     help="Path of sophia.yaml (default: ./sophia.yaml).",
 )
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version)
+@click.option(
+    "--install-completion",
+    metavar="[bash|zsh|fish]",
+    is_flag=False,
+    flag_value="",  # no default: click then allows the option without a value
+    expose_value=False,
+    is_eager=True,
+    callback=_install_completion,
+    help="Install tab completion for your shell (bash, zsh, fish; default: $SHELL).",
+)
+@click.option(
+    "--show-completion",
+    metavar="[bash|zsh|fish]",
+    is_flag=False,
+    flag_value="",  # no default: click then allows the option without a value
+    expose_value=False,
+    is_eager=True,
+    callback=_show_completion,
+    help="Print the completion script, to install it by hand.",
+)
 @click.pass_context
 def cli(ctx: click.Context, json_output: bool, debug: bool, spec: Path | None) -> None:
     """Sophia Platform: deploy, secrets and tech-debt cleanup for Sophia AI on K3s."""

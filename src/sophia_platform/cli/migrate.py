@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
-from sophia_platform.cli import output
+from sophia_platform.cli import output, params
 
 app = typer.Typer(no_args_is_help=True, help="Convert docker-compose into sophia.yaml.")
 
@@ -34,9 +34,8 @@ def compose(
 ) -> None:
     """Convert compose services into one sophia.yaml; report every key not converted."""
     from sophia_platform.cleanup.compose.migrate import migrate_compose
-    from sophia_platform.spec import resolve_spec_path
 
-    spec_path = resolve_spec_path(spec or output.global_spec_path())
+    spec_path = params.spec_path(spec)
     paths = files or _discover(Path.cwd())
     report = migrate_compose(paths, spec_path, dry_run=dry_run, env_file=env_file)
     if output.wants_json(json_out):

@@ -54,17 +54,6 @@ def wants_json(local_flag: bool = False) -> bool:
     return False
 
 
-def global_spec_path() -> Path | None:
-    """The ``--spec`` given to ``sophia`` itself, if any."""
-    ctx = click.get_current_context(silent=True)
-    while ctx is not None:
-        spec = getattr(ctx.obj, "spec", None)
-        if spec is not None:
-            return Path(spec)
-        ctx = ctx.parent
-    return None
-
-
 def _default(obj: Any) -> Any:
     if hasattr(obj, "model_dump"):
         return obj.model_dump(mode="json")

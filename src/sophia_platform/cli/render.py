@@ -1,4 +1,4 @@
-"""``sophia render values``: the chart values of an environment, generated from sophia.yaml."""
+"""``sophia render values | manifests``: what the chart gets and makes, from sophia.yaml."""
 
 from __future__ import annotations
 
@@ -8,14 +8,21 @@ from typing import Annotated, Any
 
 import typer
 
-from sophia_platform.cli.output import global_spec_path
+from sophia_platform.cli import params
+from sophia_platform.cli.params import EnvAlias, EnvArg
 
-app = typer.Typer(add_completion=False, help="Render Helm values from sophia.yaml.")
+app = typer.Typer(add_completion=False, help="Render Helm values or manifests from sophia.yaml.")
+
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+]
+ImageTagOpt = Annotated[
+    str | None, typer.Option("--image-tag", help="Tag for every image that has none pinned.")
+]
+FormatOpt = Annotated[str, typer.Option("--format", help="yaml or json.")]
 
 
-def _dump(values: dict[str, Any], fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(values, indent=2) + "\n"
+def _yaml(values: dict[str, Any]) -> str:
     import io
 
     from ruamel.yaml import YAML
@@ -28,37 +35,67 @@ def _dump(values: dict[str, Any], fmt: str) -> str:
     return buf.getvalue()
 
 
-@app.command("values")
-def values(
-    env: Annotated[
-        str | None, typer.Option("--env", "-e", help="Environment (default: default_environment).")
-    ] = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
-    ] = None,
-    image_tag: Annotated[
-        str | None, typer.Option("--image-tag", help="Tag for every image that has none pinned.")
-    ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="yaml or json.")] = "yaml",
-) -> None:
-    """Write the chart values of an environment (no secret values: only Secret names)."""
-    from sophia_platform.atomicfile import write_text_atomic
-    from sophia_platform.deploy.values import render_values
+def _format(fmt: str) -> str:
+    from sophia_platform.cli.output import wants_json
     from sophia_platform.errors import UsageError
-    from sophia_platform.spec import load_spec
 
     if fmt not in ("yaml", "json"):
         raise UsageError(f"--format must be yaml or json, not {fmt!r}")
-    spec = load_spec(global_spec_path())
-    text = _dump(render_values(spec, env or spec.default_environment, image_tag=image_tag), fmt)
+    return "json" if wants_json() else fmt
+
+
+def _write(text: str, output: Path | None) -> None:
     if output is None:
         typer.echo(text, nl=False)
+        return
+    from sophia_platform.atomicfile import write_text_atomic
+
+    # mode 0600 is what the mkstemp-based writer this replaced always produced
+    write_text_atomic(output, text, mode=0o600)
+    typer.echo(f"wrote {output}", err=True)
+
+
+@app.command("values")
+def values(
+    env: EnvArg = None,
+    env_alias: EnvAlias = None,
+    output: OutputOpt = None,
+    image_tag: ImageTagOpt = None,
+    fmt: FormatOpt = "yaml",
+) -> None:
+    """Write the chart values of an environment (no secret values: only Secret names)."""
+    from sophia_platform.deploy.values import render_values
+
+    env = params.environment(env, env_alias)
+    fmt = _format(fmt)
+    spec = params.spec()
+    rendered = render_values(spec, env or spec.default_environment, image_tag=image_tag)
+    _write(json.dumps(rendered, indent=2) + "\n" if fmt == "json" else _yaml(rendered), output)
+
+
+@app.command("manifests")
+def manifests(
+    env: EnvArg = None,
+    env_alias: EnvAlias = None,
+    output: OutputOpt = None,
+    image_tag: ImageTagOpt = None,
+    fmt: FormatOpt = "yaml",
+) -> None:
+    """``helm template`` of the shipped chart with the generated values; no cluster needed."""
+    from sophia_platform.deploy.manifests import render_manifests
+
+    env = params.environment(env, env_alias)
+    fmt = _format(fmt)
+    rendered = render_manifests(params.spec(), env, image_tag=image_tag)
+    if fmt == "json":
+        from sophia_platform.deploy.releases import manifest_objects
+
+        text = json.dumps(manifest_objects(rendered.text), indent=2) + "\n"
     else:
-        # mode 0600 is what the mkstemp-based writer this replaced always produced
-        write_text_atomic(output, text, mode=0o600)
-        typer.echo(f"wrote {output}", err=True)
+        text = rendered.text
+    _write(text, output)
 
 
 @app.callback()
 def _group() -> None:
-    """Render Helm values from sophia.yaml."""
+    """Render Helm values or manifests from sophia.yaml."""

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from sophia_platform.cli import output
+from sophia_platform.cli import output, params
+from sophia_platform.cli.params import EnvAlias, EnvArg, JsonOpt
 from sophia_platform.errors import CheckFailed, InputError, UsageError
 
 app = typer.Typer(
@@ -19,27 +20,17 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-EnvOpt = Annotated[
-    str | None, typer.Option("--env", "-e", help="Environment (default: the spec's).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 GithubOrg = Annotated[str | None, typer.Option(help="GitHub org for the github-api layer.")]
 GithubRepo = Annotated[str | None, typer.Option(help="GitHub OWNER/REPO for the github-api layer.")]
 Kubeconfig = Annotated[Path | None, typer.Option(help="kubeconfig (default: $KUBECONFIG).")]
 KubeContext = Annotated[str | None, typer.Option("--context", help="kube context override.")]
 
 
-def _spec() -> Any:
-    from sophia_platform.spec import load_spec
-
-    return load_spec(output.global_spec_path())
-
-
 def _ctx(env: str | None, **options: Any) -> Any:
     from sophia_platform.secrets.session import provider_context
 
     clean = {k: (str(v) if isinstance(v, Path) else v) for k, v in options.items() if v is not None}
-    return provider_context(_spec(), env, options=clean)
+    return provider_context(params.spec(), env, options=clean)
 
 
 @contextmanager
@@ -56,7 +47,8 @@ def _layers(env: str | None, layers: str | None, **options: Any) -> Iterator[tup
 def sync(
     source: Annotated[str, typer.Option("--from", help="github-actions | esc | local")],
     target: Annotated[str, typer.Option("--to", help="esc | kubernetes | local | github-api")],
-    env: EnvOpt = None,
+    env: EnvArg = None,
+    env_alias: EnvAlias = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the plan, write nothing.")
     ] = False,
@@ -81,6 +73,7 @@ def sync(
     json_out: JsonOpt = False,
 ) -> None:
     """Plan (names only) and apply a sync from one layer to another."""
+    env = params.environment(env, env_alias)
     from sophia_platform.secrets.providers import create
     from sophia_platform.secrets.sync import FLOWS, SyncOptions, run
 
@@ -128,7 +121,8 @@ def sync(
 
 @app.command()
 def check(
-    env: EnvOpt = None,
+    env: EnvArg = None,
+    env_alias: EnvAlias = None,
     layers: Annotated[
         str | None, typer.Option(help="Comma-separated layers (default: every configured one).")
     ] = None,
@@ -139,6 +133,7 @@ def check(
     json_out: JsonOpt = False,
 ) -> None:
     """Is every secret present, real and identical in every layer? Exit 1 if not."""
+    env = params.environment(env, env_alias)
     from sophia_platform.cli.secrets_render import render_check
     from sophia_platform.secrets.check import check as run_check
 
@@ -175,7 +170,8 @@ def check(
 @app.command()
 def trace(
     name: Annotated[str, typer.Argument(help="Canonical secret NAME, e.g. OPENAI_API_KEY.")],
-    env: EnvOpt = None,
+    env: EnvArg = None,
+    env_alias: EnvAlias = None,
     layers: Annotated[str | None, typer.Option(help="Comma-separated layers.")] = None,
     github_org: GithubOrg = None,
     github_repo: GithubRepo = None,
@@ -184,6 +180,7 @@ def trace(
     json_out: JsonOpt = False,
 ) -> None:
     """Follow one secret from GitHub through ESC and Kubernetes to the pods using it."""
+    env = params.environment(env, env_alias)
     from sophia_platform.cli.secrets_render import render_trace
     from sophia_platform.secrets.trace import trace as run_trace
 
@@ -207,7 +204,8 @@ def set_secret(
     name: Annotated[
         str, typer.Argument(help="Canonical secret NAME; the value is read from stdin.")
     ],
-    env: EnvOpt = None,
+    env: EnvArg = None,
+    env_alias: EnvAlias = None,
     to: Annotated[str, typer.Option("--to", help="local | github-api")] = "local",
     include_unmanaged: Annotated[
         bool, typer.Option(help="Allow a name not in the manifest.")
@@ -217,6 +215,7 @@ def set_secret(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate, write nothing.")] = False,
 ) -> None:
     """Store one secret; the value comes from a hidden prompt or stdin, never from argv."""
+    env = params.environment(env, env_alias)
     from sophia_platform.config import SecretValue
     from sophia_platform.secrets.setter import set_secret as do_set
 
@@ -248,7 +247,7 @@ def workflow(
     """Write .github/workflows/sync_secrets_comprehensive.yml, the one sync workflow."""
     from sophia_platform.secrets.workflow import WORKFLOW_PATH, render_workflow
 
-    spec = _spec()
+    spec = params.spec()
     root = spec.source_path.parent if spec.source_path else Path.cwd()
     spec_rel = spec.source_path.name if spec.source_path else "sophia.yaml"
     text = render_workflow(spec, spec_path=spec_rel, install=install)
@@ -266,14 +265,16 @@ def workflow(
 
 @app.command()
 def eso(
-    env: EnvOpt = None,
+    env: EnvArg = None,
+    env_alias: EnvAlias = None,
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
     api_version: Annotated[str, typer.Option(help="ESO API version.")] = "external-secrets.io/v1",
 ) -> None:
     """Generate an ESO SecretStore (Pulumi ESC) and ExternalSecrets instead of syncing."""
+    env = params.environment(env, env_alias)
     from sophia_platform.secrets.eso import render_eso
 
-    spec = _spec()
+    spec = params.spec()
     text = render_eso(spec, env or spec.default_environment, api_version=api_version)
     if out is None:
         output.console().out(text, end="")

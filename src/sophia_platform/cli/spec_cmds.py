@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-from sophia_platform.cli.output import console, emit_json, global_spec_path, wants_json
+from sophia_platform.cli import params
+from sophia_platform.cli.output import console, emit_json, wants_json
+from sophia_platform.cli.params import JsonOpt
 from sophia_platform.errors import InputError, UsageError
 
 init_app = typer.Typer(add_completion=False)
@@ -20,13 +22,6 @@ PathArg = Annotated[
     Path | None,
     typer.Argument(help="sophia.yaml to read (default: --spec, $SOPHIA_SPEC or ./sophia.yaml)."),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _spec_path(path: Path | None) -> Path:
-    from sophia_platform.spec import resolve_spec_path
-
-    return resolve_spec_path(path or global_spec_path())
 
 
 @validate_app.command()
@@ -34,7 +29,7 @@ def validate(path: PathArg = None, json_output: JsonOpt = False) -> None:
     """Validate sophia.yaml and print every problem with file:line:column (exit 2 if any)."""
     from sophia_platform.spec import validate_file
 
-    result = validate_file(_spec_path(path))
+    result = validate_file(params.spec_path(path))
     if wants_json(json_output):
         emit_json({"file": str(result.path), "ok": result.ok, "problems": result.problems})
     elif result.ok and result.spec is not None:
@@ -57,7 +52,7 @@ def show(path: PathArg = None, json_output: JsonOpt = False) -> None:
     from sophia_platform.spec import load_spec
     from sophia_platform.spec.summary import summarise
 
-    summary = summarise(load_spec(_spec_path(path)))
+    summary = summarise(load_spec(params.spec_path(path)))
     if wants_json(json_output):
         emit_json(summary)
         return
@@ -87,19 +82,28 @@ def schema(
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write the starter.")] = Path("sophia.yaml"),
     project: Annotated[str, typer.Option(help="Project name (a DNS label).")] = "my-platform",
+    example: Annotated[
+        bool,
+        typer.Option("--example", help="Write the whole Sophia AI platform (15 services) instead."),
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print instead of writing.")] = False,
 ) -> None:
     """Write a commented starter sophia.yaml (refuses to overwrite without --force)."""
-    from sophia_platform.spec.starter import starter_text
+    if example:
+        from sophia_platform.resources import example_spec_path
 
-    text = starter_text(project)
+        text = example_spec_path().read_text(encoding="utf-8")
+    else:
+        from sophia_platform.spec.starter import starter_text
+
+        text = starter_text(project)
     if dry_run:
         typer.echo(text, nl=False)
         return
     if path.exists() and not force:
         if path.read_text(encoding="utf-8", errors="replace") == text:
-            console().print(f"{path} is already the starter; nothing to do")
+            console().print(f"{path} is already up to date; nothing to do")
             return
         raise UsageError(f"{path} exists", hint="pass --force to overwrite it")
     path.write_text(text, encoding="utf-8")

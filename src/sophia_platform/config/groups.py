@@ -1,9 +1,10 @@
 """Grouped getters: one typed, frozen object per integration, from the spec's secret names.
 
 The first key of each tuple is the canonical name in ``sophia.yaml``'s secrets manifest
-(``examples/sophia-ai/sophia.yaml``; a test keeps them in step); later keys are legacy spellings
-found in the company's old code, accepted so apps can migrate without renaming everything at
-once. Secret fields are ``SecretValue``; plain identifiers (user names, account ids) are str.
+(of the example spec, ``sophia init --example``; a test keeps them in step); later keys are
+legacy spellings found in the company's old code, accepted so apps can migrate without
+renaming everything at once. Secret fields are ``SecretValue``; plain identifiers (user names,
+account ids) are str.
 """
 
 from __future__ import annotations

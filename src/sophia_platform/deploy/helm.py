@@ -42,6 +42,13 @@ def template(t: HelmTarget, chart: Path, values: Path, *, validate: bool = False
     return argv
 
 
+def template_offline(
+    helm: Path, release: str, namespace: str, chart: Path, values: Path
+) -> list[str]:
+    """Render the manifests without any cluster: no kube context, no server lookups."""
+    return [str(helm), "template", release, str(chart), "--values", str(values), "-n", namespace]
+
+
 def upgrade_install(
     t: HelmTarget, chart: Path, values: Path, *, timeout_s: int, description: str
 ) -> list[str]:

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from sophia_platform import resources
 from sophia_platform.deploy.helm import HelmTarget
 from sophia_platform.errors import ExternalError, InputError, UsageError
 from sophia_platform.kube.client import kubeconfig_path
@@ -13,22 +14,19 @@ from sophia_platform.spec import Spec
 
 
 def chart_dir() -> Path:
-    """``charts/sophia-platform`` of this checkout, or ``$SOPHIA_CHART``."""
+    """``$SOPHIA_CHART``, else the chart shipped in the package (``resources.chart_dir``)."""
     override = os.environ.get("SOPHIA_CHART")
-    path = (
-        Path(override)
-        if override
-        else Path(__file__).resolve().parents[3] / "charts" / "sophia-platform"
-    )
+    path = Path(override) if override else resources.chart_dir()
     if not (path / "Chart.yaml").is_file():
         raise InputError(
-            f"chart not found at {path}", hint="set SOPHIA_CHART to charts/sophia-platform"
+            f"chart not found at {path}",
+            hint="unset SOPHIA_CHART to use the chart shipped with sophia-platform",
         )
     return path
 
 
 def helm_binary() -> Path:
-    """Locate the helm binary (the one tools/local-cluster builds, $SOPHIA_HELM_BIN, or PATH)."""
+    """Locate the helm binary (the local-cluster build, $SOPHIA_HELM_BIN, or PATH)."""
     from sophia_platform.devcluster import find_tool
 
     found = find_tool("helm")

@@ -1,6 +1,6 @@
 """A real local Kubernetes control plane with simulated GPU nodes (``sophia dev cluster``).
 
-The binaries come from ``tools/local-cluster/build.sh``; :func:`find_tool` locates them.
+The binaries come from the ``build.sh`` shipped as package data; :func:`find_tool` finds them.
 The orchestration lives in :mod:`sophia_platform.devcluster.cluster` (imported on use, since
 it pulls in httpx and the kubernetes client).
 """

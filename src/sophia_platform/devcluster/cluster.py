@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from sophia_platform import resources
 from sophia_platform.atomicfile import write_text_atomic
 from sophia_platform.devcluster import components as comp
 from sophia_platform.devcluster.kubeconfig import CONTEXT, write_kubeconfig
@@ -43,7 +44,6 @@ from sophia_platform.devcluster.processes import (
 from sophia_platform.devcluster.toolchain import binary_version, find_tool
 from sophia_platform.errors import ExternalError, UsageError
 
-STAGES_DIR = Path(__file__).with_name("stages")
 READY_TIMEOUT_S = 90.0
 _START_ATTEMPTS = 3
 
@@ -165,7 +165,7 @@ def _binaries() -> dict[str, Path]:
     if missing:
         raise ExternalError(
             f"local cluster binaries not found: {', '.join(missing)}",
-            hint="run tools/local-cluster/build.sh (or `sophia dev cluster up --build`)",
+            hint="run `sophia dev cluster up --build` (or scripts/setup in a checkout)",
         )
     return found
 
@@ -351,8 +351,7 @@ def _start(
 
 
 def _write_kwok_config(path: Path) -> None:
-    docs = [p.read_text() for p in sorted(STAGES_DIR.glob("*.yaml"))]
-    path.write_text("\n---\n".join(docs))
+    path.write_text("\n---\n".join(resources.kwok_stages()))
 
 
 def _api_ready(layout: comp.Layout, server: str) -> bool:

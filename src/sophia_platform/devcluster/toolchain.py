@@ -1,6 +1,7 @@
 """Where the local control plane's binaries live, and building them with the Go toolchain.
 
-The binaries are built by ``tools/local-cluster/build.sh`` into
+The binaries are built by ``build.sh`` of the package data (``sophia_platform/data/local-cluster``,
+see :mod:`sophia_platform.resources`) into
 ``${XDG_CACHE_HOME:-~/.cache}/sophia-platform/local-cluster/<key>/bin``, where ``<key>`` is a
 hash of the pinned versions (see :func:`cache_key`; build.sh computes the same hash). This is
 the one module that runs the build script (and through it, ``go``).
@@ -15,7 +16,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from sophia_platform.errors import ExternalError
+from sophia_platform import resources
+from sophia_platform.errors import ExternalError, InputError
 
 # Every binary build.sh produces; find_tool also accepts any other name and falls back to PATH.
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "helm")
@@ -37,15 +39,16 @@ _KEY_FILES = (
 BUILD_TIMEOUT_S = 90 * 60
 
 
-def tools_dir() -> Path | None:
-    """``tools/local-cluster`` of the source checkout this package runs from, if any."""
+def tools_dir() -> Path:
+    """The build files: ``$SOPHIA_LOCAL_CLUSTER_TOOLS``, else those shipped in the package."""
     override = os.environ.get("SOPHIA_LOCAL_CLUSTER_TOOLS")
-    candidates = [Path(override)] if override else []
-    candidates.append(Path(__file__).resolve().parents[3] / "tools" / "local-cluster")
-    for path in candidates:
-        if (path / "versions.env").is_file() and (path / "build.sh").is_file():
-            return path
-    return None
+    path = Path(override) if override else resources.local_cluster_dir()
+    if not ((path / "versions.env").is_file() and (path / "build.sh").is_file()):
+        raise InputError(
+            f"{path} has no versions.env and build.sh",
+            hint="unset SOPHIA_LOCAL_CLUSTER_TOOLS to use the build files shipped with sophia",
+        )
+    return path
 
 
 def cache_root() -> Path:
@@ -63,18 +66,9 @@ def cache_key(tools: Path, key_files: tuple[str, ...] = _KEY_FILES) -> str:
     return hashlib.sha256("".join(lines).encode()).hexdigest()[:16]
 
 
-def cache_bin_dir() -> Path | None:
+def cache_bin_dir() -> Path:
     """Return the bin directory for the pinned versions (it may not be built yet)."""
-    tools = tools_dir()
-    if tools is not None:
-        return cache_root() / cache_key(tools) / "bin"
-    # Installed without the source tree: use the most recently built complete cache.
-    complete = [
-        d / "bin"
-        for d in cache_root().glob("*")
-        if all((d / "bin" / b).is_file() for b in BINARIES)
-    ]
-    return max(complete, key=lambda d: d.stat().st_mtime, default=None)
+    return cache_root() / cache_key(tools_dir()) / "bin"
 
 
 def find_tool(name: str) -> Path | None:
@@ -84,11 +78,9 @@ def find_tool(name: str) -> Path | None:
     if override:
         path = Path(override)
         return path if path.is_file() and os.access(path, os.X_OK) else None
-    bin_dir = cache_bin_dir()
-    if bin_dir is not None:
-        candidate = bin_dir / name
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
+    candidate = cache_bin_dir() / name
+    if candidate.is_file() and os.access(candidate, os.X_OK):
+        return candidate
     found = shutil.which(name)
     return Path(found) if found else None
 
@@ -114,15 +106,9 @@ def go_available() -> bool:
 
 def build(timeout_s: float = BUILD_TIMEOUT_S) -> BuildResult:
     """Run build.sh (a fast no-op when everything is cached) and return the bin dir."""
-    tools = tools_dir()
-    if tools is None:
-        raise ExternalError(
-            "tools/local-cluster is not available in this installation",
-            hint="run from a source checkout or set SOPHIA_LOCAL_CLUSTER_TOOLS",
-        )
     try:
         proc = subprocess.run(
-            ["bash", str(tools / "build.sh")],
+            ["bash", str(tools_dir() / "build.sh")],
             capture_output=True,
             text=True,
             timeout=timeout_s,

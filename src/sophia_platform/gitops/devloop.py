@@ -1,6 +1,6 @@
 """``sophia dev gitops``: real Flux controllers and a real git server next to the local cluster.
 
-source-controller and helm-controller (built by ``tools/gitops/build.sh``) run as host processes
+source-controller and helm-controller (built by ``data/gitops/build.sh``) run as host processes
 against the local control plane through ``KUBECONFIG`` (controller-runtime reads it; the
 controllers have no ``--kubeconfig`` flag), each with its own metrics and health ports, the
 artifact server on 127.0.0.1. Their CRDs are applied from the controller modules'
@@ -260,7 +260,7 @@ def up(cluster_dir: Path, state_dir: Path, *, repo: str | None = None) -> LoopUp
             for name in ("source-controller", "helm-controller"):
                 binary = tools.find(name)
                 if binary is None:
-                    raise ExternalError(f"{name} was not built", hint="tools/gitops/build.sh")
+                    raise ExternalError(f"{name} was not built", hint="run scripts/setup")
                 started[name] = sup.start(
                     name, controller_argv(name, binary, ports, storage), env=env
                 )

@@ -1,6 +1,6 @@
 """Where the GitOps tools live (Flux's controllers, actionlint) and where their CRDs are read.
 
-``tools/gitops/build.sh`` builds them from pinned Go modules into
+``data/gitops/build.sh`` (package data) builds them from pinned Go modules into
 ``${XDG_CACHE_HOME:-~/.cache}/sophia-platform/gitops/<key>/bin`` (the key hashes the pins, as
 for the local control plane) and prints the module-cache folders that hold the CRDs. They are
 development tools: the real engines run inside the user's cluster.
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sophia_platform.devcluster.toolchain import cache_key
 from sophia_platform.errors import ExternalError
+from sophia_platform.resources import data_path
 
 BINARIES = ("source-controller", "helm-controller", "actionlint")
 # Same files, same order as build.sh's key_files.
@@ -30,13 +31,13 @@ BUILD_TIMEOUT_S = 60 * 60
 
 
 def tools_dir() -> Path:
-    """``tools/gitops`` of the source checkout (``$SOPHIA_GITOPS_TOOLS`` overrides)."""
+    """The build files: ``$SOPHIA_GITOPS_TOOLS``, else those shipped in the package."""
     override = os.environ.get("SOPHIA_GITOPS_TOOLS")
-    path = Path(override) if override else Path(__file__).resolve().parents[3] / "tools" / "gitops"
+    path = Path(override) if override else data_path("gitops")
     if not (path / "build.sh").is_file():
         raise ExternalError(
-            f"tools/gitops not found at {path}",
-            hint="the local GitOps loop runs from a source checkout; set SOPHIA_GITOPS_TOOLS",
+            f"{path} has no build.sh",
+            hint="unset SOPHIA_GITOPS_TOOLS to use the build files shipped with sophia",
         )
     return path
 
@@ -71,10 +72,10 @@ def _run_build(*args: str) -> str:
             stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired as e:
-        raise ExternalError(f"tools/gitops/build.sh took over {BUILD_TIMEOUT_S}s") from e
+        raise ExternalError(f"data/gitops/build.sh took over {BUILD_TIMEOUT_S}s") from e
     if proc.returncode != 0:
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
-        raise ExternalError(f"tools/gitops/build.sh {' '.join(args)} failed: {tail}")
+        raise ExternalError(f"data/gitops/build.sh {' '.join(args)} failed: {tail}")
     return proc.stdout
 
 

@@ -51,7 +51,7 @@ def render_workflow(
                     "DRY_RUN": "${{ inputs.dry_run && '--dry-run' || '' }}",
                 },
                 "run": LiteralScalarString(
-                    f"sophia secrets sync --from github-actions --to esc --env {env} $DRY_RUN\n"
+                    f"sophia secrets sync {env} --from github-actions --to esc $DRY_RUN\n"
                 ),
             }
         )

@@ -131,7 +131,10 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
 
 def _read_text(path: Path) -> str:
     if not path.exists():
-        raise InputError(f"{path}: no such file", hint="run `sophia init` to write a starter")
+        raise InputError(
+            f"{path}: no such file (looked for {path.absolute()})",
+            hint="run `sophia init` to write a starter, or pass --spec PATH",
+        )
     if path.is_dir():
         candidate = path / DEFAULT_NAME
         if candidate.is_file():

@@ -15,13 +15,14 @@ from sophia_platform.deploy.status import collect
 from sophia_platform.deploy.target import chart_dir
 from sophia_platform.deploy.values import render_values, values_file
 from sophia_platform.kube.apply import dry_run
+from sophia_platform.resources import example_spec_path
 from sophia_platform.spec import load_spec
 
 from .conftest import DeployEnv, make_env, write_spec
 
 pytestmark = pytest.mark.cluster
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sophia-ai" / "sophia.yaml"
+EXAMPLE = example_spec_path()
 
 
 def test_example_manifests_pass_server_side_dry_run(

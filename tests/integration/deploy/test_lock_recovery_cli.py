@@ -7,6 +7,7 @@ import gzip
 import json
 import threading
 import time
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,7 @@ from sophia_platform.kube import lease
 from .conftest import CANARY, DeployEnv
 
 pytestmark = pytest.mark.cluster
-STATUS_SCHEMA = (
-    Path(__file__).resolve().parents[3]
-    / "src"
-    / "sophia_platform"
-    / "deploy"
-    / "status.schema.json"
-)
+STATUS_SCHEMA = Path(str(files("sophia_platform.deploy").joinpath("status.schema.json")))
 
 
 def test_lock_held_by_someone_else_refuses_then_expires(denv: DeployEnv) -> None:

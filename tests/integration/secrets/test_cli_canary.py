@@ -95,7 +95,6 @@ def test_every_command_keeps_canaries_out(
             "github-actions",
             "--to",
             "esc",
-            "--env",
             "dev",
             "--dry-run",
             "--plan-out",
@@ -104,48 +103,48 @@ def test_every_command_keeps_canaries_out(
         0,
     )
     assert "openai_api_key" in out and "EXTRA_ONE" in out  # names are shown, values are not
-    run(["secrets", "sync", "--from", "github-actions", "--to", "esc", "--env", "dev"], 0)
+    run(["secrets", "sync", "--from", "github-actions", "--to", "esc", "dev"], 0)
     assert isinstance(esc.state, DefinitionState) and len(esc.state.patches) == 1
-    run(["--json", "secrets", "sync", "--from", "github-actions", "--to", "esc", "--env", "dev"], 0)
-    run(["secrets", "sync", "--from", "esc", "--to", "local", "--env", "dev"], 0)
-    run(["secrets", "sync", "--from", "local", "--to", "github-api", "--env", "dev"], 0)
+    run(["--json", "secrets", "sync", "--from", "github-actions", "--to", "esc", "dev"], 0)
+    run(["secrets", "sync", "--from", "esc", "--to", "local", "dev"], 0)
+    run(["secrets", "sync", "--from", "local", "--to", "github-api", "dev"], 0)
     assert github.state.orgs["acme"].plaintext == values
-    run(["secrets", "check", "--env", "dev", layers], 0)
-    run(["--json", "secrets", "check", "--env", "dev", layers], 0)
-    out = run(["secrets", "trace", "OPENAI_API_KEY", "--env", "dev", layers], 0)
+    run(["secrets", "check", "dev", layers], 0)
+    run(["--json", "secrets", "check", "dev", layers], 0)
+    out = run(["secrets", "trace", "OPENAI_API_KEY", "dev", layers], 0)
     assert "fingerprint=" in out
-    run(["--json", "secrets", "trace", "DATABASE_URL", "--env", "dev", layers], 0)
+    run(["--json", "secrets", "trace", "DATABASE_URL", "dev", layers], 0)
     # set: from stdin only; the value is rotated locally, then check reports ESC as stale.
     rotated = "CANARY-rotated-by-set"
-    run(["secrets", "set", "OPENAI_API_KEY", "--env", "dev"], 0, stdin=rotated + "\n")
-    out = run(["secrets", "check", "--env", "dev", layers], 1)
+    run(["secrets", "set", "OPENAI_API_KEY", "dev"], 0, stdin=rotated + "\n")
+    out = run(["secrets", "check", "dev", layers], 1)
     assert "stale" in out and "api" in out
     run(
-        ["secrets", "set", "SHARED_TOKEN", "--env", "dev", "--to", "github-api"],
+        ["secrets", "set", "SHARED_TOKEN", "dev", "--to", "github-api"],
         0,
         stdin="CANARY-set-github\n",
     )
     assert github.state.orgs["acme"].plaintext["SHARED_TOKEN"] == "CANARY-set-github"
-    run(["secrets", "set", "NOT_IN_MANIFEST", "--env", "dev"], 2, stdin="CANARY-unknown\n")
-    run(["secrets", "set", "OPENAI_API_KEY", "--env", "dev"], 2, stdin="changeme\n")
-    run(["secrets", "sync", "--from", "local", "--to", "esc", "--env", "dev"], 0)
-    run(["secrets", "check", "--env", "dev", "--layers=local,esc"], 0)
+    run(["secrets", "set", "NOT_IN_MANIFEST", "dev"], 2, stdin="CANARY-unknown\n")
+    run(["secrets", "set", "OPENAI_API_KEY", "dev"], 2, stdin="changeme\n")
+    run(["secrets", "sync", "--from", "local", "--to", "esc", "dev"], 0)
+    run(["secrets", "check", "dev", "--layers=local,esc"], 0)
     # A refusal (required secret missing) writes nothing and exits 1.
     broken = {k: v for k, v in values.items() if k != "SHARED_TOKEN"}
     monkeypatch.setenv("ALL_SECRETS", json.dumps(broken))
     patches = len(esc.state.patches)
-    out = run(["secrets", "sync", "--from", "github-actions", "--to", "esc", "--env", "dev"], 1)
+    out = run(["secrets", "sync", "--from", "github-actions", "--to", "esc", "dev"], 1)
     assert "SHARED_TOKEN" in out and len(esc.state.patches) == patches
     monkeypatch.setenv("ALL_SECRETS", "{broken json " + values["OPENAI_API_KEY"])
-    run(["secrets", "sync", "--from", "github-actions", "--to", "esc", "--env", "dev"], 2)
+    run(["secrets", "sync", "--from", "github-actions", "--to", "esc", "dev"], 2)
     # A failing API (after retries) is exit 3 with a one-line message.
     monkeypatch.setenv("ALL_SECRETS", json.dumps(values))
     esc.state.fail(500, None, "get")
-    run(["secrets", "sync", "--from", "github-actions", "--to", "esc", "--env", "dev"], 3)
+    run(["secrets", "sync", "--from", "github-actions", "--to", "esc", "dev"], 3)
     esc.state.clear_faults()
     run(["secrets", "workflow"], 0)
-    run(["secrets", "eso", "--env", "dev", "--out", str(tmp_path / "eso.yaml")], 0)
-    run(["secrets", "sync", "--from", "github-api", "--to", "esc", "--env", "dev"], 2)
+    run(["secrets", "eso", "dev", "--out", str(tmp_path / "eso.yaml")], 0)
+    run(["secrets", "sync", "--from", "github-api", "--to", "esc", "dev"], 2)
 
     print("\n".join(transcript))
     canaries = [*values.values(), rotated, "CANARY-extra", "CANARY-unknown", "CANARY-set-github"]
@@ -177,17 +176,17 @@ def test_kubernetes_commands_keep_canaries_out(
         return out
 
     layers = "--layers=esc,kubernetes"
-    run(["secrets", "sync", "--from", "github-actions", "--to", "esc", "--env", "dev"], 0)
-    run(["secrets", "sync", "--from", "esc", "--to", "kubernetes", "--env", "dev", "--dry-run"], 0)
-    run(["secrets", "check", "--env", "dev", layers], 1)  # kubernetes not synced yet
-    out = run(["secrets", "sync", "--from", "esc", "--to", "kubernetes", "--env", "dev"], 0)
+    run(["secrets", "sync", "--from", "github-actions", "--to", "esc", "dev"], 0)
+    run(["secrets", "sync", "--from", "esc", "--to", "kubernetes", "dev", "--dry-run"], 0)
+    run(["secrets", "check", "dev", layers], 1)  # kubernetes not synced yet
+    out = run(["secrets", "sync", "--from", "esc", "--to", "kubernetes", "dev"], 0)
     assert "api-secrets/OPENAI_API_KEY" in out
-    run(["--json", "secrets", "sync", "--from", "esc", "--to", "kubernetes", "--env", "dev"], 0)
-    run(["secrets", "check", "--env", "dev", layers], 0)
-    run(["secrets", "trace", "SHARED_TOKEN", "--env", "dev", layers], 0)
-    run(["--json", "secrets", "trace", "GROUPED_KEY", "--env", "dev", layers], 0)
-    run(["secrets", "sync", "--from", "esc", "--to", "local", "--env", "dev"], 0)
-    run(["secrets", "sync", "--from", "local", "--to", "kubernetes", "--env", "dev", "--prune"], 0)
+    run(["--json", "secrets", "sync", "--from", "esc", "--to", "kubernetes", "dev"], 0)
+    run(["secrets", "check", "dev", layers], 0)
+    run(["secrets", "trace", "SHARED_TOKEN", "dev", layers], 0)
+    run(["--json", "secrets", "trace", "GROUPED_KEY", "dev", layers], 0)
+    run(["secrets", "sync", "--from", "esc", "--to", "local", "dev"], 0)
+    run(["secrets", "sync", "--from", "local", "--to", "kubernetes", "dev", "--prune"], 0)
     everything = "\n".join(transcript) + "\n".join(r.getMessage() for r in caplog.records)
     assert not [v for v in values.values() if v in everything]
     for path in tmp_path.rglob("*"):

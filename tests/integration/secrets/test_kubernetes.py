@@ -286,7 +286,6 @@ def test_sigkilled_sync_rerun_converges(
         "local",
         "--to",
         "kubernetes",
-        "--env",
         "dev",
     ]
     store = LocalProvider(kctx)

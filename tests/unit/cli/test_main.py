@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sophia_platform import __version__
+from sophia_platform import __version__, resources
 from sophia_platform.cli.main import COMMANDS, main
 
 
@@ -96,6 +96,43 @@ def test_init_writes_a_valid_starter_and_is_idempotent(
     assert code == 2 and "--force" in err
 
 
+def test_init_example_writes_the_packaged_example(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "sophia.yaml"
+    assert run(["init", "--example", str(target)], capsys)[0] == 0
+    assert target.read_text() == resources.example_spec_path().read_text()
+    code, out, _ = run(["validate", str(target)], capsys)
+    assert code == 0 and "15 services" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show"],
+        ["render", "values"],
+        ["deploy", "--dry-run"],
+        ["secrets", "check"],
+        ["dev", "cluster", "up", "--dry-run"],
+    ],
+)
+def test_a_missing_spec_is_an_error_naming_the_path_and_init(
+    args: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # never a silent fallback to the example spec: the user's command names no platform
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SOPHIA_SPEC", raising=False)
+    code, out, err = run(args, capsys)
+    assert code == 2, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"looked for {tmp_path / 'sophia.yaml'}" in err
+    assert "sophia init" in err
+    assert "sophia-ai" not in out + err
+
+
 def test_show_tree_and_json(example_spec_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["--spec", str(example_spec_path), "show"], capsys)
     assert code == 0
@@ -113,5 +150,5 @@ def test_schema_is_valid_json_schema(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert code == 0
     schema = json.loads(out)
     jsonschema.Draft202012Validator.check_schema(schema)
-    example = Path(__file__).resolve().parents[3] / "examples" / "sophia-ai" / "sophia.yaml"
+    example = resources.example_spec_path()
     jsonschema.validate(YAML(typ="safe").load(example.read_text()), schema)

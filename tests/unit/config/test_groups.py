@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import pytest
 from ruamel.yaml import YAML
 
@@ -18,9 +16,10 @@ from sophia_platform.config import (
     get_snowflake_config,
     groups,
 )
+from sophia_platform.resources import example_spec_path
 
 CANARY = "canary-51f0-groups"
-EXAMPLE_SPEC = Path(__file__).resolve().parents[3] / "examples" / "sophia-ai" / "sophia.yaml"
+EXAMPLE_SPEC = example_spec_path()
 
 
 def env_config(env: dict[str, str]) -> Config:

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from sophia_platform.resources import chart_dir
 from sophia_platform.spec import Spec, load_spec
 
 ROOT = Path(__file__).resolve().parents[3]
 DEPLOY_SPEC = ROOT / "tests" / "fixtures" / "deploy-spec.yaml"
-CHART = ROOT / "charts" / "sophia-platform"
+CHART = chart_dir()
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def helm_bin() -> Path:
 
     found = find_tool("helm")
     if found is None:
-        pytest.skip("helm is not built: run tools/local-cluster/build.sh (or set SOPHIA_HELM_BIN)")
+        pytest.skip("helm is not built: run scripts/setup (or set SOPHIA_HELM_BIN)")
     return found
 
 

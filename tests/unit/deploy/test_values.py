@@ -8,9 +8,10 @@ import pytest
 
 from sophia_platform.deploy.values import deep_merge, render_values, split_image
 from sophia_platform.errors import UsageError
+from sophia_platform.resources import chart_dir
 from sophia_platform.spec import Spec, load_spec
 
-SCHEMA = Path(__file__).resolve().parents[3] / "charts" / "sophia-platform" / "values.schema.json"
+SCHEMA = chart_dir() / "values.schema.json"
 
 
 @pytest.mark.parametrize(

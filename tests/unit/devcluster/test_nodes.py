@@ -2,9 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from sophia_platform.devcluster.inventory import default_spec_path, nodes_from_spec
+from sophia_platform.devcluster.inventory import nodes_from_spec
 from sophia_platform.devcluster.nodes import NodeSpec, node_manifest
 
 
@@ -32,15 +30,3 @@ def test_example_spec_nodes(example_spec_path: Path) -> None:
     assert len(nodes) == 5
     assert nodes["ai-core"].gpu_type == "GH200"
     assert all(n.gpu_count >= 1 for n in nodes.values())
-
-
-def test_default_spec_path_prefers_explicit_then_env(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SOPHIA_SPEC", "/from/env.yaml")
-    assert default_spec_path(Path("x.yaml")) == Path("x.yaml")
-    assert default_spec_path() == Path("/from/env.yaml")
-    monkeypatch.delenv("SOPHIA_SPEC")
-    (tmp_path / "sophia.yaml").write_text("project: x\n")
-    assert default_spec_path() == Path("sophia.yaml")

@@ -17,46 +17,11 @@ from sophia_platform.audit.model import AuditResult, Finding
 from sophia_platform.audit.rules import RULES
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_TAGS = {
-    "hardcoded-ip": ["maintainability", "configuration"],
-    "compose-file": ["maintainability", "deployment"],
-    "swarm-reference": ["maintainability", "deployment"],
-    "redundant-workflow": ["maintainability", "ci"],
-    "duplicate-file": ["maintainability"],
-    "placeholder-secret": ["security", "configuration"],
-    "committed-secret": ["security", "secret"],
-}
-
-
-# GitHub code scanning ranks security alerts by this property (0.0-10.0).
-_SECURITY_SEVERITY = {"committed-secret": "9.0", "placeholder-secret": "5.0"}
 
 
 def rule_descriptors(rule_ids: tuple[str, ...]) -> list[dict[str, Any]]:
-    """SARIF ``reportingDescriptor`` objects for the selected rules."""
-    descriptors = []
-    for cls in RULES:
-        if cls.id not in rule_ids:
-            continue
-        descriptors.append(
-            {
-                "id": cls.id,
-                "name": cls.name,
-                "shortDescription": {"text": cls.title},
-                "fullDescription": {"text": cls.title},
-                "help": {"text": cls.help.replace("`", ""), "markdown": cls.help},
-                "defaultConfiguration": {"level": cls.severity.value},
-                "properties": {
-                    "tags": ["sophia", *_TAGS.get(cls.id, [])],
-                    **(
-                        {"security-severity": _SECURITY_SEVERITY[cls.id]}
-                        if cls.id in _SECURITY_SEVERITY
-                        else {}
-                    ),
-                },
-            }
-        )
-    return descriptors
+    """SARIF ``reportingDescriptor`` objects for the selected rules (from the rule classes)."""
+    return [cls.descriptor() for cls in RULES if cls.id in rule_ids]
 
 
 def _region(finding: Finding) -> dict[str, int]:

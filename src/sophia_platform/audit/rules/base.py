@@ -43,18 +43,64 @@ class RepoContext:
     spec_text: str = ""  # the repository's sophia.yaml, where a canonical workflow may be named
 
 
+HELP_URI = "https://github.com/ai-cherry/sophia-platform/blob/main/README.md"
+"""Where the rules are documented; each rule's ``help_uri`` is an anchor in it."""
+
+
 class Rule(ABC):
-    """One kind of tech debt. Subclasses declare metadata and implement :meth:`check`."""
+    """One kind of tech debt. Subclasses declare metadata and implement :meth:`check`.
+
+    Everything other parts read about a rule lives on its class: the scanner (``kinds``,
+    ``in_archive``, ``order``), the reporters (``title``, ``help``, ``help_uri``, ``tags``,
+    ``security_severity``, ``precision``; :meth:`descriptor` is its SARIF form), the cleanup
+    (``fixed_by_cleanup``) and the tests' fixtures. Adding a rule is one module in this
+    package with one subclass; the registry (:mod:`sophia_platform.audit.rules`) finds it.
+    """
 
     id: ClassVar[str]
     name: ClassVar[str]  # PascalCase, for SARIF ``rule.name``
     title: ClassVar[str]  # one sentence: what is flagged
     help: ClassVar[str]  # why it matters and how to fix it (Markdown allowed)
     severity: ClassVar[Severity] = Severity.WARNING
+    order: ClassVar[int] = 100  # report order (lower first), then id
+    file_level: ClassVar[bool] = False  # one finding per file (line 1), not per line
+    tags: ClassVar[tuple[str, ...]] = ("maintainability",)  # SARIF ``properties.tags``
+    # GitHub code scanning ranks security alerts by this (0.0-10.0); None: not a security rule.
+    security_severity: ClassVar[str | None] = None
+    precision: ClassVar[str] = "high"  # SARIF/CodeQL: very-high | high | medium | low
+    fixed_by_cleanup: ClassVar[bool] = False  # `sophia cleanup` fixes its findings
     kinds: ClassVar[frozenset[str] | None] = None  # file kinds to look at; None = all but lock
     # Also check archived files (archive/): moving a file there retires it, but a credential
     # in it is still committed until someone rotates it and removes it.
     in_archive: ClassVar[bool] = False
+
+    @classmethod
+    def help_uri(cls) -> str:
+        """The rule's section of the README."""
+        return f"{HELP_URI}#{cls.id}"
+
+    @classmethod
+    def descriptor(cls) -> dict[str, Any]:
+        """The rule as a SARIF 2.1.0 ``reportingDescriptor``."""
+        properties: dict[str, Any] = {
+            "tags": ["sophia", *cls.tags],
+            "precision": cls.precision,
+            "problem.severity": "recommendation"
+            if cls.severity is Severity.NOTE
+            else (cls.severity.value),
+        }
+        if cls.security_severity is not None:
+            properties["security-severity"] = cls.security_severity
+        return {
+            "id": cls.id,
+            "name": cls.name,
+            "shortDescription": {"text": cls.title},
+            "fullDescription": {"text": cls.title},
+            "help": {"text": cls.help.replace("`", ""), "markdown": cls.help},
+            "helpUri": cls.help_uri(),
+            "defaultConfiguration": {"level": cls.severity.value},
+            "properties": properties,
+        }
 
     def wants(self, file: SourceFile) -> bool:
         """Whether :meth:`check` should see this file (by default: its kind)."""

@@ -89,6 +89,9 @@ class CommittedSecretRule(Rule):
     """Credentials committed to git: anyone with read access has them, forever."""
 
     id = "committed-secret"
+    order = 80
+    tags = ("security", "secret")
+    security_severity = "9.0"
     name = "CommittedSecret"
     title = "A real-looking credential is committed to the repository."
     help = (

@@ -63,6 +63,10 @@ class ComposeFileRule(Rule):
     """Compose files: a deployment method the platform retires in favour of sophia.yaml."""
 
     id = "compose-file"
+    order = 20
+    file_level = True
+    tags = ("maintainability", "deployment")
+    fixed_by_cleanup = True
     name = "ComposeFile"
     title = "A docker-compose (or Swarm stack) file is part of the repository."
     help = (

@@ -85,6 +85,10 @@ class DuplicateFileRule(CorpusRule):
     """Copies drift apart; one file, one owner."""
 
     id = "duplicate-file"
+    order = 60
+    file_level = True
+    tags = ("maintainability",)
+    fixed_by_cleanup = True
     name = "DuplicateFile"
     title = "A file duplicates (or nearly duplicates) another file in the repository."
     help = (

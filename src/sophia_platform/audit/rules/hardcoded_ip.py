@@ -112,6 +112,9 @@ class HardcodedIpRule(Rule):
     """Host addresses written into code, config or docs instead of read from configuration."""
 
     id = "hardcoded-ip"
+    order = 10
+    tags = ("maintainability", "configuration")
+    fixed_by_cleanup = True
     name = "HardcodedIp"
     title = "A concrete host IP address is written into the repository."
     help = (

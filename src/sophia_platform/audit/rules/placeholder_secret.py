@@ -16,6 +16,10 @@ class PlaceholderSecretRule(Rule):
     """Config that pretends to hold a secret: the app starts, then fails at the first call."""
 
     id = "placeholder-secret"
+    order = 70
+    tags = ("security", "configuration")
+    security_severity = "5.0"
+    fixed_by_cleanup = True
     name = "PlaceholderSecret"
     title = "A secret-like setting holds a placeholder value instead of a real secret."
     help = (

@@ -103,6 +103,10 @@ class RedundantWorkflowRule(CorpusRule):
     """Several workflows doing one job disagree and drift; keep one."""
 
     id = "redundant-workflow"
+    order = 40
+    file_level = True
+    tags = ("maintainability", "ci", "secrets")
+    fixed_by_cleanup = True
     name = "RedundantWorkflow"
     title = "A workflow or script does the same job as another one."
     help = (

@@ -27,6 +27,9 @@ class SwarmReferenceRule(Rule):
     """Docker Swarm usage: the deployment method K3s replaces."""
 
     id = "swarm-reference"
+    order = 30
+    tags = ("maintainability", "deployment")
+    fixed_by_cleanup = True
     name = "SwarmReference"
     title = "Docker Swarm is used (stack/service/swarm commands, swarm-only keys, overlay)."
     help = (

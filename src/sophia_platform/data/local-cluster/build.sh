@@ -3,8 +3,11 @@
 # etcd, kwok, helm) from pinned Go modules into a cache directory outside the clone.
 # Idempotent: binaries already in the cache are skipped, so a warm run is a fast no-op.
 #
-#   tools/local-cluster/build.sh            build what is missing, print the bin dir last
-#   tools/local-cluster/build.sh --print-bin-dir   print the bin dir, build nothing
+#   build.sh                  build what is missing, print the bin dir last
+#   build.sh --print-bin-dir  print the bin dir, build nothing
+#
+# It lives in the package data (src/sophia_platform/data/local-cluster) so an installed
+# `sophia dev cluster up --build` runs the same script; scripts/setup runs it from the checkout.
 #
 # Environment: GO (go binary), SOPHIA_GO_BUILD_P (go build -p, default 2),
 # XDG_CACHE_HOME (cache root, default ~/.cache).

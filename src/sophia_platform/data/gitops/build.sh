@@ -5,9 +5,9 @@
 # manifests/crds/) into the Go module cache.
 # Idempotent: binaries already in the cache are skipped, so a warm run is a fast no-op.
 #
-#   tools/gitops/build.sh                 build what is missing, print the bin dir last
-#   tools/gitops/build.sh --print-bin-dir print the bin dir, build nothing
-#   tools/gitops/build.sh --crd-dirs      print "<name> <dir>" for each CRD directory (downloads
+#   build.sh                 build what is missing, print the bin dir last
+#   build.sh --print-bin-dir print the bin dir, build nothing
+#   build.sh --crd-dirs      print "<name> <dir>" for each CRD directory (downloads
 #                                         the modules into the Go module cache if needed)
 #
 # Environment: GO (go binary), SOPHIA_GO_BUILD_P (go build -p, default 2),

@@ -1,0 +1,148 @@
+"""The "now" report on a real repository without a cluster, and its three formats."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from sophia_platform.cli.main import main
+from sophia_platform.report import Options, Report, Sampling, build
+from sophia_platform.report.markdown import render_markdown
+from sophia_platform.report.render import render_html, render_json, schema_text, shipped_schema
+from tests.fixtures.debt_history import STEPS, Step, commit
+from tests.fixtures.debt_history import build as build_history
+
+SPEC = """\
+project: sophia-ai
+registry: docker.io/acme
+environments:
+  local: {context: sophia-report-test, namespace: sophia-ai}
+services:
+  api: {image: sophia-api, port: 8000, health: /health, secrets: [OPENAI_API_KEY]}
+  worker: {image: sophia-worker}
+secrets:
+  OPENAI_API_KEY: {required: true}
+"""
+WORKFLOW = """\
+name: deploy by hand
+on: workflow_dispatch
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - run: helm upgrade --install sophia charts/sophia-platform
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "repo"
+    build_history(root, STEPS[:2])  # two IPs in settings, one in the guide, compose, swarm
+    commit(
+        root,
+        Step(
+            "spec and a dispatch-only deploy",
+            {"sophia.yaml": SPEC, ".github/workflows/deploy.yml": WORKFLOW},
+        ),
+        1_767_600_000,
+    )
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
+    monkeypatch.setenv("SOPHIA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("PULUMI_ACCESS_TOKEN", raising=False)
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return root
+
+
+def _by_id(rows: list) -> dict:  # type: ignore[type-arg]
+    return {row.id: row for row in rows}
+
+
+def test_metrics_dod_checklists_without_a_cluster(repo: Path) -> None:
+    report = build(repo, Options())
+    metrics = _by_id(report.metrics)
+    assert metrics["hardcoded-ips"].value == 3 and metrics["hardcoded-ips"].status == "fail"
+    assert {e.location for e in metrics["hardcoded-ips"].evidence} == {
+        "app/settings.py:1",
+        "app/settings.py:2",
+        "docs/deploy.md:3",
+    }
+    assert metrics["deployment-methods"].value == 2  # docker-compose + kubernetes (the spec)
+    assert metrics["secret-sync-workflows"].value == 0
+    # The repository part alone fails the target; the cluster part stays unknown, never 0.
+    manual = metrics["manual-steps"]
+    assert manual.status == "fail" and manual.value == 3
+    assert "no cluster reachable" in manual.reason
+    assert metrics["deployment-time"].value is None
+    assert metrics["deployment-time"].status == "unknown"
+    assert "no cluster reachable" in metrics["deployment-time"].reason
+
+    dod = _by_id(report.dod)
+    assert dod["dod-push-main"].status == "fail"
+    assert "docker-compose" in dod["dod-push-main"].reason
+    assert dod["dod-zero-hardcoded"].status == "fail"
+    assert dod["dod-zero-duplicates"].status == "pass"
+    assert dod["dod-zero-manual"].status == "fail"
+
+    checks = _by_id(report.checklists)
+    for row in ("deploy-services-healthy", "deploy-no-drift", "deploy-last-ok"):
+        assert checks[row].status == "unknown"
+        assert checks[row].reason.startswith("unknown (no cluster reachable")
+    assert checks["docs-kubernetes-only"].status == "fail"
+    assert checks["secrets-layers"].status == "unknown"
+
+    progress = _by_id(report.progress)
+    assert progress["services-migrated"].done is None
+    assert progress["services-migrated"].total == 2  # api, worker (spec ∪ compose services)
+    assert progress["workflows-unified"].done == 0 and progress["workflows-unified"].total == 1
+    assert (progress["docs-updated"].done, progress["docs-updated"].total) == (1, 2)
+    gates = progress["quality-gates"]
+    assert gates.total == len(report.dod) + len(report.checklists)
+    assert gates.done == sum(c.status == "pass" for c in [*report.dod, *report.checklists])
+
+
+def test_json_is_valid_against_the_shipped_schema(repo: Path) -> None:
+    assert shipped_schema() == schema_text(), (
+        "regenerate: sophia report --schema > src/sophia_platform/report/report.schema.json"
+    )
+    report = build(repo, Options(), sampling=Sampling())
+    doc = json.loads(render_json(report))
+    jsonschema.validate(doc, json.loads(shipped_schema()))
+    assert Report.model_validate(doc) == report
+    assert [p["counts"]["hardcoded-ip"] for p in doc["history"]["points"]] == [2, 3, 3]
+
+
+def test_markdown_has_the_table_and_sparklines(repo: Path) -> None:
+    text = render_markdown(build(repo, Options(), sampling=Sampling()))
+    assert "| Hardcoded IPs | 3 | 0 | 50+ | ❌ fail |" in text
+    assert "| Deployment time | unknown | 180 s | 15 min | ❔ unknown |" in text
+    assert re.search(r"\| hardcoded-ip \| 2 \| 3 \| `[▁-█]{3}` \|", text)
+    assert "### Definition of Done" in text and "### Daily checklist" in text
+
+
+def test_html_is_self_contained(repo: Path) -> None:
+    page = render_html(build(repo, Options(), sampling=Sampling()))
+    assert "<script" not in page and "<link" not in page
+    assert not re.search(r"""(?:src|href)\s*=""", page)
+    assert re.findall(r"https?://[^\s\"'<>]+", page) == ["http://www.w3.org/2000/svg"] * page.count(
+        "<svg"
+    )
+    assert "prefers-color-scheme: dark" in page and "@media print" in page
+    assert 'data-chart="burndown-hardcoded-ip"' in page
+
+
+def test_cli_fail_on_and_out(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r.md"
+    assert main(["report", str(repo), "--out", str(out), "--fail-on", "dod"]) == 1
+    assert "| Hardcoded IPs |" in out.read_text()
+    assert "--fail-on dod: not passing" in capsys.readouterr().err
+    assert main(["report", str(repo), "--format", "xml"]) == 2
+    assert main(["report", str(repo), "--fail-on", "nothing"]) == 2
+    assert main(["report", "--schema"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "Report"
