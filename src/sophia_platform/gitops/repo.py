@@ -108,10 +108,12 @@ def _commit_and_push(
             result.pushed = True
             result.commit = head(repo)
             return
-        if attempt == PUSH_ATTEMPTS - 1:
-            detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        stderr = proc.stderr.decode("utf-8", "replace")
+        raced = "fetch first" in stderr or "non-fast-forward" in stderr
+        if attempt == PUSH_ATTEMPTS - 1 or not raced:
+            detail = [line for line in stderr.strip().splitlines() if line.strip()]
             raise git.GitError(
-                f"git push to origin {branch} failed: {detail[-1] if detail else 'rejected'}",
+                f"git push to origin {branch} failed: {detail[0] if detail else 'rejected'}",
                 hint="the commit is local; fix access and run `git push`",
             )
         # Someone pushed meanwhile: replay our one-file commit on top and try again.
