@@ -61,7 +61,7 @@ def _context(env: str | None, repo: Path | None, path: str, kubeconfig: Path | N
 
 @app.command("init")
 def init_cmd(
-    env: EnvArg,
+    env: EnvArg = None,
     engine: Annotated[str, typer.Option("--engine", help="flux or argocd.")] = "flux",
     repo_url: Annotated[
         str | None,
@@ -130,9 +130,30 @@ def init_cmd(
         con.print(f"next: commit {path}/ and push; the engine deploys {branch}", highlight=False)
 
 
+@app.command("bootstrap")
+def bootstrap_cmd(
+    env: EnvArg = None,
+    repo: RepoOpt = None,
+    path: PathOpt = "kubernetes",
+    kubeconfig: KubeconfigOpt = None,
+    dry_run: DryRunOpt = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Apply the tree's engine objects to the cluster (flux bootstrap --path does this too)."""
+    from sophia_platform.gitops.actions import bootstrap
+
+    ctx = _context(env, repo, path, kubeconfig)
+    applied = bootstrap(ctx, dry_run=dry_run)
+    if output.wants_json(json_output):
+        output.emit_json({"env": ctx.env, "applied": applied, "dry_run": dry_run})
+        return
+    verb = "server-side dry run passed for" if dry_run else "applied"
+    output.console().print(f"{ctx.env}: {verb} {', '.join(applied)}", highlight=False)
+
+
 @app.command("status")
 def status_cmd(
-    env: EnvArg,
+    env: EnvArg = None,
     watch: Annotated[bool, typer.Option("--watch", help="Refresh until Ctrl-C.")] = False,
     interval: Annotated[float, typer.Option("--interval", min=0.2)] = 2.0,
     repo: RepoOpt = None,
@@ -207,7 +228,7 @@ def _finish(result: Any, json_mode: bool) -> None:
 
 @app.command("reconcile")
 def reconcile_cmd(
-    env: EnvArg,
+    env: EnvArg = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for the rollout.")] = True,
     timeout: TimeoutOpt = 300.0,
     grace: GraceOpt = 10.0,
@@ -262,7 +283,7 @@ def _suspend(
 
 @app.command("suspend")
 def suspend_cmd(
-    env: EnvArg,
+    env: EnvArg = None,
     repo: RepoOpt = None,
     path: PathOpt = "kubernetes",
     kubeconfig: KubeconfigOpt = None,
@@ -275,7 +296,7 @@ def suspend_cmd(
 
 @app.command("resume")
 def resume_cmd(
-    env: EnvArg,
+    env: EnvArg = None,
     repo: RepoOpt = None,
     path: PathOpt = "kubernetes",
     kubeconfig: KubeconfigOpt = None,
@@ -288,8 +309,8 @@ def resume_cmd(
 
 @app.command("set-image")
 def set_image_cmd(
-    env: EnvArg,
     tag: Annotated[str, typer.Option("--tag", help="Image tag (CI: the commit SHA).")],
+    env: EnvArg = None,
     service: Annotated[
         list[str] | None,
         typer.Option("--service", help="Only these services (default: every tagged one)."),
@@ -403,3 +424,87 @@ def workflow_cmd(
         )
     if check and not up_to_date:
         raise CheckFailed(f"{result.path} is not what `sophia ci workflow` generates")
+
+
+def _managed(env: str | None) -> tuple[Any, str, Path] | None:
+    from sophia_platform.gitops.status import is_managed
+
+    spec = _spec()
+    name = _env(spec, env)
+    checkout = checkout_of(spec, None)
+    return (spec, name, checkout) if is_managed(spec, name, checkout) else None
+
+
+def guard_helm_deploy(
+    env: str | None, *, break_glass: bool, dry_run: bool, kubeconfig: Path | None
+) -> None:
+    """One deployment method: refuse a helm deploy of a GitOps-managed environment.
+
+    With ``--break-glass`` the engine is suspended first (and says so), so the helm release
+    is not overwritten at its next sync; `sophia gitops resume ENV` hands it back.
+    """
+    from sophia_platform.errors import UsageError
+    from sophia_platform.gitops.actions import Context
+    from sophia_platform.gitops.actions import break_glass as suspend
+
+    found = _managed(env)
+    if found is None:
+        return
+    spec, name, checkout = found
+    if not break_glass:
+        raise UsageError(
+            f"{name} is GitOps-managed: deploy with git push (`sophia gitops set-image {name} "
+            "--tag TAG`), or pass --break-glass to suspend the engine and deploy with Helm"
+        )
+    if dry_run:
+        return
+    ctx = Context.open(spec, name, checkout, root="kubernetes", kubeconfig=kubeconfig)
+    changed = suspend(ctx)
+    state = "suspended" if changed else "was already suspended"
+    output.err_console().print(
+        f"break glass: {ctx.info.engine} {state} for {name}; "
+        f"`sophia gitops resume {name}` hands it back to git",
+        highlight=False,
+    )
+
+
+def gitops_rollback(
+    env: str | None,
+    to: str | None,
+    *,
+    dry_run: bool,
+    timeout: float,
+    grace: float,
+    kubeconfig: Path | None,
+    json_mode: bool,
+) -> bool:
+    """Roll a GitOps-managed environment back through git; False if it is helm-driven."""
+    from sophia_platform.gitops.actions import Context, rollback
+
+    found = _managed(env)
+    if found is None:
+        return False
+    spec, name, checkout = found
+    ctx = Context.open(spec, name, checkout, root="kubernetes", kubeconfig=kubeconfig)
+    plan, commit, result = rollback(
+        ctx,
+        to,
+        dry_run=dry_run,
+        timeout_s=timeout,
+        grace_s=grace,
+        on_update=_progress(json_mode),
+    )
+    if json_mode:
+        output.emit_json({"plan": plan, "commit": commit, "reconcile": result})
+    else:
+        con = output.console()
+        con.print(f"rollback {name} through git: values of {plan.target[:12]}", highlight=False)
+        _commit_report(commit, False)
+    if result is not None:
+        if not json_mode:
+            _finish(result, False)
+        elif result.outcome == "failed":
+            from sophia_platform.errors import CheckFailed
+
+            raise CheckFailed(f"{name}: {result.message}")
+    return True

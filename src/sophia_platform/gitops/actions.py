@@ -121,6 +121,11 @@ def reconcile(
         return result
     _fail(result, conv)
     ctx.record()
+    for rec in records.load_all(ctx.api, ctx.target.namespace, ctx.target.release):
+        if same_commit(rec.git_sha, head):
+            # Keep why it failed (the pod and its reason): Flux's rollback removes the pods.
+            rec.outcome, rec.message = "failed", conv.message
+            records.save(ctx.api, ctx.target.namespace, rec)
     return result
 
 
@@ -211,3 +216,32 @@ def rollback(
 def break_glass(ctx: Context) -> bool:
     """Suspend the engine so a helm deploy is not undone at its next sync."""
     return set_suspended(ctx, True)
+
+
+def engine_documents(checkout: Path, info: TreeInfo) -> list[dict[str, Any]]:
+    """The engine objects of the committed tree (what ``flux bootstrap --path`` applies)."""
+    from sophia_platform.gitops.layout import Layout
+    from sophia_platform.gitops.tree import load_yaml
+
+    folder = checkout / Layout(info.env, info.root).engine_dir(info.engine)
+    docs = []
+    for path in sorted(folder.glob("*.yaml")):
+        doc = load_yaml(path.read_text(encoding="utf-8"))
+        if isinstance(doc, dict) and doc.get("kind") != "Kustomization":
+            docs.append(doc)
+    return docs
+
+
+def bootstrap(ctx: Context, *, dry_run: bool = False) -> list[str]:
+    """Apply the tree's engine objects to the cluster (the engine itself must be installed)."""
+    from sophia_platform.kube.apply import apply
+    from sophia_platform.kube.apply import dry_run as server_dry_run
+
+    docs = engine_documents(ctx.checkout, ctx.info)
+    if dry_run:
+        results = server_dry_run(ctx.api, "", docs)
+        errors = [f"{r.kind}/{r.name}: {r.error}" for r in results if r.error]
+        if errors:
+            raise CheckFailed(f"the API server refuses {errors[0]}")
+        return [f"{r.kind}/{r.name}" for r in results]
+    return apply(ctx.api, docs)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sophia_platform.deploy import records
-from sophia_platform.errors import ExternalError
+from sophia_platform.deploy import records, releases
+from sophia_platform.errors import SophiaError
 from sophia_platform.gitops import engines, repo
 from sophia_platform.gitops.engines import EngineState
 from sophia_platform.gitops.layout import Engine
@@ -150,7 +150,13 @@ def _iso_to_unix(text: str | None) -> float | None:
         return None
 
 
-_OUTCOMES = {"deployed": "succeeded", "superseded": "succeeded", "failed": "failed"}
+def _outcome(helm: releases.Revision | None, snapshot_status: str) -> str:
+    """Succeeded | failed | running, from Helm's record of the revision (Flux's as fallback)."""
+    status = helm.status if helm is not None else snapshot_status
+    if status in releases.PENDING:
+        return "running"
+    failed = helm is not None and " failed" in helm.description
+    return "failed" if status == "failed" or failed else "succeeded"
 
 
 def sync_records(
@@ -167,26 +173,29 @@ def sync_records(
     """Write a deploy record for each revision in the engine's history that has none yet.
 
     ``ready_at`` (unix time) is when a waiter saw the newest revision ready; otherwise the
-    newest revision's Ready transition stands in. Older records are left as written.
+    revision's ``lastDeployed`` stands in. Finished records are left as written.
     """
     if state.engine != "flux" or not state.history:
         return []
     existing = {r.revision: r for r in records.load_all(api, namespace, release)}
-    commits = {c.sha: c for c in repo.values_log(checkout, env, root=root, limit=200)}
+    stored = {r.revision: r for r in releases.revisions(api, namespace, release)}
     written = []
     for index, snap in enumerate(state.history):
         version = int(snap.get("version") or 0)
-        short = engines.chart_version_sha(snap.get("chartVersion"))
-        commit = next((c for sha, c in commits.items() if same_commit(sha, short)), None)
         old = existing.get(version)
-        outcome = _OUTCOMES.get(str(snap.get("status")), "running")
-        if old is not None and old.outcome == outcome and old.finished_at:
+        outcome = _outcome(stored.get(version), str(snap.get("status")))
+        if old is not None and old.finished_at and (old.outcome == outcome or index > 0):
             continue
+        if old is not None and old.outcome == "failed" and stored.get(version) is not None:
+            if stored[version].status != "deployed":
+                continue  # a waiter saw it fail; Helm's later "superseded" does not undo that
+        short = engines.chart_version_sha(snap.get("chartVersion"))
+        commit = repo.commit_info(checkout, short) if short else None
         if commit is None:
-            continue  # a revision made from commits this checkout does not have
+            continue  # a revision made from a commit this checkout does not have
         try:
             images = repo.tags_at(checkout, commit.sha, env, root=root)
-        except ExternalError:
+        except SophiaError:
             images = {}
         rec = old or records.DeployRecord(
             release=release,
@@ -194,16 +203,17 @@ def sync_records(
             revision=version,
             action="gitops",
             user=f"{commit.author} <{commit.email}>",
-            started_at=datetime.fromtimestamp(commit.committed_at)
-            .astimezone()
-            .isoformat(timespec="seconds"),
+            started_at=datetime.fromtimestamp(commit.committed_at, UTC).isoformat(
+                timespec="seconds"
+            ),
             git_sha=commit.sha,
             images=images,
         )
         done_at = ready_at if index == 0 and ready_at else None
         done_at = done_at or _iso_to_unix(snap.get("lastDeployed"))
         rec.outcome = outcome
-        rec.message = f"{commit.subject} (applied by {state.release.kind}/{state.release.name})"
+        subject = commit.subject.replace(repo.SKIP_CI, "").strip()
+        rec.message = f"{subject} (applied by {state.release.kind}/{state.release.name})"
         rec.finished_at = records.utcnow()
         if done_at is not None:
             rec.duration_s = round(max(0.0, done_at - commit.committed_at), 2)

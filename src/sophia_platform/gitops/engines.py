@@ -74,7 +74,8 @@ def chart_version_sha(version: str | None) -> str | None:
     """``0.1.0+<sha12>`` (HelmRelease history with reconcileStrategy Revision) -> ``<sha12>``."""
     if not version or "+" not in version:
         return None
-    return version.rsplit("+", 1)[1]
+    # source-controller appends ".<HelmChart generation>": 0.1.0+3350e36177cd.1
+    return version.rsplit("+", 1)[1].split(".", 1)[0]
 
 
 def _get(api: Any, what: str, path: str) -> Any | None:
@@ -84,6 +85,18 @@ def _get(api: Any, what: str, path: str) -> Any | None:
         if e.status == 404:
             return None
         raise
+
+
+MESSAGE_MAX = 400
+
+
+def one_line(message: str) -> str:
+    """The first line of a controller's message, capped (Helm's can run to pages)."""
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    more = len(message.strip().splitlines()) > 1
+    if len(first) > MESSAGE_MAX:
+        return first[: MESSAGE_MAX - 1] + "…"
+    return first + (" (and more)" if more else "")
 
 
 def _state(kind: str, name: str, obj: Any | None) -> ObjectState:
@@ -99,7 +112,7 @@ def _state(kind: str, name: str, obj: Any | None) -> ObjectState:
         found=True,
         ready=bool(ready and ready.status == "True"),
         reason=str(ready.reason or "") if ready else "Progressing",
-        message=str(ready.message or "") if ready else "not reconciled yet",
+        message=one_line(str(ready.message or "")) if ready else "not reconciled yet",
         suspended=bool(obj.spec.suspend),
         stalled=bool(stalled and stalled.status == "True"),
         observed_current=generation is None or observed == generation,
@@ -137,7 +150,7 @@ def read_argocd(api: Any, name: str) -> EngineState:
     synced = bool(sync and sync.status == "Synced")
     healthy = bool(health and health.status == "Healthy")
     automated = obj.spec.sync_policy.automated if obj.spec.sync_policy else None
-    message = (op.message if op else "") or (health.message if health else "") or ""
+    message = one_line((op.message if op else "") or (health.message if health else "") or "")
     source = ObjectState(
         "Application",
         name,
@@ -280,3 +293,19 @@ def set_suspended(api: Any, engine: Engine, name: str, suspended: bool) -> None:
         ARGOCD_NAMESPACE,
         body,
     )
+
+
+def warnings(api: Any, engine: Engine, name: str, limit: int = 3) -> list[str]:
+    """The newest Warning events of the engine's objects, one line each."""
+    ns = FLUX_NAMESPACE if engine == "flux" else ARGOCD_NAMESPACE
+    path = f"/api/v1/namespaces/{ns}/events"
+    try:
+        found = raw.get(api, "list events", path, fieldSelector=f"involvedObject.name={name}")
+    except ApiError:
+        return []
+    items = [e for e in found.items or [] if e.type == "Warning"]
+    items.sort(key=lambda e: str(e.last_timestamp or e.event_time or ""))
+    return [
+        f"{e.involved_object.kind}/{name} {e.reason}: {one_line(str(e.message or ''))}"
+        for e in items[-limit:]
+    ]

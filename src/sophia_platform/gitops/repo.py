@@ -222,17 +222,32 @@ class Commit:
     subject: str
 
 
-def values_log(repo: Path, env: str, *, root: str = "kubernetes", limit: int = 50) -> list[Commit]:
-    """Commits that changed the environment's values file, newest first."""
-    rel = Layout(env, root).values
-    fmt = "%H%x1f%an%x1f%ae%x1f%ct%x1f%s"
-    proc = git.run(["log", f"-{limit}", f"--format={fmt}", "--", rel], repo)
+_LOG_FORMAT = "%H%x1f%an%x1f%ae%x1f%ct%x1f%s"
+
+
+def _commits(text: str) -> list[Commit]:
     found = []
-    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+    for line in text.splitlines():
         parts = line.split("\x1f")
         if len(parts) == 5 and parts[3].isdigit():
             found.append(Commit(parts[0], parts[1], parts[2], int(parts[3]), parts[4]))
     return found
+
+
+def values_log(repo: Path, env: str, *, root: str = "kubernetes", limit: int = 50) -> list[Commit]:
+    """Commits that changed the environment's values file, newest first."""
+    rel = Layout(env, root).values
+    proc = git.run(["log", f"-{limit}", f"--format={_LOG_FORMAT}", "--", rel], repo)
+    return _commits(proc.stdout.decode("utf-8", "replace"))
+
+
+def commit_info(repo: Path, revision: str) -> Commit | None:
+    """Author, time and subject of one commit (None: the checkout does not have it)."""
+    proc = git.run(["log", "-1", f"--format={_LOG_FORMAT}", revision, "--"], repo, check=False)
+    if proc.returncode != 0:
+        return None
+    found = _commits(proc.stdout.decode("utf-8", "replace"))
+    return found[0] if found else None
 
 
 def tags_at(repo: Path, revision: str, env: str, *, root: str = "kubernetes") -> dict[str, str]:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sophia_platform.deploy import records
 from sophia_platform.deploy.status import collect
 from sophia_platform.deploy.target import resolve
 from sophia_platform.errors import ExternalError, UsageError
@@ -112,6 +113,20 @@ def _events(api: Any, namespace: str, release: str) -> list[str]:
     return [head, *failure.events]
 
 
+def _failed_record(
+    api: Any, namespace: str, release: str, commit: str | None
+) -> records.DeployRecord | None:
+    """The deploy record of a failed attempt at ``commit`` (the waiter saw why it failed)."""
+    if not commit:
+        return None
+    found = [
+        r
+        for r in records.load_all(api, namespace, release)
+        if r.outcome == "failed" and same_commit(r.git_sha, commit)
+    ]
+    return found[-1] if found else None
+
+
 def collect_status(
     spec: Spec,
     env: str,
@@ -153,6 +168,12 @@ def collect_status(
     if unhealthy:
         problems.append(f"unhealthy: {', '.join(unhealthy)}")
     events = _events(api, target.namespace, target.release) if unhealthy else []
+    if not state.release.ready:
+        events += engines.warnings(api, info.engine, info.name)
+    failed = _failed_record(api, target.namespace, target.release, state.release.attempted)
+    if failed and not same_commit(applied, state.release.attempted):
+        sha = (failed.git_sha or "")[:12]
+        events.append(f"revision {failed.revision} ({sha}) failed: {failed.message}")
     objects = [state.source.line()]
     if state.release is not state.source:
         objects.append(state.release.line())
