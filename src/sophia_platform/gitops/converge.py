@@ -186,9 +186,9 @@ def sync_records(
         outcome = _outcome(stored.get(version), str(snap.get("status")))
         if old is not None and old.finished_at and (old.outcome == outcome or index > 0):
             continue
-        if old is not None and old.outcome == "failed" and stored.get(version) is not None:
-            if stored[version].status != "deployed":
-                continue  # a waiter saw it fail; Helm's later "superseded" does not undo that
+        helm_rev = stored.get(version)
+        if old is not None and old.outcome == "failed" and helm_rev and helm_rev.status != "deployed":
+            continue  # a waiter saw it fail; Helm's later "superseded" does not undo that
         short = engines.chart_version_sha(snap.get("chartVersion"))
         commit = repo.commit_info(checkout, short) if short else None
         if commit is None:
