@@ -159,8 +159,9 @@ class RollbackPlan:
 def _good_commit(ctx: Context, to: str | None) -> tuple[str, int | None]:
     ctx.record()
     found = records.load_all(ctx.api, ctx.target.namespace, ctx.target.release)
-    state = engines.read(ctx.api, ctx.info.engine, ctx.info.name)
-    current = state.release.revision
+    # What the branch says now is what is being rolled back (the engine may already have
+    # remediated to an older revision: that one is then the good one to restore).
+    current = repo.remote_head(ctx.checkout, ctx.info.repo_url, ctx.info.branch)
     if to is not None:
         if to.isdigit():
             rec = next((r for r in found if r.revision == int(to) and r.git_sha), None)

@@ -187,7 +187,8 @@ def sync_records(
         if old is not None and old.finished_at and (old.outcome == outcome or index > 0):
             continue
         helm_rev = stored.get(version)
-        if old is not None and old.outcome == "failed" and helm_rev and helm_rev.status != "deployed":
+        kept_failed = old is not None and old.outcome == "failed"
+        if kept_failed and helm_rev is not None and helm_rev.status != "deployed":
             continue  # a waiter saw it fail; Helm's later "superseded" does not undo that
         short = engines.chart_version_sha(snap.get("chartVersion"))
         commit = repo.commit_info(checkout, short) if short else None
