@@ -9,6 +9,7 @@ custom resource or output.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import uuid
@@ -23,6 +24,7 @@ from sophia_platform.gitops import actions, devloop, engines, tools
 from sophia_platform.gitops.actions import Context
 from sophia_platform.gitops.manifests import TreeOptions
 from sophia_platform.gitops.tree import init
+from sophia_platform.kube.client import ApiError
 from sophia_platform.spec import Spec, load_spec
 
 from ..deploy.conftest import CANARY, free_namespace, make_env, write_spec
@@ -145,14 +147,12 @@ def _teardown(env: GitOpsEnv, name: str) -> None:
     from kubernetes.client.exceptions import ApiException
 
     custom = client.CustomObjectsApi(env.api)
+    with contextlib.suppress(ApiError):  # a test may have deleted them already
+        engines.set_suspended(env.api, "flux", name, True)
     for group, version, plural in (
         ("helm.toolkit.fluxcd.io", "v2", "helmreleases"),
         ("source.toolkit.fluxcd.io", "v1", "gitrepositories"),
     ):
-        try:
-            engines.set_suspended(env.api, "flux", name, True)
-        except Exception:
-            pass
         try:
             custom.delete_namespaced_custom_object(group, version, "flux-system", plural, name)
         except ApiException as exc:

@@ -12,7 +12,7 @@ import pytest
 
 from sophia_platform.deploy import records
 from sophia_platform.gitops import actions, engines, repo
-from sophia_platform.gitops.status import collect_status
+from sophia_platform.gitops.status import collect_status, same_commit
 
 from .conftest import GitOpsEnv, Loop, assert_no_canary
 
@@ -51,14 +51,35 @@ def test_push_tag_change_deploys_every_service(genv: GitOpsEnv, k8s_cluster: Any
     out = genv.sophia("gitops", "status", "local", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert {"engine", "branch_revision", "source_revision", "applied_revision", "ready",
-            "suspended", "message", "services"} <= set(data)
+    assert {
+        "engine",
+        "branch_revision",
+        "source_revision",
+        "applied_revision",
+        "ready",
+        "suspended",
+        "message",
+        "services",
+    } <= set(data)
     assert data["applied_revision"] == bump.commit and data["ready"] is True
     # helm v3.22 reads the release Flux's helm-controller (Helm v4 library) stored
     helm = subprocess.run(
-        [str(k8s_cluster.helm), "history", genv.spec.project, "-n", genv.namespace,
-         "--kube-context", "sophia-local", "--kubeconfig", str(genv.kubeconfig), "-o", "json"],
-        capture_output=True, text=True, check=True,
+        [
+            str(k8s_cluster.helm),
+            "history",
+            genv.spec.project,
+            "-n",
+            genv.namespace,
+            "--kube-context",
+            "sophia-local",
+            "--kubeconfig",
+            str(genv.kubeconfig),
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     revisions = json.loads(helm.stdout)
     assert revisions[-1]["status"] == "deployed"
@@ -87,10 +108,13 @@ def test_never_ready_release_is_remediated_and_rolled_back_through_git(
     failed = actions.reconcile(genv.ctx(), timeout_s=120, grace_s=5.0)
     assert failed.outcome == "failed"
     assert failed.message.startswith("api: pod api-") and "CrashLoopBackOff" in failed.message
+
     # Flux gives up on the upgrade and rolls it back (remediation, retries: 1)
     def remediated() -> bool:
-        rel = engines.read(genv.api, "flux", genv.spec.project).release
-        return rel.reason == "RollbackSucceeded" or rel.stalled
+        state = engines.read(genv.api, "flux", genv.spec.project)
+        rel = state.release
+        rolled_back = same_commit(rel.revision, good) and same_commit(rel.attempted, bad.commit)
+        return rolled_back and any(h.get("status") == "failed" for h in state.history)
 
     _until(remediated, 180, "Flux to remediate the failed upgrade")
     st = genv.sophia("gitops", "status", "local")
@@ -148,8 +172,12 @@ def test_unreachable_git_server_is_a_clear_error(genv: GitOpsEnv, tmp_path: Path
     custom = client.CustomObjectsApi(genv.api)
     body = {"spec": {"url": "http://127.0.0.1:9/nothing.git"}}  # discard port: refused
     custom.patch_namespaced_custom_object(
-        "source.toolkit.fluxcd.io", "v1", "flux-system", "gitrepositories",
-        genv.spec.project, body,
+        "source.toolkit.fluxcd.io",
+        "v1",
+        "flux-system",
+        "gitrepositories",
+        genv.spec.project,
+        body,
     )
     engines.request_reconcile(genv.api, "flux", genv.spec.project)
 
@@ -177,9 +205,17 @@ def test_wrong_credentials_are_a_clear_error(
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "sophia_platform.gitops.gitserver", "--root",
-         str(gitops_loop.state_dir / "repos"), "--port", str(port), "--password-file",
-         str(secret_file)],
+        [
+            sys.executable,
+            "-m",
+            "sophia_platform.gitops.gitserver",
+            "--root",
+            str(gitops_loop.state_dir / "repos"),
+            "--port",
+            str(port),
+            "--password-file",
+            str(secret_file),
+        ],
         stderr=subprocess.DEVNULL,
     )
     try:
@@ -188,14 +224,20 @@ def test_wrong_credentials_are_a_clear_error(
         wrong = {"username": "git", "password": "wrong-password"}
         core.create_namespaced_secret(
             "flux-system",
-            {"metadata": {"name": f"{genv.spec.project}-git"},
-             "data": {k: base64.b64encode(v.encode()).decode() for k, v in wrong.items()}},
+            {
+                "metadata": {"name": f"{genv.spec.project}-git"},
+                "data": {k: base64.b64encode(v.encode()).decode() for k, v in wrong.items()},
+            },
         )
         url = f"http://127.0.0.1:{port}/{genv.spec.project}.git"
         body = {"spec": {"url": url, "secretRef": {"name": f"{genv.spec.project}-git"}}}
         client.CustomObjectsApi(genv.api).patch_namespaced_custom_object(
-            "source.toolkit.fluxcd.io", "v1", "flux-system", "gitrepositories",
-            genv.spec.project, body,
+            "source.toolkit.fluxcd.io",
+            "v1",
+            "flux-system",
+            "gitrepositories",
+            genv.spec.project,
+            body,
         )
 
         def refused() -> bool:
