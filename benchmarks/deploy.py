@@ -26,8 +26,9 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from sophia_platform.deploy.engine import DeployOptions, SilentObserver, deploy
+from sophia_platform.deploy.results import DeployOptions, SilentObserver
 from sophia_platform.deploy.status import collect
+from sophia_platform.deploy.upgrade import deploy
 from sophia_platform.deploy.values import render_values
 from sophia_platform.devcluster import cluster, inventory
 from sophia_platform.kube.client import connect

@@ -1,21 +1,26 @@
-"""The one module that runs ``git``: argv lists, a timeout, stderr carried into the error.
+"""The git facts Sophia needs, asked of ``git`` itself through :mod:`sophia_platform.runner`.
 
-Other modules build argument lists and call :func:`run`; nothing else starts ``git``.
+Other modules build argument lists and call :func:`run`; nothing parses ``.git`` by hand.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
+from sophia_platform import runner
 from sophia_platform.errors import ExternalError, InputError
 
 DEFAULT_TIMEOUT_S = 60.0
+# What git may see of our environment besides the runner's base: identity and config
+# overrides (tests and CI set them), never credentials helpers' tokens.
+INHERIT = ("GIT_AUTHOR_*", "GIT_COMMITTER_*", "GIT_CONFIG_*", "EMAIL")
+# A fixed environment keeps output parseable: no pager, no prompts, C locale.
+FIXED_ENV = {"GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
 
 
-class GitError(ExternalError):
+class GitError(runner.RunError):
     """``git`` failed; the message carries its stderr."""
 
 
@@ -33,24 +38,19 @@ def run(
     timeout: float = DEFAULT_TIMEOUT_S,
     check: bool = True,
     input: bytes | None = None,
-) -> subprocess.CompletedProcess[bytes]:
+) -> runner.Completed[bytes]:
     """Run ``git ARGS`` in ``cwd`` (``input`` on its stdin); return it, stdout as bytes."""
-    argv = [_git(), *args]
-    # A fixed environment keeps output parseable: no pager, no prompts, C locale.
-    env = {**os.environ, "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-    try:
-        proc = subprocess.run(
-            argv, cwd=cwd, capture_output=True, timeout=timeout, check=False, env=env, input=input
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise GitError(f"git {args[0]} timed out after {timeout:.0f}s in {cwd}") from exc
-    except OSError as exc:
-        raise GitError(f"could not run git in {cwd}: {exc.strerror}") from exc
-    if check and proc.returncode != 0:
-        stderr = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        detail = stderr[-1] if stderr else f"exit status {proc.returncode}"
-        raise GitError(f"git {' '.join(args[:2])} failed in {cwd}: {detail}")
-    return proc
+    return runner.run_bytes(
+        [_git(), *args],
+        cwd=cwd,
+        timeout=timeout,
+        check=check,
+        input=input,
+        inherit=INHERIT,
+        env=FIXED_ENV,
+        label=f"git {' '.join(args[:2])}",
+        error=GitError,
+    )
 
 
 def toplevel(path: Path) -> Path | None:
@@ -62,6 +62,16 @@ def toplevel(path: Path) -> Path | None:
     if proc.returncode != 0:
         return None
     return Path(os.fsdecode(proc.stdout.strip()))
+
+
+def head_commit(path: Path) -> str | None:
+    """The commit HEAD points at in the work tree holding ``path`` (None: no repo, no commit)."""
+    if shutil.which("git") is None or not path.exists():
+        return None
+    start = path if path.is_dir() else path.parent
+    proc = run(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], start, check=False)
+    text = proc.stdout.decode("ascii", "replace").strip()
+    return text if proc.returncode == 0 and text else None
 
 
 def ls_files(root: Path, *, include_ignored: bool = False, under: str = "") -> list[str]:
@@ -94,3 +104,33 @@ def last_commit_times(root: Path, paths: list[str]) -> dict[str, int]:
         if proc.returncode == 0 and text.isdigit():
             times[path] = int(text)
     return times
+
+
+def changed_files(root: Path, ref: str) -> list[str]:
+    """Files that differ from the merge base of ``ref`` and HEAD, plus untracked ones.
+
+    What a pull-request check looks at: commits on this branch since it left ``ref``, staged
+    and unstaged edits, and new files git does not ignore. Deleted files are left out (there
+    is nothing to scan); a rename counts as its new path. ``root`` is the work tree's top level.
+    """
+    if ref.startswith("-"):
+        raise InputError(f"{ref}: not a git revision; name a branch, tag or commit")
+    verify = run(
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
+        root,
+        check=False,
+    )
+    if verify.returncode != 0:
+        if ref == "HEAD":  # no commit yet: everything in the work tree is new
+            return ls_files(root)
+        raise InputError(f"no commit {ref!r} in {root}; fetch it or name another revision")
+    diff = run(
+        ["diff", "--name-only", "-z", "--no-renames", "--diff-filter=d", "--merge-base", ref],
+        root,
+    ).stdout
+    untracked = run(["ls-files", "-z", "--others", "--exclude-standard"], root).stdout
+    seen: dict[str, None] = {}
+    for raw in (*diff.split(b"\0"), *untracked.split(b"\0")):
+        if raw:
+            seen[os.fsdecode(raw)] = None
+    return list(seen)

@@ -14,6 +14,7 @@ Example (every key optional)::
     default_excludes: true          # also skip archive/** (what `sophia cleanup` archived)
     vendored: true                  # skip vendored/generated files (node_modules/, venvs, ...)
     include: ["vendor/our-fork/**"] # ...but scan these ones (see sophia_platform.audit.vendored)
+    baseline: .sophia-audit-baseline.json   # accepted findings (also used by the pre-commit hook)
 
 Globs use ``fnmatch`` semantics on repo-relative POSIX paths (``*`` crosses folders); a
 pattern ending in ``/`` matches everything under that folder.
@@ -58,6 +59,7 @@ class AuditConfig:
     default_excludes: bool = True
     vendored: bool = True
     include: tuple[str, ...] = ()
+    baseline: str | None = None  # repo-relative path of the baseline every scan applies
 
     def excluded(self, path: str) -> bool:
         """Whether a file must not be read at all."""
@@ -132,6 +134,7 @@ def _runtime(raw: RawAuditConfig, file: Path | str) -> AuditConfig:
         default_excludes=raw.default_excludes,
         vendored=raw.vendored,
         include=tuple(raw.include),
+        baseline=raw.baseline,
     )
 
 

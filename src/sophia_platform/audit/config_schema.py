@@ -36,6 +36,7 @@ class RawAuditConfig(BaseModel):
     default_excludes: bool = True
     vendored: bool = True  # skip vendored and generated files (see audit.vendored)
     include: list[str] = Field(default_factory=list)  # vendored/generated paths to scan anyway
+    baseline: str | None = None
 
 
 def parse(file: Path) -> RawAuditConfig:

@@ -137,6 +137,8 @@ class AuditResult:
     metrics: Metrics
     suppressed: dict[str, int] = field(default_factory=dict)
     rules: tuple[str, ...] = ()  # the rules that ran, in report order
+    # Repository-wide rules that did not run because only part of the repository was scanned.
+    skipped_rules: tuple[str, ...] = ()
 
     def by_rule(self) -> dict[str, list[Finding]]:
         """Findings grouped by rule id, in :attr:`rules` order (empty rules omitted)."""

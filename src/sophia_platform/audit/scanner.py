@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sophia_platform import git
-from sophia_platform.audit.baseline import Baseline
+from sophia_platform.audit.baseline import Baseline, load_baseline
 from sophia_platform.audit.config import AuditConfig, load_config
 from sophia_platform.audit.filepass import FilePass, run_pass
 from sophia_platform.audit.model import AuditResult, Finding, Metrics, ScanStats
@@ -30,7 +30,13 @@ from sophia_platform.audit.rules import RULE_IDS, CorpusRule, RepoContext, Rule,
 from sophia_platform.audit.rules.base import fingerprint
 from sophia_platform.audit.suppress import is_ignored
 from sophia_platform.audit.vendored import Scope
-from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, list_files
+from sophia_platform.audit.walker import (
+    DEFAULT_MAX_FILE_BYTES,
+    Listing,
+    list_files,
+    list_targets,
+    locate,
+)
 from sophia_platform.errors import InputError
 
 PARALLEL_MIN_FILES = 4000  # below this, starting workers costs more than it saves
@@ -49,6 +55,12 @@ class ScanOptions:
     apply_suppressions: bool = True  # False: report inline/allow-listed findings too
     canonical: dict[str, str] = field(default_factory=dict)  # overrides config `canonical`
     jobs: int = 1  # worker processes for the per-file pass; 0 = one per core (at most 2)
+    # Scan only part of the repository: these files (or folders), and/or the files changed
+    # since a git revision. Repository-wide rules (``needs_whole_repo``) need every file, so
+    # they do not run on a part; AuditResult.skipped_rules names them.
+    only: tuple[Path, ...] | None = None
+    since: str | None = None
+    config_baseline: bool = True  # apply the baseline named in .sophia-audit.yml
 
 
 def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
@@ -57,16 +69,22 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
     if not path.exists():
         raise InputError(f"{path}: no such file or directory; pass the repository to audit")
     started = time.perf_counter()
-    listing = list_files(path, include_ignored=options.all_files)
-    root = listing.root
+    listing, partial = _listing(path, options)
+    root, paths = listing.root, listing.paths
     config = options.config or load_config(root, options.config_path)
     rules = _select(options.rules)
-    scope = Scope.of(listing.paths, enabled=config.vendored, include=config.include)
-    done = _file_pass(root, listing.paths, config, tuple(rules), options, scope)
+    skipped_rules: tuple[str, ...] = ()
+    if partial:
+        skipped_rules = tuple(k for k, r in rules.items() if r.needs_whole_repo)
+        rules = {k: r for k, r in rules.items() if k not in skipped_rules}
+    if options.baseline is None and options.config_baseline and config.baseline:
+        options = replace(options, baseline=load_baseline(root / config.baseline))
+    scope = Scope.of(paths, enabled=config.vendored, include=config.include)
+    done = _file_pass(root, paths, config, tuple(rules), options, scope)
     stats = ScanStats(
         files_scanned=done.files,
         bytes_scanned=done.bytes,
-        files_listed=len(listing.paths),
+        files_listed=len(paths),
         git_aware=listing.git_aware,
         skipped=done.skipped,
     )
@@ -77,6 +95,7 @@ def scan(path: Path, options: ScanOptions | None = None) -> AuditResult:
         _spec_text(root),
     )
     result = conclude(done, ctx, tuple(rules), config, options, stats)
+    result.skipped_rules = skipped_rules
     stats.duration_s = time.perf_counter() - started
     return result
 
@@ -115,6 +134,31 @@ def conclude(
         suppressed=dict(suppressed),
         rules=rule_ids,
     )
+
+
+def _listing(path: Path, options: ScanOptions) -> tuple[Listing, bool]:
+    """The files to scan, and whether they are only a part of the repository.
+
+    A part (``only``/``since``) never lists the whole repository: a pre-commit hook on a
+    20,000-file repository pays for the files it is given, not for the rest.
+    """
+    if options.only is None and options.since is None:
+        return list_files(path, include_ignored=options.all_files), False
+    place = locate(path)
+    paths: list[str] | None = None
+    if options.only is not None:
+        paths = list_targets(place, options.only, include_ignored=options.all_files)
+    if options.since is not None:
+        if not place.git_aware:
+            raise InputError(f"{place.root}: not a git work tree; changed files need git")
+        changed = git.changed_files(place.root, options.since)
+        if paths is None:
+            folder = place.under
+            paths = [p for p in changed if not folder or p == folder or p.startswith(folder + "/")]
+        else:
+            keep = set(changed)
+            paths = [p for p in paths if p in keep]
+    return Listing(place.root, paths or [], place.git_aware), True
 
 
 def _file_pass(

@@ -19,6 +19,7 @@ from pathlib import Path
 from sophia_platform import git
 from sophia_platform.audit.model import SkippedFile
 from sophia_platform.audit.source import SourceFile, file_kind
+from sophia_platform.errors import InputError
 
 BINARY_SNIFF_BYTES = 8192
 DEFAULT_MAX_FILE_BYTES = 1_000_000
@@ -33,23 +34,73 @@ class Listing:
     git_aware: bool
 
 
-def list_files(path: Path, *, include_ignored: bool = False) -> Listing:
-    """List candidate files under ``path``; the root is the git top level when there is one."""
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a scan is: the root (git top level, else the folder), and the part of it asked for."""
+
+    root: Path
+    under: str  # "" for the whole root, else a repo-relative POSIX folder or file
+    git_aware: bool
+
+
+def locate(path: Path) -> Place:
+    """Find the root of ``path`` without listing anything."""
     path = path.resolve()
     top = git.toplevel(path)
     if top is not None:
         top = top.resolve()
-        under = "" if top == path else path.relative_to(top).as_posix()
-        return Listing(top, git.ls_files(top, include_ignored=include_ignored, under=under), True)
+        return Place(top, "" if top == path else path.relative_to(top).as_posix(), True)
     if path.is_file():
-        return Listing(path.parent, [path.name], False)
+        return Place(path.parent, path.name, False)
+    return Place(path, "", False)
+
+
+def list_files(path: Path, *, include_ignored: bool = False) -> Listing:
+    """List candidate files under ``path``; the root is the git top level when there is one."""
+    place = locate(path)
+    if place.git_aware:
+        found = git.ls_files(place.root, include_ignored=include_ignored, under=place.under)
+        return Listing(place.root, found, True)
+    if place.under:
+        return Listing(place.root, [place.under], False)
+    return Listing(place.root, _walk(place.root), False)
+
+
+def _walk(path: Path, prefix: str = "") -> list[str]:
     paths: list[str] = []
     for dirpath, dirnames, filenames in os.walk(path):
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
         rel = Path(dirpath).relative_to(path).as_posix()
-        prefix = "" if rel == "." else rel + "/"
-        paths.extend(prefix + name for name in sorted(filenames))
-    return Listing(path, paths, False)
+        folder = prefix if rel == "." else prefix + rel + "/"
+        paths.extend(folder + name for name in sorted(filenames))
+    return paths
+
+
+def list_targets(place: Place, targets: tuple[Path, ...], *, include_ignored: bool) -> list[str]:
+    """The files named by ``targets`` (files, or folders to list), relative to ``place.root``.
+
+    What a pre-commit hook passes: explicit files, scanned even when git would not list them
+    (a missing one is reported as skipped by the read). Folders are listed as a scan would.
+    """
+    root = place.root
+    out: dict[str, None] = {}
+    for target in targets:
+        full = Path(os.path.abspath(target))  # not resolve(): a symlink is listed as itself
+        try:
+            rel = full.relative_to(root).as_posix()
+        except ValueError:
+            raise InputError(
+                f"{target}: outside the repository {root}; audit it on its own"
+            ) from None
+        if not full.is_dir():
+            out[rel] = None
+        elif place.git_aware:
+            under = "" if rel == "." else rel
+            found = git.ls_files(root, include_ignored=include_ignored, under=under)
+            out.update(dict.fromkeys(found))
+        else:
+            out.update(dict.fromkeys(_walk(full, "" if rel == "." else rel + "/")))
+    return list(out)
 
 
 def decode(raw: bytes) -> str:

@@ -42,6 +42,9 @@ def _reason(finding: FindingLike) -> str | None:
         services = data.get("services", "")
         flavour = "Swarm stack file" if data.get("flavour") == "stack" else "docker-compose file"
         return f"{flavour}" + (f" (services: {services})" if services else "")
+    if finding.rule_id == "redundant-deploy-path":
+        how = data.get("methods", "") or "its own steps"
+        return f"another deploy path ({how}) besides `./deploy.sh`"
     if finding.rule_id == "redundant-workflow":
         canonical = data.get("canonical", "")
         if not canonical or canonical == finding.path:
@@ -58,7 +61,7 @@ def _reason(finding: FindingLike) -> str | None:
         pure = PurePosixPath(finding.path)
         # A YAML file that uses Swarm is a stack file; a file named after Swarm (a runbook,
         # swarm-init.sh) is about nothing else. A script that deploys with Swarm is archived
-        # through its redundant-workflow finding (the audit's deploy group); in other files
+        # through its redundant-deploy-path finding; in other files
         # the Swarm command is rewritten to the one deploy path (rewriters/, deploy_commands).
         if pure.suffix.lower() not in _SWARM_SUFFIXES and "swarm" not in pure.name.lower():
             return None

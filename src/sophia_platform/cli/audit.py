@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -52,10 +53,22 @@ def _failing(value: str) -> Callable[[Finding], bool]:
 
 @app.command()
 def audit(
-    path: Annotated[Path, typer.Argument(help="Repository (or folder in it) to scan.")] = Path(),
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Repository (or folder in it) to scan; or files, as a pre-commit hook passes."
+        ),
+    ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="table | json | sarif | markdown.")
+        str, typer.Option("--format", "-f", help="table | concise | json | sarif | markdown.")
     ] = "table",
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only files changed since this git ref (merge base)."),
+    ] = None,
+    changed: Annotated[
+        bool, typer.Option("--changed", help="Only files changed since HEAD (and new ones).")
+    ] = False,
     out: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report to a file.")
     ] = None,
@@ -107,9 +120,17 @@ def audit(
         raise InputError(f"--jobs {jobs}: use 0 (auto) or a positive number of processes")
     if fmt not in FORMATS:
         raise InputError(f"--format {fmt}: unknown format; use one of {', '.join(FORMATS)}")
+    if since is not None and changed:
+        raise InputError("--since and --changed: give one (--changed is --since HEAD)")
     selected = _rule_set(rules, "--rules")
     failing = _failing(fail_on)
+    path, only = _targets(paths or [])
+    if write_baseline is not None and (only is not None or since is not None or changed):
+        raise InputError("--write-baseline records the whole repository; drop the files/--since")
     options = ScanOptions(
+        only=only,
+        since="HEAD" if changed else since,
+        config_baseline=write_baseline is None,
         all_files=all_files,
         max_file_bytes=max_file_size,
         rules=selected,
@@ -118,6 +139,12 @@ def audit(
         jobs=jobs,
     )
     result = scan(path, options)
+    # Files named on the command line (a pre-commit hook) are the part asked for: no note.
+    if result.skipped_rules and only is None and fmt in ("table", "concise"):
+        output.err_console().print(
+            f"note: scanned {result.stats.files_listed} file(s), not the whole repository; "
+            f"not run: {', '.join(result.skipped_rules)} (repository-wide rules)"
+        )
     if write_baseline is not None:
         count = baselines.write_baseline(write_baseline, result.findings)
         output.err_console().print(f"wrote {count} finding(s) to baseline {write_baseline}")
@@ -129,6 +156,20 @@ def audit(
     if hits and not exit_zero:
         which = ", ".join(sorted({f.rule_id for f in hits}))
         raise CheckFailed(f"{len(hits)} finding(s) for --fail-on {fail_on} ({which})")
+
+
+def _targets(paths: list[Path]) -> tuple[Path, tuple[Path, ...] | None]:
+    """What to scan: one folder (the whole of it), or a part of the repository (files)."""
+    if not paths:
+        return Path(), None
+    if len(paths) == 1 and paths[0].is_dir():
+        return paths[0], None
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            raise InputError(f"{path}: no such file or directory; pass files in the repository")
+    # The folder holding them all: in git the scan's root is its top level either way.
+    anchor = Path(os.path.commonpath([os.path.abspath(p.parent) for p in paths]))
+    return anchor, tuple(paths)
 
 
 def _write(text: str, out: Path | None) -> None:

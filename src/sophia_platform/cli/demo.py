@@ -68,7 +68,9 @@ def _secrets(spec: Any, state_dir: Path, kubeconfig: Path) -> None:
 
 def _deploy(spec: Any, kubeconfig: Path, *, rollback_previous: bool = False, **kw: Any) -> Any:
     from sophia_platform.cli.deploy_view import LiveObserver, failure_panel, result_line
-    from sophia_platform.deploy.engine import DeployFailed, DeployOptions, deploy, rollback
+    from sophia_platform.deploy.results import DeployFailed, DeployOptions
+    from sophia_platform.deploy.rollback import rollback
+    from sophia_platform.deploy.upgrade import deploy
 
     observer = LiveObserver(output.err_console())
     opts = DeployOptions(kubeconfig=kubeconfig, timeout_s=300, grace_s=5.0, lock_wait_s=30, **kw)
@@ -112,7 +114,7 @@ def demo(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the steps only.")] = False,
 ) -> None:
     """Run the end-to-end demo on a local control plane (leaves it running to look around)."""
-    from sophia_platform.deploy.engine import ensure_namespace
+    from sophia_platform.deploy.actions import ensure_namespace
     from sophia_platform.deploy.target import resolve
     from sophia_platform.deploy.values import render_values
     from sophia_platform.devcluster import cluster

@@ -24,11 +24,19 @@ GraceOpt = Annotated[
 LockWaitOpt = Annotated[
     float, typer.Option("--lock-wait", help="Seconds to wait for another deploy's lock.")
 ]
+LockTtlOpt = Annotated[
+    int,
+    typer.Option(
+        "--lock-ttl",
+        min=3,
+        help="Seconds the deploy lock outlives a crashed deploy (renewed every third of it).",
+    ),
+]
 
 
 def _observer(json_mode: bool) -> Any:
     from sophia_platform.cli.deploy_view import LiveObserver
-    from sophia_platform.deploy.engine import SilentObserver
+    from sophia_platform.deploy.results import SilentObserver
 
     return SilentObserver() if json_mode else LiveObserver(output.err_console())
 
@@ -36,7 +44,7 @@ def _observer(json_mode: bool) -> Any:
 def _run(action: Callable[[Any], Any], json_mode: bool) -> None:
     """Run a deploy/rollback with an observer fit for the output; render result or failure."""
     from sophia_platform.cli.deploy_view import failure_panel, result_line
-    from sophia_platform.deploy.engine import DeployFailed, PreflightRefused
+    from sophia_platform.deploy.results import DeployFailed, LockLost, PreflightRefused
 
     observer = _observer(json_mode)
     try:
@@ -48,6 +56,12 @@ def _run(action: Callable[[Any], Any], json_mode: bool) -> None:
             output.emit_json(e.result)
         elif e.result.failure is not None:
             output.err_console().print(failure_panel(e.result.failure))
+        raise
+    except LockLost as e:
+        if hasattr(observer, "close"):
+            observer.close()
+        if json_mode:
+            output.emit_json(e.result)
         raise
     except PreflightRefused as e:
         if json_mode:
@@ -76,6 +90,7 @@ def deploy(
     timeout: TimeoutOpt = 300,
     grace: GraceOpt = 10.0,
     lock_wait: LockWaitOpt = 0.0,
+    lock_ttl: LockTtlOpt = 120,
     recover: Annotated[
         bool, typer.Option("--recover", help="Clear a release stuck in pending-* first.")
     ] = False,
@@ -92,10 +107,10 @@ def deploy(
     """Preflight, then helm upgrade --install; fail fast and roll back if pods never get ready."""
     env = params.environment(env, env_alias)
     from sophia_platform.cli.gitops import guard_helm_deploy
-    from sophia_platform.deploy.engine import DeployOptions
+    from sophia_platform.deploy.results import DeployOptions
+    from sophia_platform.deploy.upgrade import deploy as run_deploy
 
     guard_helm_deploy(env, break_glass=break_glass, dry_run=dry_run, kubeconfig=kubeconfig)
-    from sophia_platform.deploy.engine import deploy as run_deploy
 
     json_mode = output.wants_json(json_output)
     opts = DeployOptions(
@@ -104,6 +119,7 @@ def deploy(
         timeout_s=timeout,
         grace_s=grace,
         lock_wait_s=lock_wait,
+        lock_ttl_s=lock_ttl,
         recover=recover,
         kubeconfig=kubeconfig,
     )
@@ -141,14 +157,15 @@ def rollback(
     timeout: TimeoutOpt = 300,
     grace: GraceOpt = 10.0,
     lock_wait: LockWaitOpt = 0.0,
+    lock_ttl: LockTtlOpt = 120,
     kubeconfig: KubeconfigOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Roll back to a good revision; shows what changes, then waits with the fail-fast view."""
     env = params.environment(env, env_alias)
     from sophia_platform.cli.gitops import gitops_rollback
-    from sophia_platform.deploy.engine import DeployOptions
-    from sophia_platform.deploy.engine import rollback as run_rollback
+    from sophia_platform.deploy.results import DeployOptions
+    from sophia_platform.deploy.rollback import rollback as run_rollback
     from sophia_platform.errors import UsageError
 
     json_mode = output.wants_json(json_output)
@@ -171,6 +188,7 @@ def rollback(
         timeout_s=timeout,
         grace_s=grace,
         lock_wait_s=lock_wait,
+        lock_ttl_s=lock_ttl,
         kubeconfig=kubeconfig,
     )
     _run(lambda observer: run_rollback(params.spec(), env, to_revision, opts, observer), json_mode)

@@ -9,9 +9,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-if TYPE_CHECKING:  # only types: `sophia status` should not import the deploy engine
-    from sophia_platform.deploy.engine import DeployResult
+if TYPE_CHECKING:  # only types: `sophia status` should not import the deploy verbs
     from sophia_platform.deploy.preflight import Preflight
+    from sophia_platform.deploy.results import DeployResult, Step
     from sophia_platform.deploy.status import EnvStatus, WatchFrame
     from sophia_platform.kube.rollout import PodFailure, RolloutSnapshot
 
@@ -36,8 +36,32 @@ def rollout_table(snapshot: RolloutSnapshot) -> Table:
     return table
 
 
+def describe(step: Step) -> str:
+    """One line for a step a deploy or rollback reports."""
+    kind = step.kind.value
+    where = f"{step.release} ({step.namespace})"
+    if kind == "preflight":
+        return "preflight"
+    if kind == "lock":
+        return f"taking the deploy lock of {step.namespace}"
+    if kind == "lock-wait":
+        return f"waiting for the lock held by {step.holder}"
+    if kind == "recover":
+        return f"recovering: revision {step.revision} is stuck; marking it failed"
+    if kind == "apply":
+        return f"helm upgrade --install {where}"
+    if kind == "watch":
+        return f"waiting for revision {step.revision} to roll out"
+    if kind == "rollback":
+        why = "automatic rollback" if step.automatic else "rollback"
+        return f"{why} {step.release}: revision {step.revision} -> {step.to}"
+    if kind == "uninstall":
+        return f"first install failed: uninstalling {where}"
+    return f"{kind} {where}"
+
+
 class LiveObserver:
-    """Shows phases as lines and the rollout as a live table on stderr."""
+    """Shows steps as lines and the rollout as a live table on stderr."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -51,10 +75,10 @@ class LiveObserver:
                 # Off a terminal Rich leaves the last frame without a line end.
                 self.console.line()
 
-    def phase(self, text: str) -> None:
+    def step(self, step: Step) -> None:
         """Print a step."""
         self._stop_live()
-        self.console.print(f"[bold cyan]›[/] {text}")
+        self.console.print(f"[bold cyan]›[/] {describe(step)}", highlight=False)
 
     def checked(self, result: Preflight) -> None:
         """Print the preflight checks."""
@@ -95,6 +119,8 @@ def failure_panel(failure: PodFailure) -> Group:
 
 def result_line(result: DeployResult) -> str:
     """One line summary of a deploy or rollback."""
+    if result.outcome == "lock-lost":
+        return f"{result.action} stopped: {result.message}"
     if result.outcome == "dry-run":
         return (
             f"dry run: {result.action} of {result.release} to {result.namespace} "

@@ -9,16 +9,22 @@ from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
-from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _stdout: Console | None = None
 _stderr: Console | None = None
 
 
 def _make(stream: Literal["stdout", "stderr"]) -> Console:
+    # Rich is imported on first use: commands that print plain lines (the pre-commit hook's
+    # `sophia audit --format concise`) never pay for it.
+    from rich.console import Console
+
     file = click.get_text_stream(stream)
     # Off a terminal (CI logs, pipes) Rich would crop at 80 columns; logs can be wide.
     width = None if file.isatty() else int(os.environ.get("COLUMNS", "160"))

@@ -1,37 +1,54 @@
-"""A small Pulumi ESC REST client: open an environment and read its resolved values.
+"""The one Pulumi ESC client: open and read resolved values, and the definition's read/write side.
 
-Uses urllib from the standard library rather than httpx: it is two JSON requests, retry and
-backoff are ours either way (httpx does not retry on 5xx), and an application importing the
-config library should not pay httpx/httpcore/anyio import time in its startup path. The module
-is imported only when the ESC layer first loads, so ``import sophia_platform.config`` stays light.
+Used by the config library's ESC layer (``open_and_read``, imported on its first load) and by
+the secrets pipeline's ``esc`` provider (everything). It is built on :mod:`.http` (httpx, the
+one retry policy); this module, like that one, is never imported at ``import
+sophia_platform.config`` time.
 
-Endpoints (Pulumi ESC API, see shared/API_NOTES.md):
-  POST {base}/environments/{org}/{project}/{env}/open          -> {"id": ..., "diagnostics": ...}
-  GET  {base}/environments/{org}/{project}/{env}/open/{id}     -> {"properties": {name: Value}}
+Endpoints (Pulumi ESC API, see shared/API_NOTES.md), under ``{backend}/api/esc``:
+  POST  /environments/{org}/{project}/{env}/open          -> {"id": ...}   (a session; safe)
+  GET   /environments/{org}/{project}/{env}/open/{id}     -> {"properties": {name: Value}}
+  GET   /environments/{org}/{project}/{env}               -> the definition (YAML) + ETag
+  GET   /environments/{org}/{project}/{env}/decrypt       -> the definition, secrets in plaintext
+  GET   /environments/{org}/{project}/{env}/versions      -> revisions, newest first
+  PATCH /environments/{org}/{project}/{env}   (If-Match)  -> replace the definition
 where a Value is ``{"value": ..., "secret": bool, "unknown": bool, "trace": ...}`` and ``value``
 nests objects (name -> Value) and arrays (list of Value).
+
+Writes: a ``PATCH`` with ``If-Match`` may be retried after a failure in transit (see
+:mod:`.http`); when the retry meets 409/412, :meth:`EscClient.patch` reads the decrypted
+definition and, if it is exactly what was sent, the first attempt applied: success, not a
+conflict. A ``PATCH`` without ``If-Match`` is never retried after a timeout.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
-import random
 import re
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from sophia_platform.config.esc_ref import DEFAULT_BASE_URL, EscRef, base_url_from_backend
+from sophia_platform.config.http import (
+    DEFAULT_POLICY,
+    ConflictError,
+    HttpClient,
+    HttpError,
+    NotFoundError,
+    RetryPolicy,
+)
+from sophia_platform.errors import SophiaError
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "ConflictError",
     "EscApiError",
+    "EscClient",
     "EscRef",
+    "NotFoundError",
     "RetryPolicy",
     "base_url_from_backend",
     "flatten",
@@ -39,61 +56,171 @@ __all__ = [
 ]
 
 ACCEPT = "application/vnd.pulumi+8"
-MAX_RESPONSE_BYTES = 32 * 1024 * 1024
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+SERVICE = "Pulumi ESC"
 _SIMPLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
-
-class EscApiError(Exception):
-    """ESC could not be read; ``retryable`` says whether trying again may help."""
-
-    def __init__(self, reason: str, *, status: int | None = None, retryable: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
-        self.retryable = retryable
+# The ESC client's errors are the HTTP layer's: ``reason``, ``status``, ``retryable``.
+EscApiError = HttpError
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently to talk to ESC."""
+class EscClient:
+    """Pulumi ESC over its REST API, for one backend and token."""
 
-    attempts: int = 3
-    request_timeout: float = 5.0
-    backoff: float = 0.25
-    max_backoff: float = 5.0
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        *,
+        env_source: str = "the ESC environment setting",
+        user_agent: str = "sophia-platform",
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.env_source = env_source
+        self.http = HttpClient(
+            base_url,
+            {
+                "Authorization": f"token {token}",
+                "Accept": ACCEPT,
+                "User-Agent": user_agent,
+            },
+            service=SERVICE,
+            policy=policy,
+            on_error=self._on_error,
+            transport=transport,
+            sleep=sleep,
+        )
 
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Exponential backoff with jitter, or the server's Retry-After when it gave one."""
-        if retry_after is not None:
-            return min(retry_after, self.max_backoff)
-        base = min(self.backoff * float(2**attempt), self.max_backoff)
-        return base * (0.5 + random.random() / 2)  # jitter keeps replicas from retrying in step
+    @property
+    def requests(self) -> int:
+        """HTTP requests made so far (retries included)."""
+        return self.http.requests
+
+    def _on_error(self, response: httpx.Response, where: str) -> SophiaError | None:
+        status = response.status_code
+        if status == 401:
+            return HttpError(
+                f"{where}: ESC rejected the access token (401); check PULUMI_ACCESS_TOKEN",
+                status=status,
+            )
+        if status == 403:
+            return HttpError(
+                f"{where}: forbidden (403); the token needs 'write' (sync) or 'open' (read) "
+                "permission on this environment",
+                status=status,
+                hint="grant it in Pulumi Cloud: Environments -> Settings -> Access",
+            )
+        if status == 404:
+            return NotFoundError(
+                f"{where}: not found (404); does the ESC environment exist? "
+                f"(check {self.env_source})",
+                status=status,
+                hint="create it with 'esc env init org/project/env'",
+            )
+        return None
+
+    # -- resolved values ----------------------------------------------------------------------
+    def open_and_read(self, ref: EscRef) -> dict[str, Any]:
+        """Open ``ref`` and return its resolved ``properties`` (secrets decrypted)."""
+        path = _path(ref)
+        session = _json(self.http.request("POST", f"{path}/open", idempotent=True))
+        session_id = session.get("id") if isinstance(session, dict) else None
+        if not isinstance(session_id, str) or not session_id:
+            raise HttpError(f"{SERVICE}: open of {ref} returned no session id")
+        body = _json(self.http.request("GET", f"{path}/open/{session_id}"))
+        properties = body.get("properties") if isinstance(body, dict) else None
+        if properties is None:
+            return {}
+        if not isinstance(properties, dict):
+            raise HttpError(f"{SERVICE}: read of {ref} returned malformed properties")
+        return properties
+
+    # -- the definition -----------------------------------------------------------------------
+    def definition(self, ref: EscRef) -> tuple[str, str | None]:
+        """The definition as stored (secrets as ciphertext) and its ETag (the revision)."""
+        response = self.http.request("GET", _path(ref))
+        return response.text, response.headers.get("etag")
+
+    def decrypted(self, ref: EscRef) -> str:
+        """The definition with secrets in plaintext (needs the 'decrypt' permission)."""
+        return self.http.request("GET", f"{_path(ref)}/decrypt").text
+
+    def versions(self, ref: EscRef) -> list[dict[str, Any]]:
+        """The revisions of the environment (each with ``created``), newest first."""
+        data = _json(self.http.request("GET", f"{_path(ref)}/versions"))
+        return [r for r in data if isinstance(r, dict)] if isinstance(data, list) else []
+
+    def patch(self, ref: EscRef, definition: str, *, if_match: str | None) -> None:
+        """Replace the definition in one PATCH; with ``if_match``, only over that revision.
+
+        Raises :class:`ConflictError` when the environment changed since ``if_match`` was read
+        (nothing written). After an ambiguous first attempt, a conflict whose decrypted state is
+        exactly ``definition`` is our own write: success.
+        """
+        headers = {"Content-Type": "application/x-yaml"}
+        if if_match:
+            headers["If-Match"] = if_match
+        try:
+            self.http.request(
+                "PATCH", _path(ref), content=definition.encode(), headers=headers, ok=(200, 204)
+            )
+        except ConflictError as exc:
+            if exc.after_retry and _same_document(self.decrypted(ref), definition):
+                return
+            raise
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.http.close()
+
+
+def _path(ref: EscRef) -> str:
+    return ref.url("")  # "/environments/org/project/env", relative to the client's base URL
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise HttpError(
+            f"{SERVICE}: {response.request.method} {response.request.url.path}: "
+            "the answer is not JSON"
+        ) from None
+
+
+def _same_document(stored: str, sent: str) -> bool:
+    import yaml  # deferred: only a retried write needs it
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return bool(yaml.load(stored, Loader=loader) == yaml.load(sent, Loader=loader))
+    except yaml.YAMLError:
+        return False
 
 
 def open_and_read(
     base_url: str,
     ref: EscRef,
     token: str,
-    policy: RetryPolicy = RetryPolicy(),
+    policy: RetryPolicy = DEFAULT_POLICY,
     *,
+    env_source: str = "SOPHIA_ESC_ENV",
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """Open ``ref`` and return its resolved ``properties`` (secrets decrypted), with retries."""
-    session = _with_retries(
-        lambda: _request("POST", ref.url(base_url, "open"), token, policy), policy, sleep
+    """Open ``ref`` and return its resolved ``properties`` (the config layer's one call)."""
+    client = EscClient(
+        base_url,
+        token,
+        policy,
+        env_source=env_source,
+        user_agent="sophia-platform-config",
+        sleep=sleep,
     )
-    session_id = session.get("id") if isinstance(session, dict) else None
-    if not isinstance(session_id, str) or not session_id:
-        raise EscApiError("ESC open returned no session id")
-    read_url = ref.url(base_url, "open", session_id)
-    env = _with_retries(lambda: _request("GET", read_url, token, policy), policy, sleep)
-    properties = env.get("properties") if isinstance(env, dict) else None
-    if properties is None:
-        return {}
-    if not isinstance(properties, dict):
-        raise EscApiError("ESC read returned malformed properties")
-    return properties
+    try:
+        return client.open_and_read(ref)
+    finally:
+        client.close()
 
 
 def flatten(properties: dict[str, Any]) -> dict[str, str]:
@@ -127,117 +254,3 @@ def _join(parent: str | None, name: str) -> str:
     if _SIMPLE_NAME.fullmatch(name):
         return name if parent is None else f"{parent}.{name}"
     return f"{parent or ''}[{json.dumps(name)}]"
-
-
-def _with_retries(
-    call: Callable[[], dict[str, Any]],
-    policy: RetryPolicy,
-    sleep: Callable[[float], None],
-) -> dict[str, Any]:
-    attempts = max(1, policy.attempts)
-    for attempt in range(attempts):
-        try:
-            return call()
-        except _Retry as retry:
-            if attempt + 1 >= attempts:
-                raise EscApiError(
-                    f"{retry.reason} (gave up after {attempts} attempts)",
-                    status=retry.status,
-                    retryable=True,
-                ) from None
-            sleep(policy.delay(attempt, retry.retry_after))
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-class _Retry(Exception):
-    def __init__(self, reason: str, status: int | None, retry_after: float | None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
-        self.retry_after = retry_after
-
-
-def _request(method: str, url: str, token: str, policy: RetryPolicy) -> dict[str, Any]:
-    request = urllib.request.Request(
-        url,
-        method=method,
-        data=b"" if method == "POST" else None,
-        headers={
-            "Authorization": f"token {token}",
-            "Accept": ACCEPT,
-            "Content-Type": "application/json",
-            "User-Agent": "sophia-platform-config",
-        },
-    )
-    host = urllib.parse.urlsplit(url).hostname or ""
-    # A loopback ESC (tests, port-forwards) must not be sent through an HTTP(S)_PROXY.
-    handlers = [urllib.request.ProxyHandler({})] if host in _LOOPBACK else []
-    opener = urllib.request.build_opener(*handlers)
-    try:
-        with opener.open(request, timeout=policy.request_timeout) as response:
-            body = response.read(MAX_RESPONSE_BYTES + 1)
-    except urllib.error.HTTPError as exc:
-        raise _http_error(exc) from None
-    except (TimeoutError, OSError, http.client.HTTPException) as exc:
-        reason = _network_reason(exc, policy.request_timeout)
-        raise _Retry(f"cannot reach ESC at {host}: {reason}", None, None) from None
-    if len(body) > MAX_RESPONSE_BYTES:
-        raise EscApiError("ESC response is larger than 32 MiB")
-    try:
-        data = json.loads(body or b"{}")
-    except ValueError:
-        raise EscApiError("ESC answered with something that is not JSON") from None
-    if not isinstance(data, dict):
-        raise EscApiError("ESC answered with JSON that is not an object")
-    return data
-
-
-def _network_reason(exc: BaseException, timeout: float) -> str:
-    if isinstance(exc, TimeoutError) or "timed out" in str(exc):
-        return f"no answer within {timeout:g}s"
-    reason = getattr(exc, "reason", None)
-    if isinstance(reason, TimeoutError) or "timed out" in str(reason):
-        return f"no answer within {timeout:g}s"
-    text = getattr(reason, "strerror", None) or getattr(exc, "strerror", None) or str(reason or exc)
-    return str(text)
-
-
-def _http_error(exc: urllib.error.HTTPError) -> Exception:
-    status = exc.code
-    message = _error_message(exc)
-    if status == 401:
-        return EscApiError(
-            f"ESC rejected the access token (401{message}): check PULUMI_ACCESS_TOKEN",
-            status=status,
-        )
-    if status == 403:
-        return EscApiError(
-            f"the access token may not open this environment (403{message})", status=status
-        )
-    if status == 404:
-        return EscApiError(
-            f"ESC environment not found (404{message}): check SOPHIA_ESC_ENV", status=status
-        )
-    if status == 429 or status >= 500:
-        return _Retry(f"ESC answered {status}{message}", status, _retry_after(exc))
-    return EscApiError(f"ESC answered {status}{message}", status=status)
-
-
-def _error_message(exc: urllib.error.HTTPError) -> str:
-    # ESC errors are {"message": ..., "code": ...}; keep the message short and single-line.
-    try:
-        data = json.loads(exc.read(4096) or b"{}")
-    except (ValueError, OSError):
-        return ""
-    message = data.get("message") if isinstance(data, dict) else None
-    if not isinstance(message, str) or not message.strip():
-        return ""
-    return ": " + " ".join(message.split())[:200]
-
-
-def _retry_after(exc: urllib.error.HTTPError) -> float | None:
-    value = exc.headers.get("Retry-After") if exc.headers else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None

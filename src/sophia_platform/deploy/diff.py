@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sophia_platform.deploy import helm, preflight, releases, runner
+from sophia_platform.deploy import helm, preflight, releases, source
+from sophia_platform.deploy.source import release_source
 from sophia_platform.deploy.target import chart_dir, resolve
 from sophia_platform.deploy.values import render_values, values_file
 from sophia_platform.kube import raw
@@ -125,7 +126,7 @@ def compute(
     values = render_values(spec, target.env, image_tag=image_tag, secret_hashes=hashes)
     with values_file(values) as path:
         argv = helm.template(target.helm(), chart_dir(), path)
-        rendered = runner.run(argv, timeout=120).stdout
+        rendered = helm.run(argv, timeout=120).stdout
     docs = releases.manifest_objects(rendered)
     secret_names = set(spec.secrets)
     if not _namespace_exists(api, target.namespace):
@@ -159,7 +160,7 @@ def compute(
                 ObjectDiff(result.kind, result.name, "update", _unified(label, live, desired))
             )
     wanted = {(d["kind"], d["metadata"]["name"]) for d in docs}
-    current = releases.deployed(api, target.namespace, target.release)
+    current = source.current(release_source(target, api).history())
     if current is not None:
         for doc in releases.manifest_objects(current.manifest):
             key = (doc["kind"], doc["metadata"]["name"])

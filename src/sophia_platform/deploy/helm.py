@@ -1,13 +1,31 @@
-"""Helm command lines, built as argv lists and run by nobody here (see ``runner``).
+"""Helm command lines, built as argv lists, and :func:`run`, the one way helm is executed.
 
-Every builder returns ``list[str]`` so tests can assert the exact command. The chart is always
-deployed without ``--wait``: Sophia watches the rollout itself and fails fast (helm#7429).
+Every builder returns ``list[str]`` so tests can assert the exact command; :func:`run` hands it
+to :mod:`sophia_platform.runner` with the environment helm needs (its own ``HELM_*`` settings
+and ``KUBECONFIG``; nothing else of ours). The chart is always deployed without ``--wait``:
+Sophia watches the rollout itself and fails fast (helm#7429).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from sophia_platform import runner
+
+# helm reads its directories and drivers from HELM_*; the cluster from KUBECONFIG.
+INHERIT = ("HELM_*", "KUBECONFIG")
+
+
+def run(argv: Sequence[str], *, timeout: float) -> runner.Completed[str]:
+    """Run a helm command built here; failures raise ``RunError`` with helm's last stderr line."""
+    return runner.run(
+        argv,
+        timeout=timeout,
+        inherit=INHERIT,
+        missing_hint="run scripts/setup or set SOPHIA_HELM_BIN",
+    )
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
-"""An environment's deploys: Helm revisions joined with Sophia's deploy records."""
+"""An environment's deploys: its release source's revisions joined with Sophia's deploy records."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sophia_platform.deploy import records, releases
+from sophia_platform.deploy import records
+from sophia_platform.deploy.source import release_source
 from sophia_platform.deploy.target import resolve
 from sophia_platform.kube.client import connect
 from sophia_platform.spec import Spec
@@ -13,7 +14,7 @@ from sophia_platform.spec import Spec
 
 @dataclass
 class HistoryEntry:
-    """One revision: what helm stored and what Sophia recorded about it."""
+    """One revision: what the release source stored and what Sophia recorded about it."""
 
     revision: int
     helm_status: str
@@ -34,7 +35,7 @@ def collect(spec: Spec, env: str | None, *, kubeconfig: Path | None = None) -> l
     api = connect(target.kubeconfig, target.context)
     by_rev = {r.revision: r for r in records.load_all(api, target.namespace, target.release)}
     entries = []
-    for rev in releases.revisions(api, target.namespace, target.release):
+    for rev in release_source(target, api).history():
         rec = by_rev.get(rev.revision)
         entry = HistoryEntry(rev.revision, rev.status, rev.updated, rev.description)
         if rec is not None:

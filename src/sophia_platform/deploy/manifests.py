@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sophia_platform.deploy import helm, runner
+from sophia_platform.deploy import helm
 from sophia_platform.deploy.target import chart_dir, helm_binary, resolve
 from sophia_platform.deploy.values import render_values, values_file
 from sophia_platform.spec import Spec
@@ -34,5 +34,5 @@ def render_manifests(
         argv = helm.template_offline(
             helm_binary(), target.release, target.namespace, chart_dir(), path
         )
-        done = runner.run(argv, timeout=120)
+        done = helm.run(argv, timeout=120)
     return RenderedManifests(target.env, target.release, target.namespace, done.stdout)

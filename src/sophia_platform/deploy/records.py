@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sophia_platform import git
 from sophia_platform.kube import raw
 from sophia_platform.kube.client import ApiError, call
 
@@ -60,38 +61,13 @@ def utcnow() -> str:
 
 
 def git_sha(start: Path | None) -> str | None:
-    """Find the commit being deployed: $GITHUB_SHA / $GIT_SHA, else HEAD near ``start``."""
+    """Find the commit being deployed: $GITHUB_SHA / $GIT_SHA, else ``git rev-parse HEAD``."""
     for var in ("GITHUB_SHA", "GIT_SHA"):
         if os.environ.get(var):
             return os.environ[var]
     if start is None:
         return None
-    for folder in [start, *start.parents]:
-        git = folder / ".git"
-        if git.is_file():  # a worktree: "gitdir: /path"
-            git = Path(git.read_text().split(":", 1)[1].strip())
-        head = git / "HEAD"
-        if head.is_file():
-            return _resolve_head(git, head.read_text().strip())
-    return None
-
-
-def _resolve_head(git: Path, head: str) -> str | None:
-    if not head.startswith("ref: "):
-        return head or None
-    ref = head[5:]
-    common = git
-    if (git / "commondir").is_file():
-        common = (git / (git / "commondir").read_text().strip()).resolve()
-    for base in (git, common):
-        if (base / ref).is_file():
-            return (base / ref).read_text().strip()
-    packed = common / "packed-refs"
-    if packed.is_file():
-        for line in packed.read_text().splitlines():
-            if line.endswith(" " + ref):
-                return line.split(" ", 1)[0]
-    return None
+    return git.head_commit(start)
 
 
 def _body(record: DeployRecord) -> Any:

@@ -1,4 +1,4 @@
-"""Read Helm's release records straight from the cluster (fast: no helm process).
+"""Helm's storage read straight from the cluster (no helm process), for HelmReleaseSource.
 
 Helm 3 stores each revision as a Secret ``sh.helm.release.v1.<release>.v<N>`` labelled
 ``owner=helm,name=<release>,status=<status>,version=<N>``; its ``release`` key is base64 of
@@ -11,31 +11,13 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
+from sophia_platform.deploy.revision import PENDING, Revision
 from sophia_platform.kube import raw
 from sophia_platform.kube.client import call
 
-PENDING = frozenset({"pending-install", "pending-upgrade", "pending-rollback"})
-
-
-@dataclass(frozen=True)
-class Revision:
-    """One revision of a release."""
-
-    revision: int
-    status: str
-    updated: str
-    description: str
-    chart: str
-    manifest: str = field(repr=False)
-    values: dict[str, Any] = field(repr=False)
-
-    @property
-    def pending(self) -> bool:
-        """True while helm is (or was, until it crashed) mid-operation."""
-        return self.status in PENDING
+__all__ = ["PENDING", "Revision", "decode", "deployed", "encode", "latest", "revisions"]
 
 
 def decode(blob: str) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sophia_platform.deploy import records, releases
+from sophia_platform.deploy import records, releases, source
+from sophia_platform.deploy.source import release_source
 from sophia_platform.deploy.target import Target, resolve
 from sophia_platform.errors import ExternalError
 from sophia_platform.kube import lease, raw
@@ -216,8 +217,8 @@ def collect(spec: Spec, env: str | None, *, kubeconfig: Path | None = None) -> E
                 )
             )
     services.sort(key=lambda s: s.name)
-    current = releases.deployed(api, ns, target.release)
-    latest = releases.latest(api, ns, target.release)
+    history = release_source(target, api).history()
+    current, latest = source.current(history), source.latest(history)
     info = None
     if latest is not None:
         shown = current or latest

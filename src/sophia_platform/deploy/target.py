@@ -45,6 +45,9 @@ class Target:
     release: str
     kubeconfig: Path | None
     production: bool
+    # Which ReleaseSource answers for this environment (deploy/source.py SOURCES): "helm" for
+    # an environment `sophia deploy` drives; a GitOps engine's name for one it manages.
+    engine: str = "helm"
 
     def helm(self, helm: Path | None = None) -> HelmTarget:
         """Return the helm view of this target."""

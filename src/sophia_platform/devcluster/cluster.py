@@ -43,6 +43,7 @@ from sophia_platform.devcluster.processes import (
 )
 from sophia_platform.devcluster.toolchain import binary_version, find_tool
 from sophia_platform.errors import ExternalError, UsageError
+from sophia_platform.kube.client import ApiError, call, connect
 
 READY_TIMEOUT_S = 90.0
 _START_ATTEMPTS = 3
@@ -344,7 +345,12 @@ def _start(
     api = _core_api(layout)
     watch.until(
         "the default ServiceAccount (kube-controller-manager)",
-        lambda: _exists(lambda: api.read_namespaced_service_account("default", "default")),
+        lambda: _exists(
+            "read the default ServiceAccount",
+            api.read_namespaced_service_account,
+            "default",
+            "default",
+        ),
         timeout_s,
     )
     return server, created
@@ -365,23 +371,18 @@ def _api_ready(layout: comp.Layout, server: str) -> bool:
 
 
 def _core_api(layout: comp.Layout) -> Any:
-    from kubernetes import client, config  # deferred: the client is slow to import
+    from kubernetes import client  # deferred: the client is slow to import
 
-    api_client = config.new_client_from_config(  # type: ignore[no-untyped-call]
-        config_file=str(layout.kubeconfig), context=CONTEXT
-    )
-    return client.CoreV1Api(api_client)
+    return client.CoreV1Api(connect(layout.kubeconfig, CONTEXT))
 
 
-def _exists(read: Callable[[], object]) -> bool:
-    from kubernetes.client.exceptions import ApiException
-
+def _exists(what: str, read: Callable[..., object], *args: object) -> bool:
     try:
-        read()
-    except ApiException as exc:
+        call(what, read, *args)
+    except ApiError as exc:
         if exc.status == 404:
             return False
-        raise ExternalError(f"the local API server answered {exc.status}: {exc.reason}") from exc
+        raise
     return True
 
 
@@ -389,33 +390,30 @@ def _ensure_nodes(
     layout: comp.Layout, nodes: Sequence[NodeSpec], watch: _Watch, timeout_s: float
 ) -> list[str]:
     """Make the simulated nodes match ``nodes`` (create, update, prune); wait for Ready."""
-    from kubernetes.client.exceptions import ApiException
-
     api = _core_api(layout)
     created: list[str] = []
     wanted = {n.name for n in nodes}
-    try:
-        live = api.list_node().items
-        existing = {n.metadata.name for n in live}
-        # Simulated nodes the spec no longer lists go away (their pods get rescheduled).
-        for item in live:
-            simulated = (item.metadata.annotations or {}).get(KWOK_ANNOTATION) == "fake"
-            if simulated and item.metadata.name not in wanted:
-                api.delete_node(item.metadata.name)
-        for node in nodes:
-            manifest = node_manifest(node)
-            if node.name in existing:
-                api.patch_node(node.name, {"metadata": {"labels": manifest["metadata"]["labels"]}})
-                api.patch_node_status(node.name, {"status": manifest["status"]})
-            else:
-                api.create_node(manifest)
-                created.append(node.name)
-    except ApiException as exc:
-        raise ExternalError(f"creating simulated nodes failed: {exc.status} {exc.reason}") from exc
+    live = call("list nodes", api.list_node).items
+    existing = {n.metadata.name for n in live}
+    # Simulated nodes the spec no longer lists go away (their pods get rescheduled).
+    for item in live:
+        simulated = (item.metadata.annotations or {}).get(KWOK_ANNOTATION) == "fake"
+        if simulated and item.metadata.name not in wanted:
+            call(f"delete simulated node {item.metadata.name}", api.delete_node, item.metadata.name)
+    for node in nodes:
+        manifest = node_manifest(node)
+        if node.name in existing:
+            labels = {"metadata": {"labels": manifest["metadata"]["labels"]}}
+            call(f"label simulated node {node.name}", api.patch_node, node.name, labels)
+            status = {"status": manifest["status"]}
+            call(f"update simulated node {node.name}", api.patch_node_status, node.name, status)
+        else:
+            call(f"create simulated node {node.name}", api.create_node, manifest)
+            created.append(node.name)
 
     def all_ready() -> bool:
-        ready = {n.metadata.name for n in api.list_node().items if _node_ready(n)}
-        return wanted <= ready
+        listed = call("list nodes", api.list_node).items
+        return wanted <= {n.metadata.name for n in listed if _node_ready(n)}
 
     watch.until("simulated nodes to become Ready (kwok)", all_ready, timeout_s)
     return created
@@ -498,15 +496,14 @@ def status(state_dir: Path) -> ClusterStatus:
 
 def _live_view(layout: comp.Layout) -> tuple[str, list[NodeStatus]]:
     from kubernetes import client
-    from kubernetes.client.exceptions import ApiException
 
     api = _core_api(layout)
-    try:
-        version = client.VersionApi(api.api_client).get_code().git_version
-        node_items = api.list_node().items
-        pods = api.list_pod_for_all_namespaces(field_selector="status.phase!=Succeeded").items
-    except ApiException as exc:
-        raise ExternalError(f"reading the local cluster failed: {exc.status} {exc.reason}") from exc
+    what = "read the local cluster"
+    version = call(what, client.VersionApi(api.api_client).get_code).git_version
+    node_items = call(what, api.list_node).items
+    pods = call(
+        what, api.list_pod_for_all_namespaces, field_selector="status.phase!=Succeeded"
+    ).items
     requested: dict[str, int] = {}
     for pod in pods:
         if not pod.spec.node_name or pod.status.phase == "Failed":

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sophia_platform import runner
 from sophia_platform.atomicfile import write_text_atomic
 from sophia_platform.errors import ExternalError
 
@@ -67,7 +68,10 @@ class Supervisor:
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
     ) -> ProcessRecord:
-        """Start ``argv`` detached, with its output in the component's log, and record it."""
+        """Start ``argv`` detached, with its output in the component's log, and record it.
+
+        The child's environment is the runner's allow-list plus ``env`` (nothing else of ours).
+        """
         self.pid_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"{name}.log"
@@ -79,7 +83,7 @@ class Supervisor:
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
-                    env=dict(env) if env is not None else None,
+                    env=runner.environment(env=env),
                     cwd=cwd,
                 )
             except OSError as exc:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from sophia_platform import resources
+from sophia_platform import resources, runner
 from sophia_platform.errors import ExternalError, InputError
 
 # Every binary build.sh produces; find_tool also accepts any other name and falls back to PATH.
@@ -37,6 +36,36 @@ _KEY_FILES = (
 )
 # A cold build of the three Kubernetes binaries on 2 cores takes tens of minutes.
 BUILD_TIMEOUT_S = 90 * 60
+# What build.sh and go may see of our environment (the runner's base, plus these).
+BUILD_INHERIT = (
+    "GO",
+    "GOPATH",
+    "GOROOT",
+    "GOBIN",
+    "GOENV",
+    "GOFLAGS",
+    "GOPROXY",
+    "GONOPROXY",
+    "GOPRIVATE",
+    "GONOSUMDB",
+    "GOSUMDB",
+    "GOINSECURE",
+    "GOTOOLCHAIN",
+    "GOCACHE",
+    "GOMODCACHE",
+    "GOMAXPROCS",
+    "GODEBUG",
+    "CGO_ENABLED",
+    "SOPHIA_GO_*",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+)
 
 
 def tools_dir() -> Path:
@@ -106,19 +135,13 @@ def go_available() -> bool:
 
 def build(timeout_s: float = BUILD_TIMEOUT_S) -> BuildResult:
     """Run build.sh (a fast no-op when everything is cached) and return the bin dir."""
-    try:
-        proc = subprocess.run(
-            ["bash", str(tools_dir() / "build.sh")],
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ExternalError(
-            f"building the local cluster binaries took over {timeout_s:.0f}s"
-        ) from exc
+    proc = runner.run(
+        ["bash", str(tools_dir() / "build.sh")],
+        timeout=timeout_s,
+        inherit=BUILD_INHERIT,
+        label="building the local cluster binaries",
+        check=False,
+    )
     if proc.returncode != 0:
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
         raise ExternalError(f"building the local cluster binaries failed: {tail}")
@@ -130,10 +153,8 @@ def binary_version(path: Path) -> str:
     """Return the first line of ``--version`` (``helm version --short`` for helm)."""
     argv = [str(path), "version", "--short"] if path.name == "helm" else [str(path), "--version"]
     try:
-        proc = subprocess.run(
-            argv, capture_output=True, text=True, timeout=20, check=False, stdin=subprocess.DEVNULL
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        proc = runner.run(argv, timeout=20, check=False)
+    except runner.RunError:
         return "unknown"
     lines = (proc.stdout or proc.stderr).strip().splitlines()
     return lines[0].strip() if lines else "unknown"

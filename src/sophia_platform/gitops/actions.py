@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sophia_platform.deploy import records
+from sophia_platform.deploy import records, releases
 from sophia_platform.deploy.target import Target, resolve
 from sophia_platform.errors import CheckFailed, UsageError
 from sophia_platform.gitops import converge, engines, repo
@@ -74,6 +74,33 @@ class Context:
             ready_at=ready_at,
         )
 
+    def record_failure(self, commit: str, message: str) -> None:
+        """Keep why ``commit`` failed (the pod and its reason): Flux's rollback removes the pods.
+
+        The engine may still be mid-upgrade (Helm's revision pending), so the record is made
+        here when the history has none for the commit yet.
+        """
+        t = self.target
+        found = records.load_all(self.api, t.namespace, t.release)
+        rec = next((r for r in reversed(found) if same_commit(r.git_sha, commit)), None)
+        if rec is None:
+            latest = releases.latest(self.api, t.namespace, t.release)
+            info = repo.commit_info(self.checkout, commit)
+            if latest is None or info is None or commit[:12] not in latest.chart:
+                return
+            rec = records.DeployRecord(
+                release=t.release,
+                environment=self.env,
+                revision=latest.revision,
+                action="gitops",
+                user=f"{info.author} <{info.email}>",
+                started_at=records.utcnow(),
+                git_sha=info.sha,
+                images=repo.tags_at(self.checkout, info.sha, self.env, root=self.info.root),
+            )
+        rec.outcome, rec.message, rec.finished_at = "failed", message, records.utcnow()
+        records.save(self.api, t.namespace, rec)
+
 
 @dataclass
 class ReconcileResult:
@@ -121,11 +148,7 @@ def reconcile(
         return result
     _fail(result, conv)
     ctx.record()
-    for rec in records.load_all(ctx.api, ctx.target.namespace, ctx.target.release):
-        if same_commit(rec.git_sha, head):
-            # Keep why it failed (the pod and its reason): Flux's rollback removes the pods.
-            rec.outcome, rec.message = "failed", conv.message
-            records.save(ctx.api, ctx.target.namespace, rec)
+    ctx.record_failure(head, conv.message)
     return result
 
 

@@ -114,6 +114,8 @@ def _commit_and_push(
             detail = [line for line in stderr.strip().splitlines() if line.strip()]
             raise git.GitError(
                 f"git push to origin {branch} failed: {detail[0] if detail else 'rejected'}",
+                program="git",
+                returncode=proc.returncode,
                 hint="the commit is local; fix access and run `git push`",
             )
         # Someone pushed meanwhile: replay our one-file commit on top and try again.

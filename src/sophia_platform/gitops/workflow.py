@@ -24,7 +24,12 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from sophia_platform import __version__, git
-from sophia_platform.audit.rules.redundant_workflow import is_workflow, purposes_of
+from sophia_platform.audit.deploy_signals import (
+    CANONICAL_METHODS,
+    deploy_methods,
+    is_workflow,
+    named_deploy,
+)
 from sophia_platform.errors import UsageError
 from sophia_platform.gitops.layout import Layout
 from sophia_platform.spec import Spec
@@ -272,7 +277,8 @@ def existing_deploy_workflows(repo: Path) -> list[str]:
             text = (repo / rel).read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        if "deploy" in purposes_of(rel, text, True):
+        # A workflow named deploy*, or one running a deploy method other than the one path.
+        if named_deploy(rel) or set(deploy_methods(text)) - CANONICAL_METHODS:
             found.append(rel)
     return sorted(found)
 

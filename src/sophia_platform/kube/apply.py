@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sophia_platform.kube.client import ApiError
+from sophia_platform.kube.client import ApiError, answered, server_message, unreachable
 
 FIELD_MANAGER = "sophia"
 
@@ -46,7 +46,7 @@ def dry_run(api: Any, namespace: str, docs: list[dict[str, Any]]) -> list[DryRun
             live = dyn.get(resource, name=name, namespace=ns).to_dict()
         except DynamicApiError as e:
             if e.status != 404:
-                raise ApiError(f"read {kind}/{name}: {e.status} {e.reason}", status=e.status) from e
+                raise answered(f"read {kind}/{name}", e.status, e.reason, e.body) from e
         try:
             desired = dyn.server_side_apply(
                 resource,
@@ -58,7 +58,8 @@ def dry_run(api: Any, namespace: str, docs: list[dict[str, Any]]) -> list[DryRun
                 dry_run="All",
             ).to_dict()
         except DynamicApiError as e:
-            results.append(DryRun(kind, name, live, None, f"{e.status} {_message(e)}"))
+            why = server_message(e.body) or e.reason
+            results.append(DryRun(kind, name, live, None, f"{e.status} {why}"))
             continue
         results.append(DryRun(kind, name, live, desired))
     return results
@@ -98,7 +99,7 @@ def apply(api: Any, docs: list[dict[str, Any]], *, namespace: str | None = None)
                 force_conflicts=True,
             )
         except DynamicApiError as e:
-            raise ApiError(f"apply {kind}/{name}: {e.status} {_message(e)}", status=e.status) from e
+            raise answered(f"apply {kind}/{name}", e.status, e.reason, e.body) from e
         done.append(f"{kind}/{name}")
     return done
 
@@ -110,13 +111,4 @@ def _dynamic(api: Any) -> Any:
     try:
         return dynamic.DynamicClient(api)  # type: ignore[no-untyped-call]
     except (HTTPError, OSError) as e:
-        raise ApiError("discover API resources: cannot reach the API server", status=None) from e
-
-
-def _message(error: Any) -> str:
-    import json
-
-    try:
-        return str(json.loads(error.body).get("message", error.reason))
-    except (TypeError, ValueError, AttributeError):
-        return str(getattr(error, "reason", "rejected"))
+        raise unreachable("discover API resources", e) from e

@@ -1,23 +1,37 @@
-"""Connect to a cluster by kubeconfig context; convert the client's exceptions where they enter."""
+"""The one way to reach Kubernetes: a client from a kubeconfig and context, one error, one timeout.
+
+- :func:`connect` builds the API client (the official ``kubernetes`` package) from a kubeconfig
+  file and a context name; nothing else in the package loads a kubeconfig.
+- :func:`call` runs one API call with :data:`REQUEST_TIMEOUT` and turns the client's exceptions
+  into :class:`ApiError`, which keeps the HTTP status, its reason and the server's message
+  (``status`` None: the server could not be reached). ``ApiError`` is an ``ExternalError``:
+  exit 3 unless a caller decides a status means something else (404 = absent, 409 = lost race).
+- :mod:`sophia_platform.kube.raw` reads JSON without the generated models, under the same rules.
+"""
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from sophia_platform.errors import CheckFailed, ExternalError
 
-# Every API call gets a deadline so a dead API server never hangs a command.
-REQUEST_TIMEOUT = (3.0, 15.0)
+# The timeout policy: every API call gets (connect, read) deadlines so a dead API server never
+# hangs a command. Long waits (rollouts, locks) are loops of short calls, never one long call.
+REQUEST_TIMEOUT = (3.0, 30.0)
+UNREACHABLE_HINT = "is the cluster up? `sophia dev cluster status` for the local one"
 
 
-def kubeconfig_path(explicit: Path | None = None) -> Path | None:
+def kubeconfig_path(
+    explicit: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Path | None:
     """Return the kubeconfig to read: explicit, else the first of $KUBECONFIG, else default."""
     if explicit is not None:
         return explicit
-    env = os.environ.get("KUBECONFIG", "")
+    env = (os.environ if environ is None else environ).get("KUBECONFIG", "")
     first = next((p for p in env.split(os.pathsep) if p), None)
     return Path(first) if first else None
 
@@ -35,13 +49,15 @@ def contexts(kubeconfig: Path | None) -> list[str]:
     return [str(c["name"]) for c in found]
 
 
-def connect(kubeconfig: Path | None, context: str) -> Any:
-    """Connect to ``context``; refuses (exit 1) when the kubeconfig lacks that context."""
+def connect(kubeconfig: Path | None, context: str | None) -> Any:
+    """An API client for ``context`` (None: the kubeconfig's current context).
+
+    Refuses (exit 1) when the kubeconfig lacks a named context; exit 3 when it cannot be loaded.
+    """
     from kubernetes import config
 
-    names = contexts(kubeconfig)
-    if context not in names:
-        where = str(kubeconfig) if kubeconfig else "~/.kube/config"
+    where = str(kubeconfig) if kubeconfig else "~/.kube/config"
+    if context is not None and context not in contexts(kubeconfig):
         raise CheckFailed(
             f"kube context {context!r} is not in {where}",
             hint="check environments.<env>.context in sophia.yaml or set KUBECONFIG",
@@ -53,15 +69,59 @@ def connect(kubeconfig: Path | None, context: str) -> Any:
             persist_config=False,
         )
     except (config.ConfigException, OSError, ValueError) as e:
-        raise ExternalError(f"cannot load kube context {context!r}: {e}") from e
+        raise ExternalError(
+            f"cannot load kube context {context or '(current)'!r} from {where}: {e}",
+            hint="set KUBECONFIG or pass --kubeconfig",
+        ) from e
 
 
 class ApiError(ExternalError):
     """The API server answered with an error status, or could not be reached (status None)."""
 
-    def __init__(self, message: str, *, status: int | None, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None,
+        reason: str | None = None,
+        detail: str = "",
+        hint: str | None = None,
+    ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
+        self.reason = reason  # the HTTP reason phrase, e.g. "Conflict"
+        self.detail = detail  # the server's own message (Status.message), one line
+
+
+def server_message(body: Any) -> str:
+    """The ``message`` of a Kubernetes Status body, one line, clipped ("" if none)."""
+    try:
+        data = json.loads(body)
+    except (TypeError, ValueError):
+        return ""
+    message = data.get("message") if isinstance(data, dict) else None
+    return message.splitlines()[0][:200] if isinstance(message, str) and message else ""
+
+
+def answered(what: str, status: int | None, reason: str | None, body: Any) -> ApiError:
+    """The ApiError for an error answer (shared by :func:`call` and :mod:`raw`)."""
+    detail = server_message(body)
+    tail = f": {detail}" if detail else ""
+    return ApiError(
+        f"{what}: API server answered {status} {reason or 'error'}{tail}",
+        status=status,
+        reason=reason,
+        detail=detail,
+    )
+
+
+def unreachable(what: str, exc: BaseException) -> ApiError:
+    """The ApiError for a request that never got an answer."""
+    return ApiError(
+        f"{what}: cannot reach the API server ({type(exc).__name__})",
+        status=None,
+        hint=UNREACHABLE_HINT,
+    )
 
 
 def call(what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -77,12 +137,9 @@ def call(what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except ApiException as e:
-        reason = getattr(e, "reason", "") or "error"
         status = int(e.status) if isinstance(e.status, int) else None
-        raise ApiError(f"{what}: API server answered {e.status} {reason}", status=status) from e
+        # from None: the client's exception holds the request and response bodies (a Secret's
+        # data); the ApiError keeps status, reason and the server's message.
+        raise answered(what, status, getattr(e, "reason", None), getattr(e, "body", None)) from None
     except (HTTPError, OSError) as e:
-        raise ApiError(
-            status=None,
-            message=f"{what}: cannot reach the API server ({type(e).__name__})",
-            hint="is the cluster up? `sophia dev status` for the local one",
-        ) from e
+        raise unreachable(what, e) from e

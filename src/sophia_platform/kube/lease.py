@@ -26,6 +26,7 @@ from sophia_platform.kube.client import ApiError, call
 
 LEASE_NAME = "sophia-deploy-lock"
 MESSAGE_ANNOTATION = "sophia.dev/lock-message"
+DELETED = "the Lease was deleted (was it broken with `sophia lock release --force`?)"
 
 
 def default_holder(*, with_pid: bool = True) -> str:
@@ -194,23 +195,82 @@ def release(api: Any, namespace: str, holder: str | None) -> bool:
 
 
 class HeldLock:
-    """Holds the lock for a block of work, renewing it in the background; releases at exit."""
+    """Holds the lock for a block of work, renewing it in the background; releases at exit.
+
+    Renewal is a read and a replace guarded by ``resourceVersion``. The lock is **lost** when
+    the Lease is gone (someone broke it), holds another holder (it lapsed and was taken), or
+    could not be renewed before it would expire (an API outage longer than the TTL: another
+    deploy may take it then). On loss, :attr:`lost` says why, :attr:`lost_event` is set and
+    renewing stops; the work under the lock checks :meth:`why_lost` and stops waiting. A lost
+    lock is never released at exit: it is not ours any more.
+    """
 
     def __init__(self, api: Any, namespace: str, holder: str, message: str, ttl_s: int) -> None:
         self.api, self.namespace, self.holder = api, namespace, holder
         self.message, self.ttl_s = message, ttl_s
+        self.interval_s = max(1.0, ttl_s / 3)
+        self.lost: str | None = None
+        self.lost_event = threading.Event()
         self._stop = threading.Event()
+        self._valid_until = time.monotonic() + ttl_s
         self._thread = threading.Thread(target=self._renew, name="sophia-lock-renew", daemon=True)
 
+    def why_lost(self) -> str | None:
+        """Why the lock was lost, or None while it is held."""
+        return self.lost
+
     def _renew(self) -> None:
-        while not self._stop.wait(max(1.0, self.ttl_s / 3)):
-            # A failed renewal is retried at the next tick; the lease only lapses after ttl.
+        wait = self.interval_s
+        while not self._stop.wait(wait):
             try:
-                try_acquire(self.api, self.namespace, self.holder, self.message, self.ttl_s)
-            except Exception:
-                continue
+                reason = self._renew_once()
+            except ApiError as e:
+                # Retried soon; the lease stays ours until it would expire.
+                if time.monotonic() + 1.0 >= self._valid_until:
+                    reason = f"it could not be renewed for {self.ttl_s}s ({e.message})"
+                else:
+                    wait = 1.0
+                    continue
+            if reason is not None:
+                self.lost = reason
+                self.lost_event.set()
+                return
+            wait = self.interval_s
+
+    def _renew_once(self) -> str | None:
+        from kubernetes import client
+
+        coord = client.CoordinationV1Api(self.api)
+        for _ in range(3):  # a 409 means the Lease changed under us: look again
+            current = _read(self.api, self.namespace)
+            if current is None or current.spec is None:
+                return DELETED
+            if current.spec.holder_identity != self.holder:
+                return f"it is now held by {current.spec.holder_identity or 'nobody'}"
+            body = _body(self.holder, self.message, self.ttl_s, current)
+            started = time.monotonic()
+            try:
+                call(
+                    "renew deploy lock",
+                    coord.replace_namespaced_lease,
+                    LEASE_NAME,
+                    self.namespace,
+                    body,
+                )
+            except ApiError as e:
+                if e.status == 409:
+                    continue
+                if e.status == 404:
+                    return (
+                        "the Lease was deleted (was it broken with `sophia lock release --force`?)"
+                    )
+                raise
+            self._valid_until = started + self.ttl_s
+            return None
+        raise ApiError("renew deploy lock: the Lease keeps changing", status=409)
 
     def __enter__(self) -> HeldLock:
+        self._valid_until = time.monotonic() + self.ttl_s
         self._thread.start()
         return self
 
@@ -222,6 +282,8 @@ class HeldLock:
     ) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+        if self.lost is not None:
+            return
         # The lock lapses by itself if the API server is unreachable right now.
         try:
             release(self.api, self.namespace, self.holder)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from sophia_platform.kube.client import REQUEST_TIMEOUT, ApiError
+from sophia_platform.kube.client import REQUEST_TIMEOUT, answered, unreachable
 
 _TIME_KEYS = frozenset(
     {
@@ -93,15 +93,9 @@ def get(api: Any, what: str, path: str, **query: str) -> Raw:
         )
         body = response.read()
     except (HTTPError, OSError) as e:
-        raise ApiError(
-            f"{what}: cannot reach the API server ({type(e).__name__})",
-            status=None,
-            hint="is the cluster up? `sophia dev cluster status` for the local one",
-        ) from e
+        raise unreachable(what, e) from e
     if not 200 <= response.status < 300:
-        raise ApiError(
-            f"{what}: API server answered {response.status} {_reason(body)}", status=response.status
-        )
+        raise answered(what, response.status, _reason(body), body)
     data: dict[str, Any] = json.loads(body)
     return Raw(data)
 

@@ -91,6 +91,7 @@ class RolloutOutcome:
     last: RolloutSnapshot
     failure: PodFailure | None = None
     timed_out: bool = False
+    interrupted: str | None = None  # why the caller stopped the watch (e.g. the lock was lost)
 
 
 def _selector(release: str) -> str:
@@ -306,10 +307,12 @@ def watch(
     poll_s: float = 0.5,
     api_outage_s: float = 90.0,
     on_update: Callable[[RolloutSnapshot], None] | None = None,
+    interrupt: Callable[[], str | None] | None = None,
 ) -> RolloutOutcome:
     """Poll until every workload is rolled out, a pod fails beyond ``grace_s``, or timeout.
 
     An unreachable API server (a restart mid-deploy) is tolerated for ``api_outage_s``.
+    ``interrupt`` is asked before every poll; a reason ends the watch at once (not ok).
     """
     start = time.monotonic()
     tracker = _Tracker()
@@ -318,6 +321,9 @@ def watch(
     while True:
         now = time.monotonic()
         elapsed = now - start
+        reason = interrupt() if interrupt is not None else None
+        if reason is not None:
+            return RolloutOutcome(False, elapsed, last, interrupted=reason)
         try:
             last = poll(api, namespace, release, elapsed)
             outage_since = None

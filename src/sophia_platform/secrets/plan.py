@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sophia_platform.config import SecretValue
+from sophia_platform.secrets.digest import value_digest
 from sophia_platform.secrets.manifest import Manifest
-from sophia_platform.secrets.providers.base import Snapshot, TargetState, classify, value_digest
+from sophia_platform.secrets.providers.base import Snapshot, TargetState, classify
 
 Action = Literal["add", "change", "remove", "unchanged", "orphaned"]
 

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 
-from sophia_platform.secrets.providers.base import value_digest
+from sophia_platform.secrets.digest import value_digest
 
 TEMPLATE_ANNOTATION = "sophia.dev/secrets-hash"
 NO_SECRETS = "none"

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sophia_platform.errors import InputError
+from sophia_platform.secrets.digest import fingerprint
 from sophia_platform.secrets.manifest import Manifest
-from sophia_platform.secrets.providers.base import Provider, fingerprint
+from sophia_platform.secrets.providers.base import Provider
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,7 @@ def test_audit_cleanup_audit_on_the_chaos_repo(
     assert set(spec.config) == set(plan.names.values()) - node_vars
     assert set(plan.secrets) <= set(spec.secrets)
     readme = (root / "archive/README.md").read_text()
-    assert "| `scripts/deploy.sh` | does the same job (deploy) as" in readme
+    assert "| `scripts/deploy.sh` | another deploy path (docker-compose) besides" in readme
     assert "| `services/api/Dockerfile.fixed` | duplicate of `services/api/Dockerfile`" in readme
 
     cleaned = tree_state(root)

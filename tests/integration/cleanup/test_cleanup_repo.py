@@ -292,8 +292,8 @@ def test_docs_and_scripts_point_at_the_one_deploy_path(tmp_path: Path) -> None:
     assert plan_repository(root).operations == []
 
 
-def test_a_lone_compose_deploy_script_is_rewritten(tmp_path: Path) -> None:
-    """The only deploy path is not redundant, so it stays: its command becomes ./deploy.sh."""
+def test_a_lone_compose_deploy_script_is_archived(tmp_path: Path) -> None:
+    """A compose deploy script is another path besides ./deploy.sh (redundant-deploy-path)."""
     root = make_repo(
         tmp_path / "lone",
         {
@@ -304,9 +304,10 @@ def test_a_lone_compose_deploy_script_is_rewritten(tmp_path: Path) -> None:
     assert scan(root).metrics.deployment_methods == ("docker-compose",)
     plan = plan_repository(root)
     assert plan.skipped == []
-    assert "-docker compose -f docker-compose.yml up -d\n+./deploy.sh deploy\n" in plan.diff
-    assert "+++ b/deploy.sh" in plan.diff  # the wrapper the rewritten script calls
+    moves = {op.path: op.target for op in plan.operations if op.kind == "move"}
+    assert moves["scripts/deploy.sh"] == "archive/scripts/deploy.sh"
     apply_plan(root, plan)
     after = scan(root)
-    assert after.metrics.deployment_methods == ("kubernetes",)
+    assert after.metrics.deployment_methods == ()
     assert after.metrics.compose_files == 0
+    assert not [f for f in after.findings if f.rule_id == "redundant-deploy-path"]

@@ -15,13 +15,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from sophia_platform.deploy.engine import (
-    DeployOptions,
-    DeployResult,
-    SilentObserver,
-    deploy,
-    rollback,
-)
+from sophia_platform.deploy.results import DeployOptions, DeployResult, SilentObserver
+from sophia_platform.deploy.rollback import rollback
+from sophia_platform.deploy.upgrade import deploy
 from sophia_platform.deploy.values import render_values
 from sophia_platform.kube.local_prep import claims_of, ensure_runtime_class, ensure_static_volumes
 from sophia_platform.spec import Spec, load_spec

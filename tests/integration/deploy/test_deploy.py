@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from sophia_platform.deploy import helm, records, releases, runner
-from sophia_platform.deploy.engine import DeployFailed, PreflightRefused
+from sophia_platform.deploy import helm, records, releases
+from sophia_platform.deploy.results import DeployFailed, PreflightRefused
 from sophia_platform.deploy.status import collect
 from sophia_platform.deploy.target import chart_dir
 from sophia_platform.deploy.values import render_values, values_file
@@ -34,7 +34,7 @@ def test_example_manifests_pass_server_side_dry_run(
         k8s_cluster.helm, "sophia-local", namespace, "sophia-ai", k8s_cluster.kubeconfig
     )
     with values_file(values) as path:
-        rendered = runner.run(helm.template(t, chart_dir(), path), timeout=60).stdout
+        rendered = helm.run(helm.template(t, chart_dir(), path), timeout=60).stdout
     docs = [d for d in YAML(typ="safe").load_all(rendered) if d]
     results = dry_run(k8s_cluster.api_client, namespace, docs)
     assert len(results) == len(docs) > 45

@@ -16,7 +16,8 @@ import pytest
 
 from sophia_platform.cli.main import main
 from sophia_platform.deploy import releases
-from sophia_platform.deploy.engine import DeployOptions, PreflightRefused, deploy
+from sophia_platform.deploy.results import DeployOptions, PreflightRefused, StepKind
+from sophia_platform.deploy.upgrade import deploy
 from sophia_platform.errors import CheckFailed
 from sophia_platform.kube import lease
 
@@ -125,8 +126,8 @@ class _RestartDuringWatch:
     def __init__(self, k8s_cluster: Any) -> None:
         self.cluster, self.thread, self.outage_seen = k8s_cluster, None, False
 
-    def phase(self, text: str) -> None:
-        if text.startswith("waiting for revision") and self.thread is None:
+    def step(self, step: Any) -> None:
+        if step.kind == StepKind.WATCH and self.thread is None:
             self.thread = threading.Thread(target=_restart_apiserver, args=(self.cluster,))
             self.thread.start()
 

@@ -22,6 +22,7 @@ import pytest
 
 from sophia_platform.gitops import actions, devloop, engines, tools
 from sophia_platform.gitops.actions import Context
+from sophia_platform.gitops.layout import object_name
 from sophia_platform.gitops.manifests import TreeOptions
 from sophia_platform.gitops.tree import init
 from sophia_platform.kube.client import ApiError
@@ -73,6 +74,11 @@ class GitOpsEnv:
 
     def git(self, *args: str) -> str:
         return git(self.work, *args)
+
+    @property
+    def name(self) -> str:
+        """The GitRepository/HelmRelease name."""
+        return object_name(self.spec, "local")
 
     def push(self, message: str) -> str:
         self.git("add", "-A")
@@ -138,7 +144,7 @@ def genv(
     env.push("gitops tree")
     actions.bootstrap(env.ctx())
     yield env
-    _teardown(env, project)
+    _teardown(env, env.name)
     free_namespace(k8s_cluster.api_client, k8s_namespace)
 
 

@@ -27,10 +27,10 @@ def _converge(genv: GitOpsEnv, timeout: float = 120.0) -> actions.ReconcileResul
     return result
 
 
-def _until(check: Any, timeout: float, what: str) -> None:
+def _until(check: Any, timeout: float, what: str, seen: list[str] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}; {(seen or [])[-1:]}"
         time.sleep(1.0)
 
 
@@ -95,7 +95,7 @@ def test_push_tag_change_deploys_every_service(genv: GitOpsEnv, k8s_cluster: Any
     assert history.returncode == 0, history.stderr
     # canary secret values: in the cluster's Secrets only, never in git, CRs or output
     tree = "".join(p.read_text() for p in genv.work.rglob("*.yaml") if ".git" not in p.parts)
-    crs = json.dumps(engines.read(genv.api, "flux", genv.spec.project).history)
+    crs = json.dumps(engines.read(genv.api, "flux", genv.name).history)
     assert_no_canary(tree, crs, out.stdout, out.stderr, history.stdout, genv.git("log", "-p"))
 
 
@@ -110,13 +110,19 @@ def test_never_ready_release_is_remediated_and_rolled_back_through_git(
     assert failed.message.startswith("api: pod api-") and "CrashLoopBackOff" in failed.message
 
     # Flux gives up on the upgrade and rolls it back (remediation, retries: 1)
+    seen: list[str] = []
+
     def remediated() -> bool:
-        state = engines.read(genv.api, "flux", genv.spec.project)
+        state = engines.read(genv.api, "flux", genv.name)
         rel = state.release
+        seen.append(
+            f"{rel.line()} applied={rel.revision} attempted={rel.attempted} "
+            f"history={[(h.get('status'), h.get('chartVersion')) for h in state.history]}"
+        )
         rolled_back = same_commit(rel.revision, good) and same_commit(rel.attempted, bad.commit)
         return rolled_back and any(h.get("status") == "failed" for h in state.history)
 
-    _until(remediated, 180, "Flux to remediate the failed upgrade")
+    _until(remediated, 180, "Flux to remediate the failed upgrade", seen)
     st = genv.sophia("gitops", "status", "local")
     assert st.returncode == 1, st.stdout + st.stderr
     assert "api: pod api-" in st.stdout  # the failing service's events, from the record
@@ -141,7 +147,7 @@ def test_manual_change_is_corrected(genv: GitOpsEnv) -> None:
     _converge(genv)
     apps = client.AppsV1Api(genv.api)
     apps.patch_namespaced_deployment("api", genv.namespace, {"spec": {"replicas": 1}})
-    engines.request_reconcile(genv.api, "flux", genv.spec.project)
+    engines.request_reconcile(genv.api, "flux", genv.name)
 
     def corrected() -> bool:
         return apps.read_namespaced_deployment("api", genv.namespace).spec.replicas == 3
@@ -154,7 +160,7 @@ def test_suspended_environment_does_not_move(genv: GitOpsEnv) -> None:
     before = genv.images()["api"]
     assert actions.set_suspended(genv.ctx(), True)
     bump = repo.set_image(genv.spec, genv.work, "local", "3.0.0")
-    engines.request_reconcile(genv.api, "flux", genv.spec.project)
+    engines.request_reconcile(genv.api, "flux", genv.name)
     time.sleep(8)
     st = collect_status(genv.spec, "local", genv.work, kubeconfig=genv.kubeconfig)
     assert st.suspended and not st.at_head and genv.images()["api"] == before
@@ -176,13 +182,13 @@ def test_unreachable_git_server_is_a_clear_error(genv: GitOpsEnv, tmp_path: Path
         "v1",
         "flux-system",
         "gitrepositories",
-        genv.spec.project,
+        genv.name,
         body,
     )
-    engines.request_reconcile(genv.api, "flux", genv.spec.project)
+    engines.request_reconcile(genv.api, "flux", genv.name)
 
     def broken() -> bool:
-        return not engines.read(genv.api, "flux", genv.spec.project).source.ready
+        return not engines.read(genv.api, "flux", genv.name).source.ready
 
     _until(broken, 60, "the GitRepository to report the fetch error")
     out = genv.sophia("gitops", "status", "local")
@@ -236,12 +242,12 @@ def test_wrong_credentials_are_a_clear_error(
             "v1",
             "flux-system",
             "gitrepositories",
-            genv.spec.project,
+            genv.name,
             body,
         )
 
         def refused() -> bool:
-            src = engines.read(genv.api, "flux", genv.spec.project).source
+            src = engines.read(genv.api, "flux", genv.name).source
             return not src.ready and "auth" in src.message.lower()
 
         _until(refused, 60, "the GitRepository to report the authentication failure")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
 
+from sophia_platform.config.http import ConflictError
 from sophia_platform.errors import ExternalError
-from sophia_platform.secrets.http import ConflictError
 from sophia_platform.secrets.providers.esc import EscProvider
 from sophia_platform.secrets.providers.github_actions import GithubActionsProvider
 from sophia_platform.secrets.sync import SyncOptions, apply, prepare, run
@@ -128,7 +129,7 @@ def test_retries_then_succeeds_and_401_is_clear(make_ctx, esc, values) -> None:
     esc.state.fail(503, 1, "get")
     esc.state.fail(429, 1, "patch", headers={"Retry-After": "0"})
     provider = EscProvider(ctx)
-    provider.http._backoff = 0.01
+    provider.client.http.policy = replace(provider.client.http.policy, backoff=0.01)
     result = run(GithubActionsProvider(ctx), provider, "dev", SyncOptions(), dry_run=False)
     assert result.applied is not None and result.applied.written == 5
     bad = make_ctx({**env_for(esc, values), "PULUMI_ACCESS_TOKEN": "wrong"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -93,7 +94,7 @@ def test_429_and_5xx_are_retried(make_ctx, github) -> None:
     github.state.fail_next(429, 1, **{"Retry-After": "0"})
     github.state.fail_next(502, 1)
     p = provider(make_ctx, github)
-    p.http._backoff = 0.01
+    p.http.policy = replace(p.http.policy, backoff=0.01)
     assert p.list_secrets() == {}
     assert p.request_count() == 3
 
@@ -101,7 +102,7 @@ def test_429_and_5xx_are_retried(make_ctx, github) -> None:
 def test_5xx_gives_up_with_a_clear_error(make_ctx, github) -> None:
     github.state.fail_next(503, 10)
     p = provider(make_ctx, github)
-    p.http._backoff = 0.01
+    p.http.policy = replace(p.http.policy, backoff=0.01)
     with pytest.raises(ExternalError, match="HTTP 503"):
         p.list_secrets()
 

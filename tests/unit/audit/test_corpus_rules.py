@@ -124,7 +124,7 @@ def test_copies_in_stale_folders(tmp_path: Path) -> None:
 
 
 def test_deploy_scripts_are_deploy_paths(tmp_path: Path) -> None:
-    """Scripts that deploy join the deploy group; the Kubernetes path is kept, even if older."""
+    """Scripts that deploy by other methods are other deploy paths; helm in CI is GitOps."""
     helm = (
         "name: deploy\non: push\njobs:\n  d:\n    steps:\n      - run: helm upgrade --install a c\n"
     )
@@ -138,14 +138,14 @@ def test_deploy_scripts_are_deploy_paths(tmp_path: Path) -> None:
             "scripts/lint.sh": "#!/bin/sh\nruff check .\n",
         },
     )
-    result = scan(root, ScanOptions(rules=frozenset({"redundant-workflow"})))
+    result = scan(root, ScanOptions(rules=frozenset({"redundant-deploy-path"})))
     assert sorted(f.path for f in result.findings) == ["scripts/deploy.sh", "scripts/swarm.sh"]
-    assert {f.data["canonical"] for f in result.findings} == {".github/workflows/deploy-k3s.yml"}
+    assert {f.data["canonical"] for f in result.findings} == {"deploy.sh"}
     methods = ("docker-compose", "docker-swarm", "kubernetes")
     assert result.metrics.deployment_methods == methods
     for path in ("scripts/deploy.sh", "scripts/swarm.sh"):
         (root / path).unlink()
     # `./deploy.sh deploy` is `sophia deploy`, Helm on K3s: one method, and no extra deploy path.
-    after = scan(root, ScanOptions(rules=frozenset({"redundant-workflow"})))
+    after = scan(root, ScanOptions(rules=frozenset({"redundant-deploy-path"})))
     assert after.findings == []
     assert after.metrics.deployment_methods == ("kubernetes",)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from sophia_platform.config import SecretValue
+from sophia_platform.secrets.digest import value_digest
 from sophia_platform.secrets.manifest import Manifest
 from sophia_platform.secrets.plan import diff, validate_source
-from sophia_platform.secrets.providers.base import Snapshot, TargetState, value_digest
+from sophia_platform.secrets.providers.base import Snapshot, TargetState
 from tests.unit.secrets.test_manifest import small_spec
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sophia_platform.audit.model import AuditResult
-from sophia_platform.audit.reporters import json_report, markdown, sarif
+from sophia_platform.audit.reporters import concise, json_report, markdown, sarif
 
 REPORTERS: dict[str, Callable[[AuditResult], str]] = {
+    "concise": concise.render,
     "json": json_report.render,
     "sarif": sarif.render,
     "markdown": markdown.render,

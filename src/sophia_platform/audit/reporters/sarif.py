@@ -16,7 +16,10 @@ from sophia_platform import __version__
 from sophia_platform.audit.model import AuditResult, Finding
 from sophia_platform.audit.rules import RULES
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+# The OASIS schema's own id (errata01), which the tests validate against.
+SARIF_SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 
 
 def rule_descriptors(rule_ids: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -57,6 +60,18 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     }
 
 
+def _invocation(result: AuditResult) -> dict[str, Any]:
+    invocation: dict[str, Any] = {"executionSuccessful": True}
+    if result.skipped_rules:
+        # A part of the repository (--since, named files): say so where code scanning shows it.
+        text = (
+            f"Scanned {result.stats.files_listed} file(s), not the whole repository; "
+            f"repository-wide rules not run: {', '.join(result.skipped_rules)}."
+        )
+        invocation["toolExecutionNotifications"] = [{"level": "note", "message": {"text": text}}]
+    return invocation
+
+
 def document(result: AuditResult) -> dict[str, Any]:
     """Build the SARIF log (one run)."""
     rules = rule_descriptors(result.rules)
@@ -75,9 +90,12 @@ def document(result: AuditResult) -> dict[str, Any]:
                     }
                 },
                 "columnKind": "unicodeCodePoints",
-                "invocations": [{"executionSuccessful": True}],
+                "invocations": [_invocation(result)],
                 "results": [_result(f, index) for f in result.findings],
-                "properties": {"summary": result.metrics.to_dict()},
+                "properties": {
+                    "summary": result.metrics.to_dict(),
+                    "rulesNotRun": list(result.skipped_rules),
+                },
             }
         ],
     }

@@ -69,6 +69,8 @@ class Rule(ABC):
     security_severity: ClassVar[str | None] = None
     precision: ClassVar[str] = "high"  # SARIF/CodeQL: very-high | high | medium | low
     fixed_by_cleanup: ClassVar[bool] = False  # `sophia cleanup` fixes its findings
+    # Judges files against each other, so a scan of some files only (--since) skips it.
+    needs_whole_repo: ClassVar[bool] = False
     kinds: ClassVar[frozenset[str] | None] = None  # file kinds to look at; None = all but lock
     # Also check archived files (archive/): moving a file there retires it, but a credential
     # in it is still committed until someone rotates it and removes it.
@@ -155,7 +157,9 @@ class Rule(ABC):
 
 
 class CorpusRule(Rule):
-    """A rule that compares files with each other."""
+    """A rule that compares files with each other (or reports repository-wide facts)."""
+
+    needs_whole_repo = True
 
     @abstractmethod
     def summarize(self, file: SourceFile) -> Any | None:

@@ -1,106 +1,64 @@
-"""``redundant-workflow``: workflows and scripts that do the same job as another.
+"""``redundant-workflow``: secret-sync workflows and scripts beyond the one canonical sync.
 
-Purposes recognised (a file can have several):
+Found by what a file does, not by its name:
 
-* ``secret-sync`` — GitHub Actions workflows and scripts that push secrets into Pulumi ESC
-  (``pulumi env set``, ``esc env set``, ESC API writes) from GitHub secrets;
-* ``deploy`` — GitHub Actions workflows that deploy (named ``deploy*`` or running
-  ``docker stack deploy`` / ``docker compose up`` / ``helm upgrade`` / ``kubectl apply``),
-  and scripts that run one of those commands: every deploy path is one member (a script
-  that only calls ``sophia deploy`` / ``./deploy.sh deploy`` uses the one path, it is not one).
+* a **workflow** is a sync when it passes GitHub secrets (``${{ secrets.X }}`` beyond the
+  platform's own ``GITHUB_TOKEN``/``PULUMI_ACCESS_TOKEN``, or ``toJSON(secrets)``) and writes
+  Pulumi ESC, itself (``esc env set``, ``pulumi env set``, ``pulumi config set --secret``,
+  the ESC REST API) or through a script it runs that does;
+* a **script** is a sync when it writes ESC (the same commands, argv lists such as
+  ``["pulumi", "env", "set", ...]``, the REST API, the SDK) and reads GitHub secrets
+  (``gh secret list``, the GitHub API's ``/actions/secrets``, "GitHub secrets" in what it
+  says it does, ``ALL_SECRETS``), or is run by a workflow that passes GitHub secrets to it.
 
-Each purpose with more than one member is a group; one canonical member is kept (the path
-named under ``canonical:`` in ``.sophia-audit.yml``, else one named in ``sophia.yaml``, else
-for ``deploy`` one that deploys only to Kubernetes, else the most recently committed, then a
-workflow over a script, then the shortest path) and the others are flagged. Workflows whose
-lines are at least 85% the same as another workflow's are grouped as ``similar`` too.
+Deploy workflows and scripts are not syncs, even when they read secrets or write ESC on the
+way (they are ``redundant-deploy-path``'s business). One sync is kept: the path named under
+``canonical: {secret-sync: ...}`` in ``.sophia-audit.yml``, else
+``.github/workflows/sync_secrets_comprehensive.yml``, else one named in ``sophia.yaml``,
+else a workflow that works (writes ESC itself or through a script that is present), then the
+most recently committed, then the shortest path. Scripts the kept workflow runs are part of
+it; every other sync is flagged. A workflow or script that runs a script named after a
+sync (``python github_sync.py``) while naming Pulumi is a sync too, even when that script
+is gone.
 """
 
 from __future__ import annotations
 
-import re
-import zlib
-from array import array
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from sophia_platform.audit import deploy_signals as sig
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import CorpusRule, RepoContext
-from sophia_platform.audit.rules.duplicate_file import similarity
 from sophia_platform.audit.source import SourceFile
 
-SIMILAR_THRESHOLD = 0.85
-_ESC_WRITE = re.compile(
-    r"\b(?:pulumi|esc)\s+env\s+set\b|\bpulumi\s+config\s+set\s+--secret\b|"
-    r"\bupdate_environment_yaml\b|/api/esc/environments/|\bpulumi_esc_sdk\b|\besc\s+env\s+edit\b"
-)
-_GITHUB_SECRETS = re.compile(
-    r"\$\{\{\s*(?:secrets\.|toJSON\(secrets\))|\bgh\s+secret\b|/actions/secrets|GITHUB_TOKEN|"
-    r"\bsecrets\.[A-Z_]+|ALL_SECRETS"
-)
-_DEPLOY_METHODS = {
-    "docker-swarm": re.compile(r"\bdocker\s+(?:stack\s+deploy|service\s+(?:create|update))\b"),
-    "docker-compose": re.compile(r"\bdocker(?:-compose|\s+compose)\b[^\n]*\bup\b"),
-    "kubernetes": re.compile(r"\b(?:helm\s+(?:upgrade|install)|kubectl\s+apply|k3s\s+kubectl)\b"),
-    "sophia": re.compile(r"(?:\bsophia|\./deploy\.sh)\s+deploy\b"),
-}
-# `sophia deploy` (or its `./deploy.sh` wrapper) is Helm on K3s: reported as that method. A
-# script that only calls it delegates to the one deploy path and is not another one.
-_REPORTED_AS = {"sophia": "kubernetes"}
-_DELEGATES = frozenset({"sophia"})
-_TARGET_METHODS = frozenset({"kubernetes", "sophia"})
-_WORKFLOW_DIR = ".github/workflows/"
+CANONICAL_SYNC = ".github/workflows/sync_secrets_comprehensive.yml"
+GROUP = "secret-sync"
 
 
 @dataclass(frozen=True, slots=True)
-class Purpose:
-    """What a workflow or script is for."""
+class SyncFacts:
+    """What one workflow or script does about secrets."""
 
-    purposes: tuple[str, ...]
-    methods: tuple[str, ...]
     workflow: bool
-    lines: array[int]
+    writes_esc: bool
+    reads_github: bool  # workflow: passes secrets; script: reads GitHub secrets itself
+    deploys: bool
+    runs: tuple[str, ...]  # script file names a workflow runs
+    delegates: bool = False  # runs a script named after a sync (that may be gone)
 
 
-def is_workflow(path: str) -> bool:
-    """True for GitHub Actions workflow files."""
-    return path.startswith(_WORKFLOW_DIR) and path.endswith((".yml", ".yaml"))
-
-
-_SCRIPT_DIRS = ("scripts/", "script/", "bin/", "tools/", "deploy/", "ops/", "infra/", ".github/")
-
-
-def is_script(path: str, kind: str) -> bool:
-    """Shell scripts anywhere; Python files at the top level or in script folders."""
-    if kind == "shell":
-        return True
-    return kind == "python" and ("/" not in path or path.startswith(_SCRIPT_DIRS))
-
-
-def deploy_methods(text: str) -> tuple[str, ...]:
-    """Deployment methods a workflow or script uses."""
-    if "docker" not in text and "helm" not in text and "kube" not in text and "deploy" not in text:
-        return ()
-    return tuple(m for m, rx in _DEPLOY_METHODS.items() if rx.search(text))
-
-
-def purposes_of(path: str, text: str, workflow: bool) -> tuple[str, ...]:
-    """The jobs a workflow or script does."""
-    found: list[str] = []
-    esc = ("pulumi" in text or "esc" in text) and _ESC_WRITE.search(text)
-    if esc and (_GITHUB_SECRETS.search(text) or "github" in text.lower()):
-        found.append("secret-sync")
+def _is_deploy(path: str, text: str, workflow: bool) -> bool:
+    methods = set(sig.deploy_methods(text)) - {"one-path"}
     name = PurePosixPath(path).name.lower()
-    # A script that runs a deploy command is a deploy path, like a deploy workflow.
-    if set(deploy_methods(text)) - _DELEGATES or (workflow and "deploy" in name):
-        found.append("deploy")
-    return tuple(found)
+    if workflow:
+        return bool(methods) or "deploy" in name
+    return bool(methods)
 
 
 class RedundantWorkflowRule(CorpusRule):
-    """Several workflows doing one job disagree and drift; keep one."""
+    """More than one GitHub → Pulumi ESC secret sync: they drift and fight; keep one."""
 
     id = "redundant-workflow"
     order = 40
@@ -108,101 +66,106 @@ class RedundantWorkflowRule(CorpusRule):
     tags = ("maintainability", "ci", "secrets")
     fixed_by_cleanup = True
     name = "RedundantWorkflow"
-    title = "A workflow or script does the same job as another one."
+    title = "A workflow or script syncs GitHub secrets into Pulumi ESC besides the canonical sync."
     help = (
-        "Keep one workflow per job. Secrets flow GitHub → Pulumi ESC → Kubernetes through "
-        "`sophia secrets sync`; deploys go through `sophia deploy`. Archive the redundant "
-        "copies with `sophia cleanup apply`, or name the one to keep under `canonical:` in "
-        "`.sophia-audit.yml`."
+        "Secrets flow GitHub → Pulumi ESC → Kubernetes through one sync "
+        "(`.github/workflows/sync_secrets_comprehensive.yml`, run by `sophia secrets sync`). "
+        "Archive the other sync workflows and scripts with `sophia cleanup apply`, or name the "
+        "one to keep under `canonical: {secret-sync: PATH}` in `.sophia-audit.yml`. Example: "
+        "`unified-secret-sync.yml` passing `${{ toJSON(secrets) }}` to a script that runs "
+        '`["pulumi", "env", "set", ...]`, next to `sync_secrets_comprehensive.yml`.'
     )
     severity = Severity.WARNING
 
     def wants(self, file: SourceFile) -> bool:
         """Workflows and scripts only."""
-        return is_workflow(file.path) or is_script(file.path, file.kind)
+        return sig.is_workflow(file.path) or sig.is_script(file.path, file.kind)
 
-    def summarize(self, file: SourceFile) -> Purpose | None:
-        """Purposes and deploy methods of a workflow or script."""
+    def summarize(self, file: SourceFile) -> SyncFacts | None:
+        """What the file does with secrets (None when it touches neither side)."""
         if not self.wants(file):
             return None
-        workflow = is_workflow(file.path)
-        purposes = purposes_of(file.path, file.text, workflow)
-        methods = deploy_methods(file.text)
-        if not purposes and not methods and not workflow:
-            return None
-        lines = array("I", [])
+        text = file.text
+        workflow = sig.is_workflow(file.path)
+        writes = sig.writes_esc(text)
         if workflow:
-            lines = array("I", (zlib.crc32(s.encode()) for ln in file.lines if (s := ln.strip())))
-        return Purpose(purposes, methods, workflow, lines)
+            reads = sig.workflow_reads_secrets(text)
+            runs = sig.scripts_run(text) if reads else ()
+            if not reads or (not writes and not runs):
+                return None
+            delegates = "pulumi" in text.lower() and sig.runs_sync_script(text)
+        else:
+            reads = sig.script_reads_github_secrets(text)
+            delegates = reads and "pulumi" in text.lower() and sig.runs_sync_script(text)
+            if not writes and not delegates:
+                return None
+            runs = ()
+        deploys = _is_deploy(file.path, text, workflow)
+        return SyncFacts(workflow, writes, reads, deploys, runs, delegates)
+
+    def members(self, summaries: Sequence[tuple[str, SyncFacts]]) -> list[str]:
+        """Every secret-sync workflow and script, in path order."""
+        writers = {
+            PurePosixPath(p).name: p for p, s in summaries if not s.workflow and s.writes_esc
+        }
+        run_by_syncing: set[str] = set()
+        syncs: list[str] = []
+        for path, facts in summaries:
+            if not facts.workflow or facts.deploys:
+                continue
+            called = [writers[n] for n in facts.runs if n in writers]
+            if facts.writes_esc or called or facts.delegates:
+                syncs.append(path)
+                run_by_syncing.update(called)
+        for path, facts in summaries:
+            if facts.workflow or facts.deploys:
+                continue
+            if facts.delegates or (
+                facts.writes_esc and (facts.reads_github or path in run_by_syncing)
+            ):
+                syncs.append(path)
+        return sorted(syncs)
 
     def judge(
-        self, summaries: Sequence[tuple[str, Purpose]], ctx: RepoContext
+        self, summaries: Sequence[tuple[str, SyncFacts]], ctx: RepoContext
     ) -> Iterator[Finding]:
-        """Group members by purpose and flag all but the canonical one."""
-        groups: dict[str, list[str]] = defaultdict(list)
+        """Flag every sync but the canonical one (and the scripts it runs)."""
+        members = self.members(summaries)
+        if len(members) < 2:
+            return
         info = dict(summaries)
-        for path, summary in summaries:
-            for purpose in summary.purposes:
-                groups[purpose].append(path)
-        flagged: set[str] = set()
-        for purpose, members in sorted(groups.items()):
-            if len(members) > 1:
-                yield from self._flag(purpose, members, info, ctx, flagged)
-        workflows = [p for p, s in summaries if s.workflow and p not in flagged]
-        for i, first in enumerate(workflows):
-            similar = [first] + [
-                other
-                for other in workflows[i + 1 :]
-                if other not in flagged
-                and similarity(info[first].lines, info[other].lines) >= SIMILAR_THRESHOLD
-            ]
-            if len(similar) > 1 and first not in flagged:
-                yield from self._flag("similar", similar, info, ctx, flagged)
-
-    def facts(self, summaries: Sequence[tuple[str, Purpose]]) -> dict[str, list[str]]:
-        """Deployment methods and secret-sync members seen in workflows and scripts."""
-        methods = sorted({_REPORTED_AS.get(m, m) for _, s in summaries for m in s.methods})
-        sync = sorted(p for p, s in summaries if "secret-sync" in s.purposes)
-        return {"deploy_methods": methods, "secret_sync": sync}
-
-    def _flag(
-        self,
-        purpose: str,
-        members: list[str],
-        info: dict[str, Purpose],
-        ctx: RepoContext,
-        flagged: set[str],
-    ) -> Iterator[Finding]:
-        canonical = self._canonical(purpose, members, info, ctx)
-        everyone = ",".join(sorted(members))
-        for path in sorted(members):
-            if path == canonical or path in flagged:
+        canonical = self._canonical(members, info, ctx)
+        kept = {canonical}
+        writers = {PurePosixPath(p).name: p for p in members if not info[p].workflow}
+        kept.update(writers[n] for n in info[canonical].runs if n in writers)
+        everyone = ",".join(members)
+        for path in members:
+            if path in kept:
                 continue
-            flagged.add(path)
             yield self.whole_file(
                 path,
-                f"{len(members)} files do '{purpose}' ({everyone}); keep {canonical}",
-                {"group": purpose, "canonical": canonical, "members": everyone},
+                f"{len(members)} files sync GitHub secrets into Pulumi ESC; keep {canonical}",
+                {"group": GROUP, "canonical": canonical, "members": everyone},
             )
 
+    def facts(self, summaries: Sequence[tuple[str, SyncFacts]]) -> dict[str, list[str]]:
+        """The secret-sync members (for the summary metrics)."""
+        return {"secret_sync": self.members(summaries)}
+
     @staticmethod
-    def _canonical(
-        purpose: str, members: list[str], info: dict[str, Purpose], ctx: RepoContext
-    ) -> str:
-        preferred = ctx.canonical.get(purpose)
+    def _canonical(members: list[str], info: dict[str, SyncFacts], ctx: RepoContext) -> str:
+        preferred = ctx.canonical.get(GROUP)
         if preferred is not None and preferred in members:
             return preferred
+        if CANONICAL_SYNC in members:
+            return CANONICAL_SYNC
         named = [m for m in members if m in ctx.spec_text]
-        if named:
-            members = named  # sophia.yaml names the one to keep (e.g. its secrets workflow)
-        if purpose == "deploy":
-            # Keep the path onto the new platform, not the newest Swarm or compose script.
-            target = [
-                m for m in members if info[m].methods and set(info[m].methods) <= _TARGET_METHODS
-            ]
-            members = target or members
-        times = ctx.commit_times(members)
-        return min(
-            members,
-            key=lambda p: (-times.get(p, 0), not info[p].workflow, len(p), p),
-        )
+        workflows = [m for m in named or members if info[m].workflow] or named or members
+        writers = {PurePosixPath(p).name for p in members if info[p].writes_esc}
+        times = ctx.commit_times(workflows)
+
+        def works(path: str) -> bool:  # writes ESC itself or through a script that is here
+            facts = info[path]
+            return facts.writes_esc or any(n in writers for n in facts.runs)
+
+        return min(workflows, key=lambda p: (not works(p), -times.get(p, 0), len(p), p))

@@ -273,8 +273,8 @@ def _reset_in_forked_children(provider: EscProvider) -> None:
 
 
 def _describe(exc: Exception) -> str:
-    from sophia_platform.config.esc_api import EscApiError
+    from sophia_platform.config.http import HttpError
 
-    if isinstance(exc, EscApiError):
+    if isinstance(exc, HttpError):
         return exc.reason
     return f"unexpected {type(exc).__name__}"

@@ -10,7 +10,6 @@ something says why (GitHub's API can never return a value).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,21 +18,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from sophia_platform.config import SecretValue
 from sophia_platform.errors import UsageError
+from sophia_platform.secrets.digest import value_digest
 from sophia_platform.secrets.manifest import Manifest
 
 if TYPE_CHECKING:
     from sophia_platform.secrets.plan import SyncPlan
     from sophia_platform.spec import Environment, Spec
-
-
-def value_digest(value: str) -> str:
-    """The sha256 hex digest of a secret value (what plans and layers are compared by)."""
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
-def fingerprint(digest: str | None) -> str | None:
-    """A short, display-safe prefix of a digest (12 hex digits) for ``trace``."""
-    return digest[:12] if digest else None
 
 
 @dataclass

@@ -14,14 +14,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from sophia_platform.config import SecretValue
-from sophia_platform.errors import ExternalError, SophiaError, UsageError
-from sophia_platform.secrets.http import ConflictError, HttpClient, NotFoundError
+from sophia_platform.config.esc_api import ConflictError, EscClient, EscRef, base_url_from_backend
+from sophia_platform.config.http import RetryPolicy
+from sophia_platform.errors import ExternalError, UsageError
+from sophia_platform.secrets.digest import value_digest
 from sophia_platform.secrets.providers.base import (
     ApplyResult,
     Presence,
@@ -30,7 +31,6 @@ from sophia_platform.secrets.providers.base import (
     Snapshot,
     TargetState,
     presence_from_values,
-    value_digest,
 )
 
 if TYPE_CHECKING:
@@ -41,6 +41,10 @@ _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 SECRET_FN = "fn::secret"
 # Top-level keys of ``values`` with a meaning of their own in ESC; never treated as secrets.
 RESERVED = frozenset({"environmentVariables", "files", "pulumiConfig"})
+# A CLI sync may wait longer than an app's startup (the config layer's policy).
+SYNC_POLICY = RetryPolicy(
+    attempts=5, request_timeout=30.0, connect_timeout=10.0, backoff=0.5, max_backoff=8.0
+)
 
 
 class EscProvider(Provider):
@@ -57,45 +61,34 @@ class EscProvider(Provider):
                 hint=f"set environments.{ctx.env_name}.esc: org/project/env in sophia.yaml",
             )
         self.ref = str(ref)
+        try:
+            self.esc_ref = EscRef.parse(self.ref)
+        except ValueError as exc:
+            raise UsageError(f"environments.{ctx.env_name}.esc: {exc}") from None
         token = ctx.environ.get("PULUMI_ACCESS_TOKEN")
         if not token:
             raise UsageError("PULUMI_ACCESS_TOKEN is not set; export a Pulumi access token")
         backend = ctx.option("esc_url") or ctx.environ.get(
             "PULUMI_BACKEND_URL", "https://api.pulumi.com"
         )
-        self.http = HttpClient(
-            f"{str(backend).rstrip('/')}/api/esc",
-            {"Authorization": f"token {token}", "Accept": "application/vnd.pulumi+8"},
-            service="Pulumi ESC",
-            on_error=self._on_error,
+        self.client = EscClient(
+            base_url_from_backend(str(backend)),
+            token,
+            ctx.option("esc_policy") or SYNC_POLICY,
+            env_source=f"environments.{ctx.env_name}.esc in sophia.yaml",
+            user_agent="sophia-platform-secrets",
             transport=ctx.option("transport"),
         )
-        self.path = f"/environments/{self.ref}"
-
-    def _on_error(self, response: httpx.Response, where: str) -> SophiaError | None:
-        if response.status_code == 403:
-            return ExternalError(
-                f"{where}: forbidden (403); the token needs 'write' (sync) or 'open' (read) "
-                f"permission on environment {self.ref}",
-                hint="grant it in Pulumi Cloud: Environments -> Settings -> Access",
-            )
-        if response.status_code == 404 and response.request.method != "PATCH":
-            return NotFoundError(
-                f"{where}: not found (404); does ESC environment {self.ref} exist?",
-                hint=f"create it with 'esc env init {self.ref}' or fix environments.*.esc",
-            )
-        return None
 
     def request_count(self) -> int:
         """HTTP requests made so far."""
-        return self.http.requests
+        return self.client.requests
 
     # -- reading resolved values --------------------------------------------------------------
     def resolved(self) -> dict[str, Any]:
         """Open the environment and return its resolved properties as plain data."""
-        session = self.http.request("POST", f"{self.path}/open").json()
-        body = self.http.request("GET", f"{self.path}/open/{session['id']}").json()
-        return {k: _plain(v) for k, v in (body.get("properties") or {}).items()}
+        properties = self.client.open_and_read(self.esc_ref)
+        return {k: _plain(v) for k, v in properties.items()}
 
     def read(self) -> Snapshot:
         """Managed values by NAME; other top-level string values as unmanaged."""
@@ -129,8 +122,7 @@ class EscProvider(Provider):
 
     def latest_revision_time(self) -> datetime | None:
         """When the environment was last changed (from ``GET …/versions``)."""
-        revisions = self.http.request("GET", f"{self.path}/versions").json()
-        times = [r.get("created") for r in revisions if isinstance(r, dict)]
+        times = [r.get("created") for r in self.client.versions(self.esc_ref)]
         parsed = [_parse_time(t) for t in times if isinstance(t, str)]
         return max((p for p in parsed if p is not None), default=None)
 
@@ -145,10 +137,8 @@ class EscProvider(Provider):
 
     def state(self) -> TargetState:
         """The definition's ETag and the digest of every literal leaf, from the decrypted copy."""
-        response = self.http.request("GET", self.path)
-        etag = response.headers.get("etag")
-        definition = response.text
-        decrypted = _load(self.http.request("GET", f"{self.path}/decrypt").text)
+        definition, etag = self.client.definition(self.esc_ref)
+        decrypted = _load(self.client.decrypted(self.esc_ref))
         values = decrypted.get("values") if isinstance(decrypted, Mapping) else None
         digests: dict[str, str | None] = {}
         for path, leaf in _leaves(values if isinstance(values, Mapping) else {}):
@@ -188,22 +178,19 @@ class EscProvider(Provider):
                 _set(values, entry.address, {SECRET_FN: desired[entry.address].reveal()})
                 written += 1
         body = _dump_round_trip(doc) if round_trip else _dump_fast(doc)
-        headers = {"Content-Type": "application/x-yaml"}
-        if plan.revision:
-            headers["If-Match"] = plan.revision
-        before = self.http.requests
+        before = self.client.requests
         try:
-            self.http.request("PATCH", self.path, content=body.encode(), headers=headers)
+            self.client.patch(self.esc_ref, body, if_match=plan.revision)
         except ConflictError as exc:
             raise ConflictError(
                 f"the ESC environment {self.ref} changed since the plan was made; nothing was "
                 "written — re-run the sync to plan against the new revision"
             ) from exc
-        return ApplyResult(written, removed, self.http.requests - before)
+        return ApplyResult(written, removed, self.client.requests - before)
 
     def close(self) -> None:
         """Close the HTTP client."""
-        self.http.close()
+        self.client.close()
 
 
 def _yaml() -> YAML:

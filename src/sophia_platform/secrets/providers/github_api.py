@@ -15,8 +15,8 @@ import httpx
 from nacl.public import PublicKey, SealedBox
 
 from sophia_platform.config import SecretValue
+from sophia_platform.config.http import HttpClient, RetryPolicy
 from sophia_platform.errors import ExternalError, SophiaError, UsageError
-from sophia_platform.secrets.http import HttpClient
 from sophia_platform.secrets.providers.base import (
     ApplyResult,
     Presence,
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 API_VERSION = "2022-11-28"
 PAGE_SIZE = 100
+POLICY = RetryPolicy(
+    attempts=5, request_timeout=30.0, connect_timeout=10.0, backoff=0.5, max_backoff=8.0
+)
 
 
 class GithubApiProvider(Provider):
@@ -62,6 +65,7 @@ class GithubApiProvider(Provider):
                 "X-GitHub-Api-Version": API_VERSION,
             },
             service="GitHub",
+            policy=POLICY,
             on_error=self._on_error,
             transport=ctx.option("transport"),
         )
@@ -146,7 +150,7 @@ class GithubApiProvider(Provider):
         for entry in changes:
             path = f"{self.prefix}/actions/secrets/{entry.address}"
             if entry.action == "remove":
-                self.http.request("DELETE", path, ok=(204,))
+                self.http.request("DELETE", path, ok=(204,), idempotent=True)
                 removed += 1
                 continue
             sealed = box.encrypt(desired[entry.address].reveal().encode("utf-8"))
@@ -156,7 +160,8 @@ class GithubApiProvider(Provider):
             }
             if self.org:
                 body["visibility"] = str(self.ctx.option("github_visibility", "private"))
-            self.http.request("PUT", path, json=body, ok=(201, 204))
+            # PUT sets the value: sending it twice leaves the same secret, so it may be retried.
+            self.http.request("PUT", path, json=body, ok=(201, 204), idempotent=True)
             written += 1
         return ApplyResult(written, removed, self.http.requests - before)
 

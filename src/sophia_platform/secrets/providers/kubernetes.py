@@ -11,13 +11,15 @@ old or new, and a re-run converges.
 from __future__ import annotations
 
 import base64
-import json
 from collections import defaultdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sophia_platform.config import SecretValue
-from sophia_platform.errors import ExternalError, InputError
+from sophia_platform.errors import InputError
+from sophia_platform.kube.client import call, connect, kubeconfig_path
+from sophia_platform.secrets.digest import value_digest
 from sophia_platform.secrets.manifest import kube_key_for
 from sophia_platform.secrets.providers.base import (
     ApplyResult,
@@ -27,7 +29,6 @@ from sophia_platform.secrets.providers.base import (
     Snapshot,
     TargetState,
     classify,
-    value_digest,
 )
 from sophia_platform.secrets.stamp import (
     TEMPLATE_ANNOTATION,
@@ -63,8 +64,9 @@ class KubernetesProvider(Provider):
         self.namespace = str(ctx.option("namespace") or ctx.environment.namespace)
         api_client = ctx.option("api_client")
         if api_client is None:
-            api_client = _client_from_kubeconfig(
-                ctx.option("kubeconfig") or ctx.environ.get("KUBECONFIG"),
+            explicit = ctx.option("kubeconfig")
+            api_client = connect(
+                kubeconfig_path(Path(str(explicit)) if explicit else None, ctx.environ),
                 ctx.option("kube_context") or ctx.environment.context,
             )
         self.core = client.CoreV1Api(api_client)
@@ -77,22 +79,8 @@ class KubernetesProvider(Provider):
         return self._requests
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError
-
         self._requests += 1
-        try:
-            return fn(*args, _request_timeout=30, **kwargs)
-        except ApiException as exc:
-            raise ExternalError(
-                f"Kubernetes: {what} in namespace {self.namespace} failed: "
-                f"{exc.status} {exc.reason}{_k8s_message(exc)}"
-            ) from None
-        except HTTPError as exc:
-            raise ExternalError(
-                f"Kubernetes: {what} failed: cannot reach the API server ({type(exc).__name__})",
-                hint="check the kube context and that the cluster is up",
-            ) from exc
+        return call(f"Kubernetes: {what} in namespace {self.namespace}", fn, *args, **kwargs)
 
     # -- reading -------------------------------------------------------------------------------
     def _secrets(self) -> dict[str, Any]:
@@ -381,26 +369,3 @@ def _check_sizes(desired: dict[str, SecretValue]) -> None:
                 f"Secret {secret!r} would hold {size} bytes; Kubernetes allows 1 MiB per Secret",
                 hint="move large values to a group Secret (kubernetes.secret) or a volume",
             )
-
-
-def _k8s_message(exc: Any) -> str:
-    try:
-        message = json.loads(exc.body or "{}").get("message", "")
-    except (ValueError, AttributeError):
-        return ""
-    return f": {str(message).splitlines()[0][:200]}" if message else ""
-
-
-def _client_from_kubeconfig(kubeconfig: str | None, context: str | None) -> Any:
-    from kubernetes import config
-    from kubernetes.config.config_exception import ConfigException
-
-    try:
-        return config.new_client_from_config(  # type: ignore[no-untyped-call]
-            config_file=kubeconfig, context=context
-        )
-    except (ConfigException, OSError) as exc:
-        raise ExternalError(
-            f"Kubernetes: cannot load kube context {context!r}: {exc}",
-            hint="set KUBECONFIG or pass --kubeconfig",
-        ) from None

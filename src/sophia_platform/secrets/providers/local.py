@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sophia_platform.atomicfile import write_atomic
 from sophia_platform.config import SecretValue
 from sophia_platform.errors import InputError
+from sophia_platform.secrets.digest import value_digest
 from sophia_platform.secrets.providers.base import (
     ApplyResult,
     Presence,
@@ -26,7 +27,6 @@ from sophia_platform.secrets.providers.base import (
     Snapshot,
     TargetState,
     presence_from_values,
-    value_digest,
 )
 
 if TYPE_CHECKING:

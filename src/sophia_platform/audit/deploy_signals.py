@@ -1,0 +1,237 @@
+"""What a workflow or script does, read from its text: deploy methods and secret-sync steps.
+
+Shared by ``redundant-deploy-path`` (deploys by a method other than the one path) and
+``redundant-workflow`` (syncs GitHub secrets into Pulumi ESC). Every pattern is bounded (no
+unanchored repetition over long runs), and each is tried only when a cheap substring test
+passes, so a minified line costs one ``in`` per pattern.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+WORKFLOW_DIR = ".github/workflows/"
+SCRIPT_DIRS = (
+    "scripts/",
+    "script/",
+    "bin/",
+    "tools/",
+    "deploy/",
+    "deployment/",
+    "deployments/",
+    "ops/",
+    "infra/",
+    "infrastructure/",
+    ".github/",
+)
+
+# A quoted argv element: "docker", 'stack' (the separator may span lines in a list).
+_Q = r"""["']"""
+_SEP = r"""["']\s*,\s*["']"""
+
+
+def _argv(*words: str) -> str:
+    return _Q + _SEP.join(words) + _Q
+
+
+# Deploy methods. Each: (substring that must be present, pattern).
+DEPLOY_METHODS: dict[str, tuple[str, re.Pattern[str]]] = {
+    "docker-swarm": (
+        "docker",
+        re.compile(
+            r"\bdocker\s+(?:stack\s+deploy|service\s+(?:create|update))\b|"
+            + _argv("docker", "stack", "deploy")
+            + "|"
+            + _argv("docker", "service", "(?:create|update)")
+        ),
+    ),
+    "docker-compose": (
+        "compose",
+        re.compile(
+            r"\bdocker(?:-compose|\s+compose)\b[^\n|;&]{0,200}?\sup\b|"
+            r"""["']docker-compose["'][^\]\n]{0,200}?["']up["']|"""
+            + _argv("docker", "compose")
+            + r"""[^\]\n]{0,200}?["']up["']"""
+        ),
+    ),
+    "ssh-docker": (
+        "ssh",
+        re.compile(
+            r"""\b(?:ssh|sshpass)\b[^\n]{0,300}?\bdocker(?:-compose|\s+compose)?\s+"""
+            r"""(?:run|up|stack\s+deploy|service\s+create|load|pull|start|restart)\b|"""
+            r"""\b(?:ssh|sshpass)\b[^\n]{0,300}?(?:\bgit\s+(?:clone|pull)\b[^\n]{0,200}?)?"""
+            r"""&&\s*(?:sudo\s+)?make\b|"""
+            r"""paramiko[\s\S]{0,2000}?exec_command\([^)\n]{0,200}?docker"""
+        ),
+    ),
+    "kubectl-helm": (
+        "",
+        re.compile(
+            r"\b(?:helm\s+(?:upgrade|install)|kubectl\s+(?:apply|create\s+-f|replace|set\s+image|"
+            r"rollout\s+restart)|k3s\s+kubectl\s+apply)\b|"
+            + _argv("helm", "(?:upgrade|install)")
+            + "|"
+            + _argv("kubectl", "(?:apply|replace)")
+        ),
+    ),
+    "paas": (
+        "",
+        re.compile(
+            r"\b(?:railway\s+up|vercel\s+(?:deploy|--prod)|fly(?:ctl)?\s+deploy|"
+            r"northflank\s+(?:create|update|deploy)|render\s+deploy|heroku\s+container:release)\b"
+        ),
+    ),
+    "one-path": (
+        "deploy",
+        re.compile(r"(?:\bsophia|(?<![\w/.-])\./deploy\.sh|\bdeploy\.sh)\s+deploy\b"),
+    ),
+}
+CANONICAL_METHODS = frozenset({"one-path"})
+"""``./deploy.sh`` / ``sophia deploy``: the one path (helm/kubectl in CI are GitOps from CI)."""
+CI_METHODS = frozenset({"one-path", "kubectl-helm"})
+
+_COMMENT_OR_PRINT = re.compile(
+    r"""^\s*(?:#|//|echo\b|printf\b|print\(|logger\.\w+\(|logging\.\w+\(|log\s|-\s*name:|"""
+    r"""name:|description:)"""
+)
+
+
+def code_text(text: str) -> str:
+    """The text without comment lines and printed/logged instruction lines."""
+    if "#" not in text and "echo" not in text and "print" not in text and "name:" not in text:
+        return text
+    return "\n".join(line for line in text.split("\n") if not _COMMENT_OR_PRINT.match(line))
+
+
+def deploy_methods(text: str) -> tuple[str, ...]:
+    """The deploy methods used in ``text`` (comments and echoed instructions ignored)."""
+    lowered = text.lower()
+    words = ("docker", "helm", "kube", "deploy", "railway", "vercel", "ssh", "fly")
+    if not any(w in lowered for w in words):
+        return ()
+    code = code_text(text)
+    found = []
+    for method, (needle, pattern) in DEPLOY_METHODS.items():
+        if needle and needle not in code:
+            continue
+        hits = [m.group() for m in pattern.finditer(code)]
+        if method == "kubectl-helm":
+            # `kubectl create secret … | kubectl apply -f -` hand-feeds secrets, not a deploy.
+            hits = [h for h in hits if not _SECRET_ONLY.search(_line_of(code, h))]
+        if hits:
+            found.append(method)
+    return tuple(found)
+
+
+_SECRET_ONLY = re.compile(r"\bsecrets?\b")
+
+
+def _line_of(text: str, hit: str) -> str:
+    at = text.find(hit)
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    return text[start : end if end != -1 else len(text)]
+
+
+_DEPLOY_NAME = re.compile(r"^deploy(?:[_.\-]|$)", re.IGNORECASE)
+_LOCAL_PATH = re.compile(
+    r"(?:^|/)(?:tests?|dev|local|examples?)/|(?:^|/)test_[^/]*$|[_\-]tests?\.[a-z]+$",
+    re.IGNORECASE,
+)
+SERVER_METHODS = frozenset({"docker-swarm", "ssh-docker", "paas"})
+"""Methods that reach servers: these make even a test or dev script a deploy path."""
+
+
+def named_deploy(path: str) -> bool:
+    """True for ``deploy.sh``, ``deploy_x.py``, ``deploy-prod.yml`` (a deploy entry point)."""
+    return _DEPLOY_NAME.match(PurePosixPath(path).name) is not None
+
+
+def is_local(path: str) -> bool:
+    """Tests, examples and dev helpers: ``docker compose up`` there starts a laptop stack."""
+    return _LOCAL_PATH.search(path) is not None
+
+
+def is_workflow(path: str) -> bool:
+    """True for GitHub Actions workflow files."""
+    return path.startswith(WORKFLOW_DIR) and path.endswith((".yml", ".yaml"))
+
+
+def is_script(path: str, kind: str) -> bool:
+    """Shell scripts anywhere; Python files at the top level or in script folders."""
+    if kind == "shell":
+        return True
+    if kind != "python":
+        return False
+    return "/" not in path or path.startswith(SCRIPT_DIRS)
+
+
+# --- secret sync: read GitHub secrets, write Pulumi ESC --------------------------------------
+
+ESC_WRITE = re.compile(
+    r"\b(?:pulumi\s+esc|pulumi|esc)\s+env\s+(?:set|edit)\b|"
+    r"\bpulumi\s+config\s+set\b[^\n]{0,300}?--secret\b|"
+    + _argv("(?:pulumi|esc)", "env", "(?:set|edit)")
+    + "|"
+    + _argv("pulumi", "esc", "env", "set")
+    + "|"
+    r"/api/(?:esc|preview)/environments/|\bupdate_environment_yaml\b|\bpulumi_esc_sdk\b|"
+    r"\bEnvironmentSecret\("
+)
+WORKFLOW_SECRETS = re.compile(r"\$\{\{\s*(?:secrets\.[A-Za-z_]|toJSON\(\s*secrets\s*\))")
+_PLATFORM_SECRETS = frozenset({"GITHUB_TOKEN", "PULUMI_ACCESS_TOKEN"})
+_WORKFLOW_SECRET_NAME = re.compile(r"\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)")
+SCRIPT_GITHUB_SECRETS = re.compile(
+    r"(?i)\bgh\s+secret\s+(?:list|get)\b|"
+    + _argv("gh", "secret", "(?:list|get)")
+    + r"|/actions/secrets\b(?![^\n]{0,80}?public-key)|"
+    r"\bgithub[\s_-]{0,3}to[\s_-]{0,3}(?:pulumi|esc)\b|\bALL_SECRETS\b|toJSON\(\s*secrets\s*\)"
+)
+_RUNS_SCRIPT = re.compile(
+    r"(?:\bpython3?\s+(?:-m\s+)?|\bbash\s+|\bsh\s+|(?<![\w.])\./|\buv\s+run\s+)"
+    r"""(?:\$\(dirname\s+["']?\$0["']?\)/)?[^\s;|&]{0,200}?([\w.-]{1,100}\.(?:py|sh))\b"""
+    r"([^\n]{0,200})"
+)
+_TRIAL = re.compile(r"--dry-run|--test\b|--check\b|--validate\b")
+
+
+def writes_esc(text: str) -> bool:
+    """True when ``text`` writes secrets into Pulumi ESC (CLI, argv list, REST API, SDK)."""
+    if "esc" not in text and "pulumi" not in text and "Environment" not in text:
+        return False
+    return ESC_WRITE.search(code_text(text)) is not None
+
+
+def workflow_reads_secrets(text: str) -> bool:
+    """True when a workflow passes repository/org secrets beyond the platform's own tokens."""
+    if "secrets" not in text:
+        return False
+    if "toJSON(secrets" in text.replace(" ", ""):
+        return True
+    names = set(_WORKFLOW_SECRET_NAME.findall(text))
+    return bool(names - _PLATFORM_SECRETS)
+
+
+def script_reads_github_secrets(text: str) -> bool:
+    """True when a script reads GitHub secrets (gh secret, the API, or says it syncs them)."""
+    if "secret" not in text.lower() and "ALL_SECRETS" not in text:
+        return False
+    return SCRIPT_GITHUB_SECRETS.search(text) is not None
+
+
+def runs_sync_script(text: str) -> bool:
+    """True when a file runs a script named after a secret sync (``github_sync.py``)."""
+    if "sync" not in text:
+        return False
+    return any(
+        "sync" in m.group(1).lower() and not _TRIAL.search(m.group(2))
+        for m in _RUNS_SCRIPT.finditer(text)
+    )
+
+
+def scripts_run(text: str) -> tuple[str, ...]:
+    """File names of the scripts a workflow runs (``python scripts/x.py``, ``./sync.sh``)."""
+    if ".py" not in text and ".sh" not in text:
+        return ()
+    return tuple(sorted({m.group(1) for m in _RUNS_SCRIPT.finditer(text)}))

@@ -1,0 +1,111 @@
+"""Lessons from the hand-labelled corpus, pinned on minimal synthetic files.
+
+redundant-workflow is GitHub → Pulumi ESC secret syncs only, found by what files do;
+redundant-deploy-path is every deploy entry point besides ./deploy.sh and GitOps from CI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sophia_platform.audit import ScanOptions, scan
+from tests.unit.audit.test_scanner import git_repo
+
+WF_SECRETS = (
+    "name: {name}\non: workflow_dispatch\njobs:\n  s:\n    runs-on: ubuntu-latest\n    steps:\n"
+    "      - env:\n          ALL: ${{{{ toJSON(secrets) }}}}\n        run: {run}\n"
+)
+ARGV_SYNC = (
+    "import os, subprocess\nfor key in ('OPENAI_API_KEY',):\n"
+    "    subprocess.run([\n        'pulumi',\n        'env',\n        'set',\n"
+    "        'org/prod', key, os.environ[key], '--secret'])\n"
+)
+
+
+STEPS = "jobs:\n  d:\n    steps:\n      - run: "
+
+
+def findings(root: Path, rule: str) -> list[str]:
+    result = scan(root, ScanOptions(rules=frozenset({rule})))
+    return sorted(f.path for f in result.findings)
+
+
+def test_sync_found_through_the_script_a_workflow_runs(tmp_path: Path) -> None:
+    root = git_repo(
+        tmp_path,
+        {
+            ".github/workflows/unified.yml": WF_SECRETS.format(
+                name="u", run="python scripts/push_all.py"
+            ),
+            "scripts/push_all.py": ARGV_SYNC,  # argv list over several lines
+            ".github/workflows/old-sync.yml": WF_SECRETS.format(
+                name="o", run="esc env set org/prod k v --secret"
+            ),
+            "tools/gh_to_esc.sh": "gh secret list --json name\npulumi env set org/prod a b\n",
+            # Not syncs: a deploy workflow writing ESC, a test dry-run, a local-file push.
+            ".github/workflows/deploy-x.yml": WF_SECRETS.format(
+                name="d", run="esc env set org/prod --file env.yaml"
+            ),
+            ".github/workflows/test-esc.yml": WF_SECRETS.format(
+                name="t", run="python github_sync.py --dry-run"
+            ),
+            "scripts/local_push.sh": "esc env set org/prod --file local.yaml\n",
+            ".github/workflows/sync_secrets_comprehensive.yml": WF_SECRETS.format(
+                name="c", run="pulumi env set org/prod a b --secret"
+            ),
+        },
+    )
+    assert findings(root, "redundant-workflow") == [
+        ".github/workflows/old-sync.yml",
+        ".github/workflows/unified.yml",
+        "scripts/push_all.py",
+        "tools/gh_to_esc.sh",
+    ]
+
+
+def test_without_the_comprehensive_sync_the_working_workflow_is_kept(tmp_path: Path) -> None:
+    root = git_repo(
+        tmp_path,
+        {
+            ".github/workflows/a.yml": WF_SECRETS.format(
+                name="a", run="python gone_sync.py --to pulumi"
+            ),
+            ".github/workflows/unified-sync.yml": WF_SECRETS.format(
+                name="u", run="python scripts/push_all.py"
+            ),
+            "scripts/push_all.py": ARGV_SYNC,
+            "sync.py": "# github-to-pulumi secrets\nimport os\nos.system('esc env set o/p a b')\n",
+        },
+    )
+    result = scan(root, ScanOptions(rules=frozenset({"redundant-workflow"})))
+    assert sorted(f.path for f in result.findings) == [".github/workflows/a.yml", "sync.py"]
+    assert {f.data["canonical"] for f in result.findings} == {".github/workflows/unified-sync.yml"}
+    assert result.metrics.secret_sync_workflows == 4
+
+
+def test_deploy_paths(tmp_path: Path) -> None:
+    root = git_repo(
+        tmp_path,
+        {
+            "deploy.sh": "#!/bin/sh\nhelm upgrade --install sophia chart\n",  # the one path
+            "scripts/deploy_lambda.py": "import requests\nrequests.post('https://x/launch')\n",
+            "scripts/release.sh": "#!/bin/sh\n./deploy.sh deploy production\n",
+            "ops/up.sh": "#!/bin/sh\nssh ubuntu@prod 'docker compose -f c.yml up -d'\n",
+            "setup_server.sh": '#!/bin/sh\nssh u@prod "cd /opt/app && git pull && make"\n',
+            "scripts/stack.py": "import subprocess as s\ns.run(['docker', 'stack', 'deploy'])\n",
+            ".github/workflows/k8s.yml": STEPS + "kubectl apply -f k8s/\n",
+            ".github/workflows/deploy-old.yml": STEPS + "railway up\n",
+            # Not deploy paths:
+            "scripts/dev/start.py": "import os\nos.system('docker compose up -d')\n",
+            "scripts/diagnose.sh": "#!/bin/sh\nssh u@prod docker ps\n",
+            "scripts/create-secrets.sh": "kubectl create secret generic a | kubectl apply -f -\n",
+            "scripts/notes.sh": '#!/bin/sh\necho "then run docker compose up -d on the host"\n',
+        },
+    )
+    assert findings(root, "redundant-deploy-path") == [
+        ".github/workflows/deploy-old.yml",
+        "ops/up.sh",
+        "scripts/deploy_lambda.py",
+        "scripts/stack.py",
+        "setup_server.sh",
+    ]
