@@ -20,10 +20,11 @@ from sophia_platform.cli import output, params
 app = typer.Typer(add_completion=False)
 
 ENV = "local"  # the example's environment on the local cluster (context sophia-local)
+STEPS = 7
 
 
 def _step(n: int, text: str) -> None:
-    output.console().print(f"\n[bold magenta]{n}/6[/] [bold]{text}[/]")
+    output.console().print(f"\n[bold magenta]{n}/{STEPS}[/] [bold]{text}[/]")
 
 
 def _cluster(state_dir: Path, spec_path: Path) -> Any:
@@ -132,7 +133,9 @@ def demo(
         output.console().print(
             f"would: start/reuse a local cluster in {directory} with {len(spec.nodes)} nodes; "
             f"store and sync {len(spec.secrets)} demo secrets; deploy {len(spec.services)} "
-            f"services of {spec_path} to {ENV}; show a failing deploy roll back; roll back"
+            f"services of {spec_path} to {ENV}; show a failing deploy roll back; roll back; "
+            "then move the environment to GitOps (real Flux, a local git server): push, push "
+            "a new tag, push a broken one, roll back through git"
         )
         return
     _step(1, f"local control plane with the {len(spec.nodes)} nodes of {spec_path.name}")
@@ -162,6 +165,15 @@ def demo(
     _deploy(spec, kubeconfig, rollback_previous=True)
     _status(spec, kubeconfig)
 
+    _step(7, "GitOps: the same environment, now deployed by `git push` through real Flux")
+    from sophia_platform.cli import demo_gitops
+    from sophia_platform.deploy import helm
+
+    def uninstall() -> None:
+        helm.run(helm.uninstall(target.helm(), timeout_s=120), timeout=180)
+
+    demo_gitops.run(spec_path, directory, kubeconfig, uninstall)
+
     con = output.console()
     con.print("\n[bold]where to look next[/]")
     lines = [
@@ -173,6 +185,9 @@ def demo(
         f"sophia rollback {ENV} --to N   # any stored revision",
         f"sophia lock status {ENV}       # the deploy lock (a Lease)",
         f"sophia render values {ENV}        # the generated Helm values",
+        "sophia dev gitops down"
+        + ("" if state_dir is None else f" --state-dir {directory}")
+        + "    # stop the Flux controllers and the git server",
         "sophia dev cluster down"
         + ("" if state_dir is None else f" --state-dir {directory}")
         + "   # stop the local control plane",
