@@ -17,7 +17,6 @@ import argparse
 import secrets
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,8 +32,10 @@ from sophia_platform.kube.client import connect
 from sophia_platform.resources import example_spec_path
 from sophia_platform.spec import load_spec
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from deploy import _prepare  # noqa: E402 - the same namespace preparation as deploy.py
+# The same namespace preparation as benchmarks/deploy.py (this folder is on sys.path when a
+# benchmark script runs).
+from deploy import _prepare  # isort: skip
+
 
 EXAMPLE = example_spec_path()
 
