@@ -187,16 +187,18 @@ def _good_commit(ctx: Context, to: str | None) -> tuple[str, int | None]:
     current = repo.remote_head(ctx.checkout, ctx.info.repo_url, ctx.info.branch)
     if to is not None:
         if to.isdigit():
-            rec = next((r for r in found if r.revision == int(to) and r.git_sha), None)
+            rec = next((r for r in found if r.revision == int(to) and r.action == "gitops"), None)
             if rec is None or rec.git_sha is None:
                 known = ", ".join(str(r.revision) for r in found if r.git_sha) or "none"
                 raise UsageError(f"no GitOps deploy record for revision {to}; known: {known}")
             return rec.git_sha, rec.revision
         return repo.head(ctx.checkout, to), None
+    # Only GitOps deploys: a record of a helm deploy names a commit of wherever it ran from.
     good = [
         r
         for r in found
-        if r.outcome in {"succeeded", "recovered"}
+        if r.action == "gitops"
+        and r.outcome in {"succeeded", "recovered"}
         and r.git_sha
         and not same_commit(r.git_sha, current)
     ]

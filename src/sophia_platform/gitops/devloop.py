@@ -13,14 +13,10 @@ control plane's: PID files with start times, logs, stopped on failure.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import shlex
-import socket
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -31,7 +27,10 @@ import httpx
 from sophia_platform.atomicfile import write_text_atomic
 from sophia_platform.devcluster import cluster
 from sophia_platform.devcluster import components as comp
-from sophia_platform.devcluster.cluster import _Watch as Watch  # the control plane's start-up wait
+
+# The control plane's own start-up wait and state-folder lock serve the loop too.
+from sophia_platform.devcluster.cluster import _locked
+from sophia_platform.devcluster.cluster import _Watch as Watch
 from sophia_platform.devcluster.kubeconfig import CONTEXT
 from sophia_platform.devcluster.processes import ProcessRecord, Supervisor, is_running
 from sophia_platform.errors import ExternalError
@@ -61,16 +60,7 @@ class LoopPorts:
     @classmethod
     def allocate(cls) -> LoopPorts:
         """Pick distinct free ports on 127.0.0.1."""
-        socks = []
-        try:
-            for _ in range(6):
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                s.bind(("127.0.0.1", 0))
-                socks.append(s)
-            return cls(*[s.getsockname()[1] for s in socks])
-        finally:
-            for s in socks:
-                s.close()
+        return cls(*comp.free_ports(6))
 
 
 @dataclass(frozen=True)
@@ -113,17 +103,6 @@ def _load(state_dir: Path) -> dict[str, Any] | None:
         return data
     except (OSError, ValueError):
         return None
-
-
-@contextlib.contextmanager
-def _locked(state_dir: Path) -> Iterator[None]:
-    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with (state_dir / ".lock").open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _kubeconfig(cluster_dir: Path) -> Path:

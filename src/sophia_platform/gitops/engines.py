@@ -187,20 +187,32 @@ def _with(state: ObjectState, **changes: Any) -> ObjectState:
     return replace(state, **changes)
 
 
-def _patch(
-    api: Any,
-    what: str,
-    group: str,
-    version: str,
-    plural: str,
-    name: str,
-    ns: str,
-    body: dict[str, Any],
-) -> None:
+# (group, version, plural, namespace) of each engine's objects, in the order they are patched.
+_OBJECTS: dict[str, list[tuple[str, str, str, str, str]]] = {
+    "flux": [
+        ("GitRepository", "source.toolkit.fluxcd.io", "v1", "gitrepositories", FLUX_NAMESPACE),
+        ("HelmRelease", "helm.toolkit.fluxcd.io", "v2", "helmreleases", FLUX_NAMESPACE),
+    ],
+    "argocd": [("Application", "argoproj.io", "v1alpha1", "applications", ARGOCD_NAMESPACE)],
+}
+
+
+def _patch(api: Any, verb: str, engine: Engine, name: str, body: dict[str, Any]) -> None:
+    """Merge-patch every object of the engine for this environment."""
     from kubernetes import client
 
     custom = client.CustomObjectsApi(api)
-    call(what, custom.patch_namespaced_custom_object, group, version, ns, plural, name, body)
+    for kind, group, version, plural, ns in _OBJECTS[engine]:
+        call(
+            f"{verb} {kind}/{name}",
+            custom.patch_namespaced_custom_object,
+            group,
+            version,
+            ns,
+            plural,
+            name,
+            body,
+        )
 
 
 def now_stamp() -> str:
@@ -211,88 +223,19 @@ def now_stamp() -> str:
 def request_reconcile(api: Any, engine: Engine, name: str) -> str:
     """Ask the engine to reconcile now; returns the token written."""
     stamp = now_stamp()
-    if engine == "flux":
-        body = {"metadata": {"annotations": {REQUESTED_AT: stamp}}}
-        _patch(
-            api,
-            "annotate GitRepository",
-            "source.toolkit.fluxcd.io",
-            "v1",
-            "gitrepositories",
-            name,
-            FLUX_NAMESPACE,
-            body,
-        )
-        _patch(
-            api,
-            "annotate HelmRelease",
-            "helm.toolkit.fluxcd.io",
-            "v2",
-            "helmreleases",
-            name,
-            FLUX_NAMESPACE,
-            body,
-        )
-    else:
-        body = {"metadata": {"annotations": {ARGO_REFRESH: "normal"}}}
-        _patch(
-            api,
-            "annotate Application",
-            "argoproj.io",
-            "v1alpha1",
-            "applications",
-            name,
-            ARGOCD_NAMESPACE,
-            body,
-        )
+    key, value = (REQUESTED_AT, stamp) if engine == "flux" else (ARGO_REFRESH, "normal")
+    _patch(api, "annotate", engine, name, {"metadata": {"annotations": {key: value}}})
     return stamp
-
-
-def handled(api: Any, name: str, stamp: str) -> bool:
-    """Tell whether the HelmRelease has handled the reconcile request ``stamp``."""
-    obj = _get(api, "read HelmRelease", RELEASE_PATH.format(ns=FLUX_NAMESPACE, name=name))
-    return bool(obj is not None and obj.status and obj.status.last_handled_reconcile_at == stamp)
 
 
 def set_suspended(api: Any, engine: Engine, name: str, suspended: bool) -> None:
     """Suspend or resume the engine for this environment."""
-    body: dict[str, Any]
     if engine == "flux":
-        body = {"spec": {"suspend": suspended}}
-        _patch(
-            api,
-            "suspend GitRepository",
-            "source.toolkit.fluxcd.io",
-            "v1",
-            "gitrepositories",
-            name,
-            FLUX_NAMESPACE,
-            body,
-        )
-        _patch(
-            api,
-            "suspend HelmRelease",
-            "helm.toolkit.fluxcd.io",
-            "v2",
-            "helmreleases",
-            name,
-            FLUX_NAMESPACE,
-            body,
-        )
+        _patch(api, "suspend", engine, name, {"spec": {"suspend": suspended}})
         return
     # Argo CD has no suspend field: auto-sync off is its suspend (argo-cd#2441).
     automated: Any = None if suspended else {"prune": True, "selfHeal": True}
-    body = {"spec": {"syncPolicy": {"automated": automated}}}
-    _patch(
-        api,
-        "suspend Application",
-        "argoproj.io",
-        "v1alpha1",
-        "applications",
-        name,
-        ARGOCD_NAMESPACE,
-        body,
-    )
+    _patch(api, "suspend", engine, name, {"spec": {"syncPolicy": {"automated": automated}}})
 
 
 def warnings(api: Any, engine: Engine, name: str, limit: int = 3) -> list[str]:

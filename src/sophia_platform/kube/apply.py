@@ -81,13 +81,13 @@ def apply(api: Any, docs: list[dict[str, Any]], *, namespace: str | None = None)
             resource = dyn.resources.get(api_version=doc["apiVersion"], kind=kind)
         except ResourceNotFoundError:
             dyn = _dynamic(api)  # a CRD established since the last discovery
-            try:
-                resource = dyn.resources.get(api_version=doc["apiVersion"], kind=kind)
-            except ResourceNotFoundError as e:
+            resource = dyn.resources.search(api_version=doc["apiVersion"], kind=kind)
+            if not resource:
                 raise ApiError(
                     f"apply {kind}/{name}: the cluster has no {doc['apiVersion']} {kind}",
                     status=404,
-                ) from e
+                ) from None
+            resource = resource[0]
         ns = (doc["metadata"].get("namespace") or namespace) if resource.namespaced else None
         try:
             dyn.server_side_apply(
