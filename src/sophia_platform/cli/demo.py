@@ -144,6 +144,10 @@ def demo(
     target = resolve(spec, ENV, kubeconfig=kubeconfig)
     api = connect(kubeconfig, target.context)
     ensure_namespace(api, target.namespace)
+    from sophia_platform.cli import demo_gitops
+
+    if demo_gitops.reset(api, spec):  # an earlier run ended with Flux owning the release
+        output.console().print("  removed the previous run's Flux objects: Helm deploys again")
     # What K3s has and a bare control plane lacks: the nvidia RuntimeClass, storage for claims.
     ensure_runtime_class(api)
     ensure_static_volumes(api, target.namespace, claims_of(render_values(spec, ENV)))
@@ -166,7 +170,6 @@ def demo(
     _status(spec, kubeconfig)
 
     _step(7, "GitOps: the same environment, now deployed by `git push` through real Flux")
-    from sophia_platform.cli import demo_gitops
     from sophia_platform.deploy import helm
 
     def uninstall() -> None:

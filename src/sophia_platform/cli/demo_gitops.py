@@ -36,6 +36,44 @@ def _reconciled(ctx: Context, what: str, **kw: Any) -> actions.ReconcileResult:
     return result
 
 
+def reset(api: Any, spec: Any) -> bool:
+    """Remove the engine objects an earlier demo run left, so Helm owns the release again.
+
+    Suspended first: helm-controller skips the uninstall of a suspended HelmRelease that is
+    deleted, so the release and its pods stay for `sophia deploy` to take over.
+    """
+    from kubernetes import client
+
+    from sophia_platform.gitops import engines
+    from sophia_platform.gitops.layout import FLUX_NAMESPACE, object_name
+    from sophia_platform.kube.client import ApiError, call
+
+    name = object_name(spec, ENV)
+    try:
+        engines.set_suspended(api, "flux", name, True)
+    except ApiError as e:
+        if e.status != 404:  # 404: no such object, or Flux's CRDs are not installed
+            raise
+        return False
+    custom = client.CustomObjectsApi(api)
+    for group, version, plural in (
+        ("helm.toolkit.fluxcd.io", "v2", "helmreleases"),
+        ("source.toolkit.fluxcd.io", "v1", "gitrepositories"),
+    ):
+        args = (group, version, FLUX_NAMESPACE, plural, name)
+        call(f"remove the demo's {plural}", custom.delete_namespaced_custom_object, *args)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the controller removes its finalizer first
+            try:
+                call(f"read {plural}", custom.get_namespaced_custom_object, *args)
+            except ApiError as e:
+                if e.status == 404:
+                    break
+                raise
+            time.sleep(0.5)
+    return True
+
+
 def run(spec_path: Path, state_dir: Path, kubeconfig: Path, helm_uninstall: Any) -> None:
     """Run the act; the demo's own cluster is in ``state_dir``."""
     from sophia_platform.spec import load_spec
