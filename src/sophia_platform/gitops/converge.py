@@ -182,7 +182,12 @@ def sync_records(
     written = []
     for index, snap in enumerate(state.history):
         version = int(snap.get("version") or 0)
+        short = engines.chart_version_sha(snap.get("chartVersion"))
         old = existing.get(version)
+        if old is not None and not (old.action == "gitops" and same_commit(old.git_sha, short)):
+            # The record of an earlier life of the release (helm-driven, then uninstalled):
+            # Helm numbers revisions from 1 again, so this revision's record is written anew.
+            old = None
         outcome = _outcome(stored.get(version), str(snap.get("status")))
         if old is not None and old.finished_at and (old.outcome == outcome or index > 0):
             continue
@@ -190,7 +195,6 @@ def sync_records(
         kept_failed = old is not None and old.outcome == "failed"
         if kept_failed and helm_rev is not None and helm_rev.status != "deployed":
             continue  # a waiter saw it fail; Helm's later "superseded" does not undo that
-        short = engines.chart_version_sha(snap.get("chartVersion"))
         commit = repo.commit_info(checkout, short) if short else None
         if commit is None:
             continue  # a revision made from a commit this checkout does not have
