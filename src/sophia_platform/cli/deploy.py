@@ -41,7 +41,7 @@ def _observer(json_mode: bool) -> Any:
     return SilentObserver() if json_mode else LiveObserver(output.err_console())
 
 
-def _run(action: Callable[[Any], Any], json_mode: bool) -> None:
+def _run(action: Callable[[Any], Any], json_mode: bool) -> Any:
     """Run a deploy/rollback with an observer fit for the output; render result or failure."""
     from sophia_platform.cli.deploy_view import failure_panel, result_line
     from sophia_platform.deploy.results import DeployFailed, LockLost, PreflightRefused
@@ -72,11 +72,12 @@ def _run(action: Callable[[Any], Any], json_mode: bool) -> None:
             observer.close()
     if json_mode:
         output.emit_json(result)
-        return
+        return result
     if result.changes:
         for name, (old, new) in result.changes.items():
             output.console().print(f"  {name}: {old or '-'} -> {new or '-'}")
     output.console().print(result_line(result))
+    return result
 
 
 @deploy_app.command()
@@ -123,19 +124,16 @@ def deploy(
         recover=recover,
         kubeconfig=kubeconfig,
     )
-    _run(lambda observer: run_deploy(params.spec(), env, opts, observer), json_mode)
+    result = _run(lambda observer: run_deploy(params.spec(), env, opts, observer), json_mode)
     if dry_run and not json_mode:
-        _plan(env, image_tag, kubeconfig)
+        _plan(result.plan)
 
 
-def _plan(env: str | None, image_tag: str | None, kubeconfig: Path | None) -> None:
-    """What a deploy would change, object by object (server-side dry run)."""
-    from sophia_platform.deploy.diff import compute
-
-    result = compute(params.spec(), env, image_tag=image_tag, kubeconfig=kubeconfig)
+def _plan(plan: list[Any]) -> None:
+    """What a deploy would change, object by object (the dry run's server-side comparison)."""
     con = output.console()
     counts: dict[str, int] = {}
-    for obj in result.objects:
+    for obj in plan:
         counts[obj.change] = counts.get(obj.change, 0) + 1
         if obj.change != "unchanged":
             con.print(f"  {obj.change:9} {obj.kind}/{obj.name}", highlight=False)

@@ -13,7 +13,10 @@ import typer
 
 from sophia_platform.cli import output, params
 from sophia_platform.cli.params import EnvAlias, EnvArg, JsonOpt
-from sophia_platform.errors import CheckFailed, InputError, UsageError
+from sophia_platform.errors import CheckFailed, InputError
+from sophia_platform.secrets.providers import REGISTRY
+
+_KINDS = " | ".join(REGISTRY)
 
 app = typer.Typer(
     help="Sync, check and trace secrets: GitHub -> Pulumi ESC -> Kubernetes -> the app.",
@@ -45,8 +48,8 @@ def _layers(env: str | None, layers: str | None, **options: Any) -> Iterator[tup
 
 @app.command()
 def sync(
-    source: Annotated[str, typer.Option("--from", help="github-actions | esc | local")],
-    target: Annotated[str, typer.Option("--to", help="esc | kubernetes | local | github-api")],
+    source: Annotated[str, typer.Option("--from", help=f"Source layer: {_KINDS}.")],
+    target: Annotated[str, typer.Option("--to", help=f"Target layer: {_KINDS}.")],
     env: EnvArg = None,
     env_alias: EnvAlias = None,
     dry_run: Annotated[
@@ -75,11 +78,9 @@ def sync(
     """Plan (names only) and apply a sync from one layer to another."""
     env = params.environment(env, env_alias)
     from sophia_platform.secrets.providers import create
-    from sophia_platform.secrets.sync import FLOWS, SyncOptions, run
+    from sophia_platform.secrets.sync import SyncOptions, check_flow, run
 
-    if (source, target) not in FLOWS:
-        flows = ", ".join(f"{a}->{b}" for a, b in sorted(FLOWS))
-        raise UsageError(f"cannot sync {source} -> {target}; supported: {flows}")
+    check_flow(source, target)
     ctx = _ctx(
         env,
         secrets_env=secrets_env,
@@ -232,6 +233,30 @@ def set_secret(
         ctx, name, SecretValue(raw), to=to, include_unmanaged=include_unmanaged, dry_run=dry_run
     )
     output.err_console().print(f"{name}: {outcome} ({to}, {ctx.env_name})")
+
+
+@app.command()
+def generate(
+    env: EnvArg = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the names, write nothing.")
+    ] = False,
+) -> None:
+    """Store random values for every secret the local store lacks (development, demos).
+
+    Values already stored are kept; a production environment is refused. Nothing is printed
+    but the names.
+    """
+    from sophia_platform.secrets.setter import generate_missing
+
+    ctx = _ctx(env)
+    names = generate_missing(ctx, dry_run=dry_run)
+    verb = "would generate" if dry_run else "generated"
+    where = f"(local, {ctx.env_name}; values never shown)"
+    if names:
+        output.err_console().print(f"{verb} {len(names)} secret(s) {where}: {', '.join(names)}")
+    else:
+        output.err_console().print(f"every secret of the manifest is stored {where}")
 
 
 @app.command()

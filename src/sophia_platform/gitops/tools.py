@@ -12,7 +12,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from sophia_platform.devcluster.toolchain import cache_key
+from sophia_platform.devcluster.toolchain import files_key
 from sophia_platform.errors import ExternalError
 from sophia_platform.resources import data_path
 
@@ -46,7 +46,7 @@ def bin_dir() -> Path:
     """The cache folder for the pinned versions (it may not be built yet)."""
     tools = tools_dir()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "sophia-platform" / "gitops" / cache_key(tools, _KEY_FILES) / "bin"
+    return Path(base) / "sophia-platform" / "gitops" / files_key(tools, _KEY_FILES) / "bin"
 
 
 def find(name: str) -> Path | None:

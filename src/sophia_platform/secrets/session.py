@@ -10,14 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from sophia_platform.errors import UsageError
 from sophia_platform.secrets.manifest import Manifest
-from sophia_platform.secrets.providers import create
+from sophia_platform.secrets.providers import create, layers
 from sophia_platform.secrets.providers.base import Provider, ProviderContext
 
 if TYPE_CHECKING:
     from sophia_platform.spec import Spec
-
-# The order layers are shown in by check and trace: the direction secrets flow.
-LAYER_ORDER = ("local", "github-api", "esc", "kubernetes")
 
 
 def provider_context(
@@ -46,34 +43,14 @@ def provider_context(
 
 
 def configured_layers(ctx: ProviderContext) -> list[str]:
-    """Layers this environment is set up for, judged without contacting anything."""
-    env = ctx.environ
-    layers: list[str] = []
-    local_dir = ctx.option("local_dir") or env.get("SOPHIA_LOCAL_SECRETS_DIR")
-    store = Path(local_dir or ctx.root / ".sophia" / "secrets") / f"{ctx.env_name}.fernet"
-    if store.exists():
-        layers.append("local")
-    has_gh_target = (
-        ctx.option("github_org") or ctx.option("github_repo") or env.get("SOPHIA_GITHUB_ORG")
-    )
-    if has_gh_target and (env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")):
-        layers.append("github-api")
-    if ctx.environment.esc and env.get("PULUMI_ACCESS_TOKEN"):
-        layers.append("esc")
-    kubeconfig = ctx.option("kubeconfig") or env.get("KUBECONFIG")
-    if (
-        ctx.option("api_client") is not None
-        or kubeconfig
-        or (Path.home() / ".kube/config").exists()
-    ):
-        layers.append("kubernetes")
-    return layers
+    """Layers this environment is set up for (each provider judges, contacting nothing)."""
+    return [cls.kind for cls in layers() if cls.configured(ctx)]
 
 
 @contextmanager
-def opened_layers(ctx: ProviderContext, layers: list[str] | None) -> Iterator[dict[str, Provider]]:
-    """Providers for ``layers`` (default: the configured ones), closed when the block ends."""
-    chosen = layers or configured_layers(ctx)
+def opened_layers(ctx: ProviderContext, chosen: list[str] | None) -> Iterator[dict[str, Provider]]:
+    """Providers for ``chosen`` layers (default: the configured ones), closed when done."""
+    chosen = chosen or configured_layers(ctx)
     if not chosen:
         raise UsageError("no secrets layer is configured for this environment; pass --layers")
     providers = open_layers(ctx, chosen)
@@ -84,9 +61,10 @@ def opened_layers(ctx: ProviderContext, layers: list[str] | None) -> Iterator[di
             provider.close()
 
 
-def open_layers(ctx: ProviderContext, layers: list[str]) -> dict[str, Provider]:
-    """Providers for ``layers``, in flow order."""
-    unknown = [layer for layer in layers if layer not in LAYER_ORDER]
+def open_layers(ctx: ProviderContext, chosen: list[str]) -> dict[str, Provider]:
+    """Providers for ``chosen`` layers, in flow order."""
+    order = [cls.kind for cls in layers()]
+    unknown = [layer for layer in chosen if layer not in order]
     if unknown:
-        raise UsageError(f"unknown layer {unknown[0]!r}; choose from {', '.join(LAYER_ORDER)}")
-    return {layer: create(layer, ctx) for layer in LAYER_ORDER if layer in layers}
+        raise UsageError(f"unknown layer {unknown[0]!r}; choose from {', '.join(order)}")
+    return {layer: create(layer, ctx) for layer in order if layer in chosen}

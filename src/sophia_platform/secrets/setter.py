@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from sophia_platform.config import SecretValue
 from sophia_platform.errors import InputError, UsageError
-from sophia_platform.secrets.plan import PlanEntry, SyncPlan
-from sophia_platform.secrets.providers import create
-from sophia_platform.secrets.providers.base import ProviderContext, Snapshot, classify
+from sophia_platform.secrets.providers import REGISTRY, provider_class
+from sophia_platform.secrets.providers.base import ProviderContext, classify
 
 
 def set_secret(
@@ -28,19 +27,39 @@ def set_secret(
     status = classify(value)
     if status != "present":
         raise InputError(f"refusing to store {name}: the value is {status}")
-    if to not in ("local", "github-api"):
-        raise UsageError(f"'set' writes to local or github-api, not {to!r}; use 'sync' for {to}")
+    cls = provider_class(to)
+    if not cls.settable:
+        settable = ", ".join(k for k in REGISTRY if provider_class(k).settable)
+        raise UsageError(f"'set' writes to {settable}, not {to!r}; use 'sync' for {to}")
     if dry_run:
         return "valid (dry run)"
-    with create(to, ctx) as provider:
-        if to == "local":
-            from sophia_platform.secrets.providers.local import LocalProvider
+    with cls(ctx) as provider:
+        return "set" if provider.set_value(name, value) else "unchanged"
 
-            assert isinstance(provider, LocalProvider)
-            return "set" if provider.set_value(name, value) else "unchanged"
-        snapshot = Snapshot({name: value} if managed else {}, {} if managed else {name: value})
-        desired = provider.desired(snapshot, include_unmanaged=True)
-        (address,) = desired
-        plan = SyncPlan("stdin", to, ctx.env_name, entries=[PlanEntry(address, "change")])
-        provider.apply(plan, desired, provider.state())
-    return "set"
+
+def generate_missing(ctx: ProviderContext, *, dry_run: bool = False) -> list[str]:
+    """Store a random value for every manifest secret the local store lacks; return the names.
+
+    For local development and demos only: a production-like environment is refused (its values
+    belong in GitHub/ESC, not made up). Stored values are kept, so a re-run changes nothing.
+    """
+    import secrets as random_source
+
+    from sophia_platform.secrets.providers.local import LocalProvider
+    from sophia_platform.spec import is_production
+
+    if is_production(ctx.env_name):
+        raise UsageError(
+            f"refusing to generate values for {ctx.env_name!r}: a production environment's "
+            "secrets are set, not made up",
+            hint="use `sophia secrets set NAME ENV` with the real value",
+        )
+    provider = LocalProvider(ctx)
+    with provider:
+        values = provider.load()
+        missing = sorted(n for n in ctx.manifest.entries if n not in values)
+        if missing and not dry_run:
+            # 32 url-safe characters: never a placeholder, never shown.
+            fresh = {n: SecretValue(random_source.token_urlsafe(24)) for n in missing}
+            provider.save({**values, **fresh})
+    return missing

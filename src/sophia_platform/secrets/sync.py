@@ -10,21 +10,18 @@ import time
 from dataclasses import dataclass, field
 
 from sophia_platform.config import SecretValue
+from sophia_platform.errors import UsageError
 from sophia_platform.secrets.plan import SyncPlan, diff, validate_source
+from sophia_platform.secrets.providers import REGISTRY, flows, provider_class
 from sophia_platform.secrets.providers.base import ApplyResult, Provider, TargetState
 
-# The pairs the CLI accepts; the providers support more, but these are the documented flows.
-FLOWS = frozenset(
-    {
-        ("github-actions", "esc"),
-        ("github-actions", "local"),
-        ("esc", "kubernetes"),
-        ("esc", "local"),
-        ("local", "kubernetes"),
-        ("local", "esc"),
-        ("local", "github-api"),
-    }
-)
+
+def check_flow(source: str, target: str) -> None:
+    """Refuse a pair that is not a documented flow (each source class lists its targets)."""
+    if target in REGISTRY and target in provider_class(source).sync_to:
+        return
+    supported = ", ".join(f"{a}->{b}" for a, b in flows())
+    raise UsageError(f"cannot sync {source} -> {target}; supported: {supported}")
 
 
 @dataclass
@@ -77,6 +74,7 @@ def prepare(
         ignored=snapshot.ignored,
         revision=state.revision,
         prune=options.prune,
+        creates=list(state.creates),
     )
     return PreparedSync(plan, source, target, desired, state)
 

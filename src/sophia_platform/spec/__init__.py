@@ -13,6 +13,7 @@ from sophia_platform.spec.model import (
     SecretEntry,
     Service,
     Spec,
+    is_production,
 )
 from sophia_platform.spec.problems import Problem
 
@@ -30,6 +31,7 @@ __all__ = [
     "SecretEntry",
     "Service",
     "Spec",
+    "is_production",
     "load_spec",
     "resolve_spec_path",
     "validate_file",

@@ -6,15 +6,22 @@ A provider is a layer secrets live in. As a *source* it reads names and values
 applies a plan (:meth:`Provider.apply`). For ``check``/``trace`` it reports, per canonical
 NAME, whether the secret is there (:meth:`Provider.inventory`). A provider that cannot do
 something says why (GitHub's API can never return a value).
+
+Adding a provider is one module and one line in :data:`~sophia_platform.secrets.providers.REGISTRY`:
+the class declares its typed :attr:`Provider.Options` (each an explicit option, else an
+environment variable, else a default), where it sits in the flow (:attr:`Provider.flow_order`,
+for ``check`` and ``trace``), which targets it syncs to (:attr:`Provider.sync_to`), and whether
+the environment is set up for it (:meth:`Provider.configured`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from sophia_platform.config import SecretValue
 from sophia_platform.errors import UsageError
@@ -34,14 +41,34 @@ class ProviderContext:
     manifest: Manifest
     env_name: str
     environment: Environment
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)  # parsed by each provider
     environ: Mapping[str, str] = field(default_factory=dict)
     root: Path = field(default_factory=Path.cwd)
 
-    def option(self, key: str, default: Any = None) -> Any:
-        """A provider option (CLI flag or test override), else ``default``."""
-        value = self.options.get(key)
-        return default if value is None else value
+
+_Options = TypeVar("_Options")
+
+
+def option(default: Any = None, *, env: str = "") -> Any:
+    """Declare a field of a provider's ``Options``: explicit value, else ``$env``, else default."""
+    return field(default=default, metadata={"env": env})
+
+
+def parse_options(cls: type[_Options], ctx: ProviderContext) -> _Options:
+    """Build a provider's typed options from the context (keys of other providers are ignored)."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        value = ctx.options.get(f.name)
+        if value is None and f.metadata.get("env"):
+            value = ctx.environ.get(f.metadata["env"]) or None
+        if value is not None:
+            values[f.name] = value
+    return cls(**values)
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """The options of a provider that has none."""
 
 
 @dataclass
@@ -61,6 +88,9 @@ class TargetState:
     prunable: set[str]
     revision: str | None = None  # ETag / resourceVersion captured at plan time
     extra: dict[str, Any] = field(default_factory=dict)  # provider-private, never rendered
+    creates: list[str] = field(
+        default_factory=list
+    )  # made before the first write, e.g. a namespace
 
 
 PresenceStatus = Literal["present", "missing", "placeholder", "empty", "unknown"]
@@ -90,9 +120,23 @@ class Provider:
     """Base class: each capability raises a clear UsageError until a provider implements it."""
 
     kind: ClassVar[str] = "provider"
+    Options: ClassVar[type[Any]] = NoOptions
+    # Position in the flow GitHub -> ESC -> Kubernetes, the order check/trace show layers in;
+    # None: not a layer to inspect (a source that exists only inside a workflow run).
+    flow_order: ClassVar[int | None] = None
+    sync_to: ClassVar[frozenset[str]] = frozenset()  # the documented flows from this source
+    settable: ClassVar[bool] = False  # ``secrets set`` may write one value here
+
+    options: Any
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx
+        self.options = parse_options(self.Options, ctx)
+
+    @classmethod
+    def configured(cls, ctx: ProviderContext) -> bool:
+        """Is this environment set up for the layer? Judged without contacting anything."""
+        return False
 
     def request_count(self) -> int:
         """Requests made to the layer's API so far (the benchmark reports them)."""
@@ -119,6 +163,10 @@ class Provider:
     def inventory(self) -> dict[str, Presence]:
         """NAME -> presence of every managed secret in this layer."""
         raise UsageError(f"the {self.kind} provider cannot be inspected")
+
+    def set_value(self, name: str, value: SecretValue) -> bool:
+        """Store one value (``secrets set``); False when it was already there."""
+        raise UsageError(f"'set' cannot write to {self.kind}; use 'sync' for it")
 
     def close(self) -> None:
         """Release connections."""

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import httpx
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
@@ -30,6 +32,8 @@ from sophia_platform.secrets.providers.base import (
     ProviderContext,
     Snapshot,
     TargetState,
+    option,
+    parse_options,
     presence_from_values,
 )
 
@@ -47,14 +51,38 @@ SYNC_POLICY = RetryPolicy(
 )
 
 
+def _token(ctx: ProviderContext) -> str | None:
+    return ctx.environ.get("PULUMI_ACCESS_TOKEN") or None
+
+
+@dataclass(frozen=True)
+class EscOptions:
+    """Which ESC environment, where the service is and how to retry (the token is in $env)."""
+
+    esc_environment: str | None = None  # org/project/env; default: environments.<env>.esc
+    esc_url: str = option("https://api.pulumi.com", env="PULUMI_BACKEND_URL")
+    esc_policy: RetryPolicy = SYNC_POLICY
+    transport: httpx.BaseTransport | None = None  # tests: a transport to a local server
+
+
 class EscProvider(Provider):
     """One ESC environment (``environments.<env>.esc`` = ``org/project/env``)."""
 
     kind: ClassVar[str] = "esc"
+    Options = EscOptions
+    options: EscOptions
+    flow_order: ClassVar[int | None] = 2
+    sync_to: ClassVar[frozenset[str]] = frozenset({"kubernetes", "local"})
+
+    @classmethod
+    def configured(cls, ctx: ProviderContext) -> bool:
+        """The environment names an ESC environment and a Pulumi token is set."""
+        opts = parse_options(EscOptions, ctx)
+        return bool((opts.esc_environment or ctx.environment.esc) and _token(ctx))
 
     def __init__(self, ctx: ProviderContext) -> None:
         super().__init__(ctx)
-        ref = ctx.option("esc_environment") or ctx.environment.esc
+        ref = self.options.esc_environment or ctx.environment.esc
         if not ref:
             raise UsageError(
                 f"environment {ctx.env_name!r} has no ESC environment",
@@ -65,19 +93,16 @@ class EscProvider(Provider):
             self.esc_ref = EscRef.parse(self.ref)
         except ValueError as exc:
             raise UsageError(f"environments.{ctx.env_name}.esc: {exc}") from None
-        token = ctx.environ.get("PULUMI_ACCESS_TOKEN")
+        token = _token(ctx)
         if not token:
             raise UsageError("PULUMI_ACCESS_TOKEN is not set; export a Pulumi access token")
-        backend = ctx.option("esc_url") or ctx.environ.get(
-            "PULUMI_BACKEND_URL", "https://api.pulumi.com"
-        )
         self.client = EscClient(
-            base_url_from_backend(str(backend)),
+            base_url_from_backend(self.options.esc_url),
             token,
-            ctx.option("esc_policy") or SYNC_POLICY,
+            self.options.esc_policy,
             env_source=f"environments.{ctx.env_name}.esc in sophia.yaml",
             user_agent="sophia-platform-secrets",
-            transport=ctx.option("transport"),
+            transport=self.options.transport,
         )
 
     def request_count(self) -> int:

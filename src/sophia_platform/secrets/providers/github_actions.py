@@ -9,6 +9,7 @@ the manifest's NAMEs and keeps the rest apart as unmanaged.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import ClassVar
 
 from sophia_platform.config import SecretValue
@@ -19,14 +20,24 @@ from sophia_platform.secrets.providers.base import Provider, Snapshot
 DEFAULT_VARIABLE = "ALL_SECRETS"
 
 
+@dataclass(frozen=True)
+class GithubActionsOptions:
+    """Where the workflow step put ``${{ toJSON(secrets) }}``."""
+
+    secrets_env: str = DEFAULT_VARIABLE  # the variable's name, never its value
+
+
 class GithubActionsProvider(Provider):
     """Source only: parses the ``toJSON(secrets)`` payload of the current workflow run."""
 
     kind: ClassVar[str] = "github-actions"
+    Options = GithubActionsOptions
+    options: GithubActionsOptions
+    sync_to: ClassVar[frozenset[str]] = frozenset({"esc", "local"})
 
     def read(self) -> Snapshot:
         """Parse the payload; refuse anything but a JSON object of strings, naming no value."""
-        variable = str(self.ctx.option("secrets_env", DEFAULT_VARIABLE))
+        variable = self.options.secrets_env
         raw = self.ctx.environ.get(variable)
         if raw is None:
             raise InputError(

@@ -8,6 +8,7 @@ libsodium public key (a sealed box). It can never return a value, so this provid
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -24,6 +25,8 @@ from sophia_platform.secrets.providers.base import (
     ProviderContext,
     Snapshot,
     TargetState,
+    option,
+    parse_options,
 )
 
 if TYPE_CHECKING:
@@ -36,29 +39,54 @@ POLICY = RetryPolicy(
 )
 
 
+@dataclass(frozen=True)
+class GithubApiOptions:
+    """Which org or repository, and how to reach the API."""
+
+    github_org: str | None = option(env="SOPHIA_GITHUB_ORG")
+    github_repo: str | None = None  # OWNER/NAME; $GITHUB_REPOSITORY when neither is given
+    github_api_url: str = option("https://api.github.com", env="GITHUB_API_URL")
+    github_visibility: str = "private"  # of org secrets written
+    transport: httpx.BaseTransport | None = None  # tests: a transport to a local server
+
+
+def _token(ctx: ProviderContext) -> str | None:
+    return ctx.environ.get("GITHUB_TOKEN") or ctx.environ.get("GH_TOKEN")
+
+
 class GithubApiProvider(Provider):
     """Org-level (``--github-org``) or repo-level (``--github-repo owner/name``) secrets."""
 
     kind: ClassVar[str] = "github-api"
+    Options = GithubApiOptions
+    options: GithubApiOptions
+    flow_order: ClassVar[int | None] = 1
+    settable: ClassVar[bool] = True
+
+    @classmethod
+    def configured(cls, ctx: ProviderContext) -> bool:
+        """An org or repository is named and a token is set."""
+        opts = parse_options(GithubApiOptions, ctx)
+        return bool((opts.github_org or opts.github_repo) and _token(ctx))
 
     def __init__(self, ctx: ProviderContext) -> None:
         super().__init__(ctx)
         env = ctx.environ
-        self.org: str | None = ctx.option("github_org") or env.get("SOPHIA_GITHUB_ORG")
+        self.org: str | None = self.options.github_org
         self.repo: str | None = None
         if not self.org:
-            self.repo = ctx.option("github_repo") or env.get("GITHUB_REPOSITORY")
+            self.repo = self.options.github_repo or env.get("GITHUB_REPOSITORY")
         if not self.org and not self.repo:
             raise UsageError(
                 "no GitHub org or repository given",
                 hint="pass --github-org ORG or --github-repo OWNER/NAME (or set SOPHIA_GITHUB_ORG)",
             )
-        token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
+        token = _token(ctx)
         if not token:
             raise UsageError("GITHUB_TOKEN is not set; export a token that may manage secrets")
         self.prefix = f"/orgs/{self.org}" if self.org else f"/repos/{self.repo}"
         self.http = HttpClient(
-            ctx.option("github_api_url") or env.get("GITHUB_API_URL", "https://api.github.com"),
+            self.options.github_api_url,
             {
                 "Authorization": f"Bearer {token}",
                 "Accept": "application/vnd.github+json",
@@ -67,7 +95,7 @@ class GithubApiProvider(Provider):
             service="GitHub",
             policy=POLICY,
             on_error=self._on_error,
-            transport=ctx.option("transport"),
+            transport=self.options.transport,
         )
 
     def request_count(self) -> int:
@@ -144,26 +172,41 @@ class GithubApiProvider(Provider):
         if not changes:
             return ApplyResult(0, 0, 0)
         before = self.http.requests
-        key = self.http.request("GET", f"{self.prefix}/actions/secrets/public-key").json()
-        box = SealedBox(PublicKey(base64.b64decode(key["key"])))
+        sealer = self._sealer()
         written = removed = 0
         for entry in changes:
-            path = f"{self.prefix}/actions/secrets/{entry.address}"
             if entry.action == "remove":
+                path = f"{self.prefix}/actions/secrets/{entry.address}"
                 self.http.request("DELETE", path, ok=(204,), idempotent=True)
                 removed += 1
                 continue
-            sealed = box.encrypt(desired[entry.address].reveal().encode("utf-8"))
-            body: dict[str, str] = {
-                "encrypted_value": base64.b64encode(sealed).decode("ascii"),
-                "key_id": str(key["key_id"]),
-            }
-            if self.org:
-                body["visibility"] = str(self.ctx.option("github_visibility", "private"))
-            # PUT sets the value: sending it twice leaves the same secret, so it may be retried.
-            self.http.request("PUT", path, json=body, ok=(201, 204), idempotent=True)
+            self._put(sealer, entry.address, desired[entry.address])
             written += 1
         return ApplyResult(written, removed, self.http.requests - before)
+
+    def set_value(self, name: str, value: SecretValue) -> bool:
+        """Seal and PUT one secret (GitHub cannot say whether it changed: always True)."""
+        managed = name in self.ctx.manifest.entries
+        snapshot = Snapshot({name: value} if managed else {}, {} if managed else {name: value})
+        ((address, sealed_value),) = self.desired(snapshot, include_unmanaged=True).items()
+        self._put(self._sealer(), address, sealed_value)
+        return True
+
+    def _sealer(self) -> tuple[SealedBox[PublicKey], str]:
+        key = self.http.request("GET", f"{self.prefix}/actions/secrets/public-key").json()
+        return SealedBox(PublicKey(base64.b64decode(key["key"]))), str(key["key_id"])
+
+    def _put(
+        self, sealer: tuple[SealedBox[PublicKey], str], address: str, value: SecretValue
+    ) -> None:
+        box, key_id = sealer
+        sealed = box.encrypt(value.reveal().encode("utf-8"))
+        body = {"encrypted_value": base64.b64encode(sealed).decode("ascii"), "key_id": key_id}
+        if self.org:
+            body["visibility"] = self.options.github_visibility
+        # PUT sets the value: sending it twice leaves the same secret, so it may be retried.
+        path = f"{self.prefix}/actions/secrets/{address}"
+        self.http.request("PUT", path, json=body, ok=(201, 204), idempotent=True)
 
     def close(self) -> None:
         """Close the HTTP client."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -29,6 +30,7 @@ from sophia_platform.secrets.providers.base import (
     Snapshot,
     TargetState,
     classify,
+    parse_options,
 )
 from sophia_platform.secrets.stamp import (
     TEMPLATE_ANNOTATION,
@@ -52,26 +54,51 @@ def unmanaged_secret_name(project: str) -> str:
     return f"{project}-unmanaged-secrets"
 
 
+@dataclass(frozen=True)
+class KubernetesOptions:
+    """Which cluster and namespace (default: the environment's context and namespace)."""
+
+    kubeconfig: str | None = None  # default: $KUBECONFIG, then ~/.kube/config
+    kube_context: str | None = None
+    namespace: str | None = None
+    restart: bool = True  # roll the workloads whose Secret changed
+    api_client: Any = None  # an ApiClient already connected (tests, the demo's cluster)
+
+
 class KubernetesProvider(Provider):
     """The Secrets of one environment's namespace."""
 
     kind: ClassVar[str] = "kubernetes"
+    Options = KubernetesOptions
+    options: KubernetesOptions
+    flow_order: ClassVar[int | None] = 3
+
+    @classmethod
+    def configured(cls, ctx: ProviderContext) -> bool:
+        """A client, a kubeconfig (given, $KUBECONFIG or ~/.kube/config) is there."""
+        opts = parse_options(KubernetesOptions, ctx)
+        return bool(
+            opts.api_client is not None
+            or opts.kubeconfig
+            or ctx.environ.get("KUBECONFIG")
+            or (Path.home() / ".kube/config").exists()
+        )
 
     def __init__(self, ctx: ProviderContext) -> None:
         super().__init__(ctx)
         from kubernetes import client
 
-        self.namespace = str(ctx.option("namespace") or ctx.environment.namespace)
-        api_client = ctx.option("api_client")
+        opts = self.options
+        self.namespace = opts.namespace or ctx.environment.namespace
+        api_client = opts.api_client
         if api_client is None:
-            explicit = ctx.option("kubeconfig")
             api_client = connect(
-                kubeconfig_path(Path(str(explicit)) if explicit else None, ctx.environ),
-                ctx.option("kube_context") or ctx.environment.context,
+                kubeconfig_path(Path(opts.kubeconfig) if opts.kubeconfig else None, ctx.environ),
+                opts.kube_context or ctx.environment.context,
             )
         self.core = client.CoreV1Api(api_client)
         self.apps = client.AppsV1Api(api_client)
-        self.restart = bool(ctx.option("restart", True))
+        self.restart = opts.restart
         self._requests = 0
 
     def request_count(self) -> int:
@@ -166,12 +193,30 @@ class KubernetesProvider(Provider):
                 labelled.add(name)
             for key, value in _decode(item.data).items():
                 digests[f"{name}/{key}"] = value_digest(value)
+        # Listing Secrets of a missing namespace answers an empty list; only then is it asked.
+        missing = not secrets and not self._namespace_exists()
         return TargetState(
             digests=digests,
             prunable=set(digests),
             revision=None,
             extra={"raw": raw, "labelled": labelled},
+            creates=[f"namespace {self.namespace}"] if missing else [],
         )
+
+    def _namespace_exists(self) -> bool:
+        from sophia_platform.kube.namespaces import namespace_exists
+
+        self._requests += 1
+        return namespace_exists(self.core.api_client, self.namespace)
+
+    def _create_namespace(self) -> str | None:
+        """Create the namespace (as ``helm --create-namespace``); say so, or None if it exists."""
+        from sophia_platform.kube.namespaces import ensure_namespace
+
+        self._requests += 2
+        if ensure_namespace(self.core.api_client, self.namespace):
+            return f"created namespace {self.namespace}"
+        return None
 
     # -- applying -------------------------------------------------------------------------------
     def apply(
@@ -181,6 +226,11 @@ class KubernetesProvider(Provider):
         touched = {e.address.split("/", 1)[0] for e in plan.changes}
         if not touched:
             return ApplyResult(0, 0, 0)
+        before = self._requests
+        details = []
+        if state.creates:
+            created = self._create_namespace()
+            details += [created] if created else []
         removed_keys: dict[str, set[str]] = defaultdict(set)
         for entry in plan.changes:
             if entry.action == "remove":
@@ -191,7 +241,6 @@ class KubernetesProvider(Provider):
             secret, key = address.split("/", 1)
             wanted[secret][key] = value.reveal()
         raw: dict[str, dict[str, str]] = state.extra.get("raw", {})
-        before = self._requests
         written = removed = 0
         hashes: dict[str, str] = {}
         for secret in sorted(touched):
@@ -230,7 +279,7 @@ class KubernetesProvider(Provider):
         if self.restart and hashes:
             current = {name: decoded_content_hash(data) for name, data in raw.items()}
             self._roll_consumers(changed=set(hashes), secret_hashes={**current, **hashes})
-        return ApplyResult(written, removed, self._requests - before)
+        return ApplyResult(written, removed, self._requests - before, tuple(details))
 
     def _apply_secret(self, name: str, data: dict[str, str]) -> str:
         digest = content_hash(data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -26,6 +27,8 @@ from sophia_platform.secrets.providers.base import (
     ProviderContext,
     Snapshot,
     TargetState,
+    option,
+    parse_options,
     presence_from_values,
 )
 
@@ -41,16 +44,36 @@ def write_private(path: Path, data: bytes) -> None:
     write_atomic(path, data, mode=0o600)
 
 
+@dataclass(frozen=True)
+class LocalOptions:
+    """Where the store lives (its key comes from $SOPHIA_SECRETS_KEY or the key file)."""
+
+    local_dir: str | None = option(env="SOPHIA_LOCAL_SECRETS_DIR")  # default: .sophia/secrets
+
+
+def _store(ctx: ProviderContext, opts: LocalOptions) -> Path:
+    return Path(opts.local_dir or ctx.root / ".sophia" / "secrets") / f"{ctx.env_name}.fernet"
+
+
 class LocalProvider(Provider):
     """Source and target: the encrypted file of one environment."""
 
     kind: ClassVar[str] = "local"
+    Options = LocalOptions
+    options: LocalOptions
+    flow_order: ClassVar[int | None] = 0
+    sync_to: ClassVar[frozenset[str]] = frozenset({"kubernetes", "esc", "github-api"})
+    settable: ClassVar[bool] = True
+
+    @classmethod
+    def configured(cls, ctx: ProviderContext) -> bool:
+        """The environment's store file exists."""
+        return _store(ctx, parse_options(LocalOptions, ctx)).exists()
 
     def __init__(self, ctx: ProviderContext) -> None:
         super().__init__(ctx)
         env = ctx.environ
-        store_dir = ctx.option("local_dir") or env.get("SOPHIA_LOCAL_SECRETS_DIR")
-        self.store = Path(store_dir or ctx.root / ".sophia" / "secrets") / f"{ctx.env_name}.fernet"
+        self.store = _store(ctx, self.options)
         config_home = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
         self.key_file = Path(
             env.get("SOPHIA_SECRETS_KEY_FILE") or config_home / "sophia" / "secrets.key"
