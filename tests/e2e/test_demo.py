@@ -42,6 +42,7 @@ def test_demo_runs_end_to_end_and_never_prints_a_secret(tmp_path: Path) -> None:
         assert "CrashLoopBackOff" in out and "rolled back to revision 1" in out
         assert "rollback succeeded: sophia-ai revision 5" in out
         assert out.count("healthy") >= 30 and "where to look next" in out
+        assert "STAND-IN" in out and "cluster lab matches sophia.yaml" in out
         # the demo's secret values are random; read them back and look for every one
         from sophia_platform.secrets.providers.local import LocalProvider
         from sophia_platform.secrets.session import provider_context
@@ -59,5 +60,7 @@ def test_demo_runs_end_to_end_and_never_prints_a_secret(tmp_path: Path) -> None:
             assert value not in proc.stdout and value not in proc.stderr
             assert value not in logs
     finally:
+        hosts = _sophia("dev", "hosts", "down", "--state-dir", str(state / "lab-hosts"), env=env)
+        assert hosts.returncode == 0, hosts.stderr
         down = _sophia("dev", "cluster", "down", "--state-dir", str(state), env=env)
         assert down.returncode == 0, down.stderr

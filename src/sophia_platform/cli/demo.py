@@ -23,7 +23,7 @@ ENV = "local"  # the example's environment on the local cluster (context sophia-
 
 
 def _step(n: int, text: str) -> None:
-    output.console().print(f"\n[bold magenta]{n}/6[/] [bold]{text}[/]")
+    output.console().print(f"\n[bold magenta]{n}/7[/] [bold]{text}[/]")
 
 
 def _cluster(state_dir: Path, spec_path: Path) -> Any:
@@ -105,6 +105,46 @@ def _status(spec: Any, kubeconfig: Path) -> None:
     output.console().print(status_tables(collect(spec, ENV, kubeconfig=kubeconfig)))
 
 
+def _lab(spec_path: Path, directory: Path, hosts_dir: Path) -> None:
+    """Run `sophia dev hosts up lab`, `cluster up lab` and `cluster verify lab` as typed.
+
+    Each is a new process; the lab's store, known_hosts and kubeconfig stay in the demo's state.
+    """
+    import sys
+
+    from sophia_platform import runner
+    from sophia_platform.devcluster.hosts import default_standin
+
+    if not (default_standin() / "k3s" / "install.sh").is_file():
+        output.console().print(
+            "  skipped: the k3s stand-in (tests/standin/) is in the checkout only"
+        )
+        return
+    env = {
+        "SOPHIA_SPEC": str(spec_path.resolve()),
+        "SOPHIA_K3S_STANDIN": str(default_standin().resolve()),
+        "SOPHIA_LOCAL_SECRETS_DIR": str(directory / "lab-secrets"),
+        "SOPHIA_SECRETS_KEY_FILE": str(directory / "demo-secrets.key"),
+        "SOPHIA_KNOWN_HOSTS": str(directory / "lab-known_hosts"),
+        "KUBECONFIG": str(directory / "lab-kubeconfig"),
+    }
+    for line in (
+        ["dev", "hosts", "up", "lab", "--state-dir", str(hosts_dir)],
+        ["cluster", "up", "lab", "--accept-new-host-keys"],
+        ["cluster", "verify", "lab"],
+    ):
+        output.console().print(f"  $ sophia {' '.join(line)}", highlight=False, markup=False)
+        done = runner.run(
+            [sys.executable, "-m", "sophia_platform.cli.main", *line],
+            timeout=600,
+            inherit=["*"],
+            env=env,
+            label=f"sophia {line[0]} {line[1]}",
+        )
+        for text in done.stdout.splitlines():
+            output.console().print(f"    {text}", highlight=False, markup=False)
+
+
 @app.command()
 def demo(
     state_dir: Annotated[
@@ -162,6 +202,10 @@ def demo(
     _deploy(spec, kubeconfig, rollback_previous=True)
     _status(spec, kubeconfig)
 
+    hosts_dir = directory / "lab-hosts"
+    _step(7, "the GPU cluster over SSH: five real sshd hosts (k3s is a STAND-IN), up + verify")
+    _lab(spec_path, directory, hosts_dir)
+
     con = output.console()
     con.print("\n[bold]where to look next[/]")
     lines = [
@@ -176,6 +220,7 @@ def demo(
         "sophia dev cluster down"
         + ("" if state_dir is None else f" --state-dir {directory}")
         + "   # stop the local control plane",
+        f"sophia dev hosts down --state-dir {hosts_dir}   # stop the lab's sshd hosts",
     ]
     for line in lines:
         con.print(f"  {line}", highlight=False, markup=False)
