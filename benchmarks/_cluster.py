@@ -13,8 +13,6 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from sophia_platform.deploy.values import render_values
-from sophia_platform.kube.local_prep import claims_of, ensure_runtime_class, ensure_static_volumes
 from sophia_platform.resources import example_spec_path
 from sophia_platform.secrets.manifest import kube_secret_names
 
@@ -42,8 +40,6 @@ def prepare(api: Any, spec: Any, namespace: str) -> None:
             break
         except client.exceptions.ApiException:
             time.sleep(0.1)
-    ensure_runtime_class(api)
-    ensure_static_volumes(api, namespace, claims_of(render_values(spec, "local")))
     for service in spec.services:
         for name in kube_secret_names(spec, service):
             keys = [

@@ -10,10 +10,10 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -140,6 +140,26 @@ def _install_completion(ctx: click.Context, _param: click.Parameter, value: str 
     ctx.exit(0)
 
 
+_Callback = Callable[[click.Context, click.Parameter, str | None], None]
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _completion_option(name: str, callback: _Callback, help_text: str) -> Callable[[_F], _F]:
+    """An eager root option whose SHELL value may be left out (then ``$SHELL`` decides)."""
+    return click.option(
+        name,
+        metavar="[bash|zsh|fish]",
+        is_flag=False,
+        flag_value="",  # no default: click then allows the option without a value
+        expose_value=False,
+        is_eager=True,
+        callback=callback,
+        help=help_text,
+    )
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
@@ -150,25 +170,13 @@ def _install_completion(ctx: click.Context, _param: click.Parameter, value: str 
     help="Path of sophia.yaml (default: ./sophia.yaml).",
 )
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version)
-@click.option(
+@_completion_option(
     "--install-completion",
-    metavar="[bash|zsh|fish]",
-    is_flag=False,
-    flag_value="",  # no default: click then allows the option without a value
-    expose_value=False,
-    is_eager=True,
-    callback=_install_completion,
-    help="Install tab completion for your shell (bash, zsh, fish; default: $SHELL).",
+    _install_completion,
+    "Install tab completion for your shell (bash, zsh, fish; default: $SHELL).",
 )
-@click.option(
-    "--show-completion",
-    metavar="[bash|zsh|fish]",
-    is_flag=False,
-    flag_value="",  # no default: click then allows the option without a value
-    expose_value=False,
-    is_eager=True,
-    callback=_show_completion,
-    help="Print the completion script, to install it by hand.",
+@_completion_option(
+    "--show-completion", _show_completion, "Print the completion script, to install it by hand."
 )
 @click.pass_context
 def cli(ctx: click.Context, json_output: bool, debug: bool, spec: Path | None) -> None:

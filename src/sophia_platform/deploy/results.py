@@ -52,6 +52,8 @@ class StepKind(StrEnum):
     WATCH = "watch"  # waiting for ``revision`` to roll out
     ROLLBACK = "rollback"  # rolling back from ``revision`` to ``to``
     UNINSTALL = "uninstall"  # a first install failed: removing it
+    NAMESPACE = "namespace"  # created the missing ``namespace`` (helm --create-namespace)
+    NAMESPACE_MISSING = "namespace-missing"  # dry run: ``namespace`` is missing, a deploy makes it
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ class DeployResult:
     objects: list[str] = field(default_factory=list)
     plan: list[ObjectDiff] = field(default_factory=list)  # dry run: each object's change
     changes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    namespace_created: bool = False  # (on a dry run: would be created)
     message: str = ""
 
 

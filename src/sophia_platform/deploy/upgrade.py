@@ -27,6 +27,7 @@ from sophia_platform.deploy.results import (
 from sophia_platform.deploy.target import chart_dir
 from sophia_platform.deploy.values import render_values, values_file
 from sophia_platform.errors import ExternalError
+from sophia_platform.kube.namespaces import ensure_namespace, namespace_exists
 from sophia_platform.spec import Spec
 
 DEFAULT_RUNTIME_CLASS = "nvidia"
@@ -73,8 +74,13 @@ def deploy(spec: Spec, env: str | None, opts: DeployOptions, observer: Observer)
             rendered = source.render(chart, values_path, timeout_s=opts.timeout_s)
             result.objects = _objects(rendered)
             result.plan = diff.compare(spec, t, ctx.api, rendered).objects  # one render, once
+            if not namespace_exists(ctx.api, t.namespace):
+                result.namespace_created = True
+                ctx.step(StepKind.NAMESPACE_MISSING)
             return result
-        actions.ensure_namespace(ctx.api, t.namespace)
+        if ensure_namespace(ctx.api, t.namespace):
+            result.namespace_created = True
+            ctx.step(StepKind.NAMESPACE)
         with actions.locked(ctx, "deploy"):
             if pre.pending_revision is not None:
                 actions.recover(ctx, source, pre.pending_revision)

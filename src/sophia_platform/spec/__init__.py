@@ -11,6 +11,7 @@ from sophia_platform.spec.model import (
     SecretEntry,
     Service,
     Spec,
+    is_production,
 )
 from sophia_platform.spec.problems import Problem
 
@@ -26,6 +27,7 @@ __all__ = [
     "SecretEntry",
     "Service",
     "Spec",
+    "is_production",
     "load_spec",
     "resolve_spec_path",
     "validate_file",
