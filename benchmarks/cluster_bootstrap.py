@@ -101,6 +101,10 @@ def main() -> None:
         print(
             f"{key:30} {statistics.median(values):6.2f}s {max(values):6.2f}s  <= {goals[key]:.0f} s"
         )
+    print("CPU of the sophia process, last run (the hosts and the API server not counted):")
+    for args, cpu in CPU.items():
+        print(f"  sophia {args}: {cpu:.2f}s")
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

@@ -95,13 +95,23 @@ def deploy(
     recover: Annotated[
         bool, typer.Option("--recover", help="Clear a release stuck in pending-* first.")
     ] = False,
+    break_glass: Annotated[
+        bool,
+        typer.Option(
+            "--break-glass",
+            help="GitOps-managed environment: suspend the engine, then deploy with Helm.",
+        ),
+    ] = False,
     kubeconfig: KubeconfigOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Preflight, then helm upgrade --install; fail fast and roll back if pods never get ready."""
     env = params.environment(env, env_alias)
+    from sophia_platform.cli.gitops import guard_helm_deploy
     from sophia_platform.deploy.results import DeployOptions
     from sophia_platform.deploy.upgrade import deploy as run_deploy
+
+    guard_helm_deploy(env, break_glass=break_glass, dry_run=dry_run, kubeconfig=kubeconfig)
 
     json_mode = output.wants_json(json_output)
     opts = DeployOptions(
@@ -136,7 +146,10 @@ def rollback(
     env: EnvArg = None,
     env_alias: EnvAlias = None,
     to: Annotated[
-        int | None, typer.Option("--to", help="Revision (default: the previous good one).")
+        str | None,
+        typer.Option(
+            "--to", help="Revision, or a commit in GitOps mode (default: the previous good one)."
+        ),
     ] = None,
     dry_run: DryRunOpt = False,
     timeout: TimeoutOpt = 300,
@@ -148,10 +161,26 @@ def rollback(
 ) -> None:
     """Roll back to a good revision; shows what changes, then waits with the fail-fast view."""
     env = params.environment(env, env_alias)
+    from sophia_platform.cli.gitops import gitops_rollback
     from sophia_platform.deploy.results import DeployOptions
     from sophia_platform.deploy.rollback import rollback as run_rollback
+    from sophia_platform.errors import UsageError
 
     json_mode = output.wants_json(json_output)
+    # A GitOps-managed environment rolls back through git (a helm rollback would be undone).
+    if gitops_rollback(
+        env,
+        to,
+        dry_run=dry_run,
+        timeout=timeout,
+        grace=grace,
+        kubeconfig=kubeconfig,
+        json_mode=json_mode,
+    ):
+        return
+    if to is not None and not to.isdigit():
+        raise UsageError(f"--to {to!r}: a Helm revision is a number (see `sophia history`)")
+    to_revision = int(to) if to is not None else None
     opts = DeployOptions(
         dry_run=dry_run,
         timeout_s=timeout,
@@ -160,7 +189,7 @@ def rollback(
         lock_ttl_s=lock_ttl,
         kubeconfig=kubeconfig,
     )
-    _run(lambda observer: run_rollback(params.spec(), env, to, opts, observer), json_mode)
+    _run(lambda observer: run_rollback(params.spec(), env, to_revision, opts, observer), json_mode)
 
 
 @status_app.command()

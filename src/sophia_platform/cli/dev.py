@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from sophia_platform.cli import output, params
+from sophia_platform.cli.dev_gitops import app as gitops_app
 
 if TYPE_CHECKING:
     from sophia_platform.devcluster.cluster import ClusterStatus, UpResult
@@ -19,6 +20,7 @@ cluster_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(cluster_app, name="cluster")
+app.add_typer(gitops_app, name="gitops")
 hosts_app = typer.Typer(
     help="Loopback SSH hosts (real sshd, stand-in k3s) for `sophia cluster` on this machine.",
     no_args_is_help=True,

@@ -37,6 +37,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("sophia_platform.cli.deploy:history_app", "List an environment's deploys."),
     "diff": ("sophia_platform.cli.deploy:diff_app", "Show desired vs live, secrets masked."),
     "lock": ("sophia_platform.cli.lock:app", "Inspect or take the deploy lock."),
+    "gitops": ("sophia_platform.cli.gitops:app", "GitOps: git push main deploys (Flux/Argo CD)."),
+    "ci": ("sophia_platform.cli.gitops:ci_app", "Write the one CI workflow (deploy.yml)."),
     "cluster": ("sophia_platform.cli.cluster:app", "Bootstrap and verify the K3s GPU cluster."),
     "report": ("sophia_platform.cli.report:app", "Report the migration: metrics, DoD, burn-down."),
     "dev": ("sophia_platform.cli.dev:app", "Run a real local control plane (dev cluster)."),

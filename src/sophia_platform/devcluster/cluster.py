@@ -488,11 +488,22 @@ def down(state_dir: Path, *, keep: bool = False, grace_s: float = 10.0) -> DownR
     if not state_dir.exists():
         return DownResult(state_dir, [], [], [], removed_state=False, seconds=0.0)
     with _locked(state_dir):
+        stopped, killed, stale = [], [], []
+        # Tools started next to the cluster in a sub-folder of its state (the GitOps loop's
+        # controllers) talk to this API server: they stop first, and never outlive it.
+        for pid_dir in sorted(state_dir.glob("*/pids")):
+            nested = Supervisor(pid_dir.parent)
+            for name, record in nested.records().items():
+                if is_running(record):
+                    if nested.stop(record, grace_s=grace_s):
+                        killed.append(name)
+                    stopped.append(name)
+                else:
+                    nested.forget(name)
         sup = Supervisor(state_dir)
         records = sup.records()
         order = [n for n in reversed(comp.COMPONENTS) if n in records]
         order += [n for n in records if n not in order]
-        stopped, killed, stale = [], [], []
         for name in order:
             record = records[name]
             if not is_running(record):

@@ -31,6 +31,20 @@ POD_CIDR = "10.244.0.0/16"
 NODE_LEASE_SECONDS = 40
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports free on 127.0.0.1 right now (held open together while picked)."""
+    socks = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 @dataclass(frozen=True)
 class Ports:
     """The loopback ports one cluster uses."""
@@ -45,17 +59,7 @@ class Ports:
     @classmethod
     def allocate(cls) -> Ports:
         """Pick six distinct free ports on 127.0.0.1."""
-        socks = []
-        try:
-            for _ in range(6):
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                s.bind(("127.0.0.1", 0))
-                socks.append(s)
-            ports = [s.getsockname()[1] for s in socks]
-        finally:
-            for s in socks:
-                s.close()
-        return cls(*ports)
+        return cls(*free_ports(6))
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,7 @@ def cache_root() -> Path:
     return Path(base) / "sophia-platform" / "local-cluster"
 
 
-def _files_key(tools: Path, rels: tuple[str, ...]) -> str:
+def files_key(tools: Path, rels: tuple[str, ...]) -> str:
     """sha256 over ``sha256sum``-style lines of ``rels``, first 16 hex digits (as build.sh)."""
     lines = []
     for rel in rels:
@@ -109,7 +109,7 @@ def _files_key(tools: Path, rels: tuple[str, ...]) -> str:
 
 def cache_key(tools: Path) -> str:
     """Return the first 16 hex digits of the hash build.sh uses to name the cache directory."""
-    return _files_key(tools, _KEY_FILES)
+    return files_key(tools, _KEY_FILES)
 
 
 def cache_bin_dir() -> Path:
@@ -119,7 +119,7 @@ def cache_bin_dir() -> Path:
 
 def extra_key(tools: Path, group: str) -> str:
     """Return the cache key of an extra group: build.sh's ``extra_key`` (go.mod, go.sum)."""
-    return _files_key(tools, (f"{group}/go.mod", f"{group}/go.sum"))
+    return files_key(tools, (f"{group}/go.mod", f"{group}/go.sum"))
 
 
 def bin_dir_of(name: str) -> Path:

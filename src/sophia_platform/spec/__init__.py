@@ -2,6 +2,8 @@
 
 from sophia_platform.spec.loader import LoadResult, load_spec, resolve_spec_path, validate_file
 from sophia_platform.spec.model import (
+    Build,
+    Ci,
     Environment,
     Gpu,
     Ingress,
@@ -16,6 +18,8 @@ from sophia_platform.spec.model import (
 from sophia_platform.spec.problems import Problem
 
 __all__ = [
+    "Build",
+    "Ci",
     "Environment",
     "Gpu",
     "Ingress",

@@ -218,6 +218,16 @@ class Ingress(_Model):
     tls: bool = True
 
 
+class Build(_Model):
+    """How CI builds a service's image (the image is then tagged with the commit SHA)."""
+
+    context: str = Field(min_length=1, description="build context, relative to the repo root")
+    dockerfile: str | None = Field(
+        default=None,
+        description="Dockerfile path relative to the repo root (default: <context>/Dockerfile)",
+    )
+
+
 class Service(_Model):
     """One workload: a Deployment (default) or a StatefulSet with storage."""
 
@@ -242,6 +252,9 @@ class Service(_Model):
     command: list[str] | None = None
     args: list[str] | None = None
     ingress: Ingress | None = None
+    build: Build | None = Field(
+        default=None, description="build context: CI builds and pushes this service's image"
+    )
     annotations: dict[str, str] = Field(
         default_factory=dict,
         description="pod annotations; `sophia migrate compose` keeps compose facts the model "
@@ -310,6 +323,22 @@ class SecretEntry(_Model):
     description: str = ""
 
 
+class Ci(_Model):
+    """The quality gates of the CI workflow (``sophia ci workflow``): shell commands, in order."""
+
+    python: str = Field(default="3.12", description="Python version the gates run on")
+    install: list[str] = Field(
+        default_factory=lambda: ["pip install ruff pytest"],
+        description="commands that install what the gates need",
+    )
+    lint: list[str] = Field(
+        default_factory=lambda: ["ruff check ."], description="lint commands (default: ruff)"
+    )
+    test: list[str] = Field(
+        default_factory=lambda: ["pytest -q"], description="test commands (default: pytest)"
+    )
+
+
 class Spec(_Model):
     """The whole ``sophia.yaml``."""
 
@@ -326,6 +355,7 @@ class Spec(_Model):
     config: dict[str, str] = Field(
         default_factory=dict, description="non-secret configuration keys (addresses, URLs)"
     )
+    ci: Ci = Field(default_factory=Ci, description="CI quality gates (sophia ci workflow)")
 
     _source_path: Any = PrivateAttr(default=None)
 
