@@ -1,4 +1,5 @@
-"""Benchmark: cached get_config_value() latency per layer (target <= 5 us) and import time.
+"""Benchmark: cached get_config_value() latency per layer (target <= 5 us) and import time,
+and how long start-up waits on an ESC that never answers (target: SOPHIA_ESC_TIMEOUT, once).
 
 All four layers are live: overrides, a real secrets directory, Pulumi ESC loaded from the local
 ESC server of tests/servers (real HTTP on 127.0.0.1, opened once), and the environment. A hit
@@ -22,7 +23,12 @@ sys.path.insert(0, str(ROOT))  # for tests.servers.esc
 
 from tests.servers.esc import EscServer  # noqa: E402
 
-from sophia_platform.config import configure, get_config_value, set_override  # noqa: E402
+from sophia_platform.config import (  # noqa: E402
+    Config,
+    configure,
+    get_config_value,
+    set_override,
+)
 
 TARGET_US = 5.0
 REF = "acme/default/bench"
@@ -98,5 +104,38 @@ def main() -> None:
         )
 
 
+def hanging_esc(budget_s: float = 0.5) -> None:
+    """Start-up against an ESC that holds every open: the budget is spent once, then never."""
+    with EscServer() as esc:
+        esc.state.add_environment(REF, {"esc_key": "never-served"})
+        held = esc.state.hold(times=None, op="open")
+        environ = {
+            "SOPHIA_ESC_ENV": REF,
+            "PULUMI_ACCESS_TOKEN": esc.token,
+            "PULUMI_BACKEND_URL": esc.backend_url,
+            "ENV_KEY": "from-the-environment",
+        }
+        config = Config.from_env(
+            environ=environ,
+            order=("overrides", "esc", "env"),
+            esc_timeout=budget_s,
+            esc_request_timeout=20,
+        )
+        started = time.perf_counter()
+        assert config.require("ENV_KEY").source == "env"
+        first = time.perf_counter() - started
+        started = time.perf_counter()
+        for _ in range(10):
+            config.get("ENV_KEY")
+        later_ms = (time.perf_counter() - started) * 1000
+        held.released.set()
+        ok = budget_s * 0.8 <= first <= budget_s * 3 and later_ms < 200
+        print(
+            f"ESC hangs: first lookup {first:.2f} s (SOPHIA_ESC_TIMEOUT={budget_s:g} s), "
+            f"10 later lookups {later_ms:.1f} ms (target < 200 ms): {'OK' if ok else 'OFF TARGET'}"
+        )
+
+
 if __name__ == "__main__":
     main()
+    hanging_esc()

@@ -13,7 +13,6 @@ status <= 0.5 s.
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import secrets
 import statistics
@@ -22,71 +21,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-from ruamel.yaml import YAML
+from _cluster import free, prepare, spec_for
 
-from sophia_platform.deploy.results import DeployOptions, SilentObserver
+from sophia_platform.deploy.results import DeployFailed, DeployOptions, SilentObserver
 from sophia_platform.deploy.status import collect
 from sophia_platform.deploy.upgrade import deploy
-from sophia_platform.deploy.values import render_values
 from sophia_platform.devcluster import cluster, inventory
 from sophia_platform.kube.client import connect
-from sophia_platform.kube.local_prep import claims_of, ensure_runtime_class, ensure_static_volumes
 from sophia_platform.resources import example_spec_path
-from sophia_platform.secrets.manifest import kube_secret_names
 from sophia_platform.spec import load_spec
 
-ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = example_spec_path()
-
-
-def _spec_for(namespace: str, workdir: Path) -> Path:
-    yaml = YAML()
-    data = yaml.load(EXAMPLE.read_text())
-    data["environments"]["local"]["namespace"] = namespace
-    path = workdir / f"{namespace}.yaml"
-    with path.open("w") as handle:
-        yaml.dump(data, handle)
-    return path
-
-
-def _prepare(api: Any, spec: Any, namespace: str) -> None:
-    from kubernetes import client
-
-    core = client.CoreV1Api(api)
-    core.create_namespace({"metadata": {"name": namespace}})
-    while True:  # pods are refused until the namespace's default ServiceAccount exists
-        try:
-            core.read_namespaced_service_account("default", namespace)
-            break
-        except client.exceptions.ApiException:
-            time.sleep(0.1)
-    ensure_runtime_class(api)
-    ensure_static_volumes(api, namespace, claims_of(render_values(spec, "local")))
-    for service in spec.services:
-        for name in kube_secret_names(spec, service):
-            keys = [
-                s
-                for s in spec.services[service].secrets
-                if spec.secrets[s].kubernetes.secret in (None, name)
-            ]
-            data = {k: base64.b64encode(secrets.token_urlsafe(24).encode()).decode() for k in keys}
-            core.create_namespaced_secret(namespace, {"metadata": {"name": name}, "data": data})
-
-
-def _free(api: Any, namespace: str) -> None:
-    from kubernetes import client
-
-    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
-    for d in apps.list_namespaced_deployment(namespace).items:
-        apps.delete_namespaced_deployment(d.metadata.name, namespace)
-    for s in apps.list_namespaced_stateful_set(namespace).items:
-        apps.delete_namespaced_stateful_set(s.metadata.name, namespace)
-    core.delete_collection_namespaced_pod(namespace, grace_period_seconds=0)
-    while core.list_namespaced_pod(namespace).items:
-        time.sleep(0.2)
-    core.delete_namespace(namespace)
 
 
 def _fmt(samples: list[float]) -> str:
@@ -103,6 +49,7 @@ def main() -> int:
     workdir.mkdir()
     installs: list[float] = []
     upgrades: list[float] = []
+    fail_fast: list[float] = []
     status_inproc: list[float] = []
     status_cli: list[float] = []
     try:
@@ -111,9 +58,9 @@ def main() -> int:
         api = connect(up.kubeconfig, "sophia-local")
         for run in range(args.runs):
             namespace = f"bench-{run}-{secrets.token_hex(3)}"
-            spec_path = _spec_for(namespace, workdir)
+            spec_path = spec_for(namespace, workdir)
             spec = load_spec(spec_path)
-            _prepare(api, spec, namespace)
+            prepare(api, spec, namespace)
             opts = DeployOptions(kubeconfig=up.kubeconfig, timeout_s=300)
             start = time.perf_counter()
             result = deploy(spec, "local", opts, SilentObserver())
@@ -124,6 +71,13 @@ def main() -> int:
             result = deploy(spec, "local", opts, SilentObserver())
             upgrades.append(time.perf_counter() - start)
             assert result.outcome == "succeeded", result
+            start = time.perf_counter()  # pods that never get ready: stopped and rolled back
+            opts = DeployOptions(kubeconfig=up.kubeconfig, timeout_s=300, image_tag="never-ready")
+            try:
+                deploy(spec, "local", opts, SilentObserver())
+            except DeployFailed as failed:
+                assert failed.result.outcome == "rolled-back", failed.result
+            fail_fast.append(time.perf_counter() - start)
             for _ in range(10):
                 start = time.perf_counter()
                 st = collect(spec, "local", kubeconfig=up.kubeconfig)
@@ -138,10 +92,11 @@ def main() -> int:
                 )  # fmt: skip
                 status_cli.append(time.perf_counter() - start)
             print(f"run {run + 1}: install {installs[-1]:.2f}s, upgrade {upgrades[-1]:.2f}s")
-            _free(api, namespace)
+            free(api, namespace)
         print()
         print(f"deploy 15 services, nothing -> all ready: {_fmt(installs)}  (target <= 30 s)")
         print(f"upgrade, new tag, every pod replaced:    {_fmt(upgrades)}")
+        print(f"never-ready tag: failed + rolled back:   {_fmt(fail_fast)}  (timeout 300 s)")
         print(f"status, in-process collect:              {_fmt(status_inproc)}  (target <= 0.5 s)")
         print(f"status, `sophia status --json` process:  {_fmt(status_cli)}")
     finally:

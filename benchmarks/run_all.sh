@@ -4,6 +4,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 for script in benchmarks/*.py; do
+  case "$(basename "$script")" in _*) continue ;; esac  # helpers, not benchmarks
   echo "== $script"
   python "$script" || echo "(failed: $script)"
 done

@@ -26,7 +26,8 @@ import os
 import re
 import shlex
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import AnyStr, Generic
@@ -270,3 +271,57 @@ def run_bytes(
         missing_hint=missing_hint,
         error=error,
     )
+
+
+def stream(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    cwd: Path | None,
+    user_env: Mapping[str, str],
+    on_output: Callable[[str], None],
+    label: str | None = None,
+) -> Completed[str]:
+    """Run a command a person watches: stdout and stderr merged, each line handed on as it comes.
+
+    For the demo's runbook, which runs the lines a user types in that user's shell: so
+    ``user_env`` is the child's whole environment (not the allow-list of :func:`run`), and a
+    non-zero exit is returned, not raised (the caller checks it against what it expects).
+    Output is returned in ``stdout``; ``stderr`` is empty.
+    """
+    args = [os.fspath(a) for a in argv]
+    what = label or _label(args)
+    log.debug("stream in %s: %s", cwd, display(args))
+    try:
+        proc = subprocess.Popen(
+            args,
+            cwd=cwd,
+            env=dict(user_env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
+    except OSError as exc:
+        raise RunError(f"could not run {what}: {exc.strerror}", program=Path(args[0]).name) from exc
+    killed = threading.Event()
+
+    def kill() -> None:
+        killed.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    captured: list[str] = []
+    try:
+        assert proc.stdout is not None
+        with proc:
+            for line in proc.stdout:
+                captured.append(line)
+                on_output(line)
+    finally:
+        timer.cancel()
+    if killed.is_set():
+        raise RunError(f"{what} timed out after {timeout:.0f}s", program=Path(args[0]).name)
+    return Completed(tuple(args), "".join(captured), "", proc.returncode)

@@ -13,6 +13,7 @@ import pytest
 
 from sophia_platform.cli.main import main
 from sophia_platform.devcluster import cluster
+from sophia_platform.devcluster.components import COMPONENTS
 from sophia_platform.devcluster.nodes import NodeSpec
 from sophia_platform.devcluster.processes import Supervisor, is_running
 from sophia_platform.errors import ExternalError
@@ -117,6 +118,7 @@ def test_cli_status_json_reports_components_and_gpus(
         "kube-controller-manager",
         "kube-scheduler",
         "kwok",
+        "local-path-provisioner",
     }
     assert all(c["running"] for c in data["components"])
     gpus = {n["name"]: n["gpu_allocatable"] for n in data["nodes"]}
@@ -194,7 +196,7 @@ os._exit(0)
     )
     abandoned = Path(proc.stdout.strip().splitlines()[-1])
     assert abandoned.parent == Path(tempfile.gettempdir())
-    assert len(processes_mentioning(abandoned)) == 5
+    assert len(processes_mentioning(abandoned)) == len(COMPONENTS)
 
     k8s._reap_abandoned_sessions()
     assert processes_mentioning(abandoned) == []

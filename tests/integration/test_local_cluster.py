@@ -324,3 +324,80 @@ def test_server_reports_its_real_version(k8s_cluster: K8sCluster) -> None:
     version = client.VersionApi(k8s_cluster.api_client).get_code()
     assert version.git_version == pinned
     assert f"v{version.major}.{version.minor}." in pinned + "."
+
+
+def test_statefulset_claim_binds_through_the_local_path_provisioner(
+    k8s_cluster: K8sCluster, k8s_namespace: str
+) -> None:
+    """No volume is made by the test: the default StorageClass and the provisioner do it."""
+    from kubernetes import client
+
+    apps, core = k8s_cluster.apps(), k8s_cluster.core()
+    storage = client.StorageV1Api(k8s_cluster.api_client)
+    default = [
+        sc.metadata.name
+        for sc in storage.list_storage_class().items
+        if (sc.metadata.annotations or {}).get("storageclass.kubernetes.io/is-default-class")
+        == "true"
+    ]
+    assert default == ["local-path"]
+    assert client.NodeV1Api(k8s_cluster.api_client).read_runtime_class("nvidia").handler == "nvidia"
+    apps.create_namespaced_stateful_set(
+        k8s_namespace,
+        {
+            "metadata": {"name": "db"},
+            "spec": {
+                "serviceName": "db",
+                "replicas": 1,
+                "selector": {"matchLabels": {"app": "db"}},
+                "template": {
+                    "metadata": {"labels": {"app": "db"}},
+                    "spec": {"containers": [{"name": "db", "image": "postgres:16"}]},
+                },
+                "volumeClaimTemplates": [
+                    {
+                        "metadata": {"name": "data"},
+                        "spec": {
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": "1Gi"}},
+                        },
+                    }
+                ],
+            },
+        },
+    )
+
+    def bound() -> Any:
+        try:  # the StatefulSet controller creates the claim first
+            claim = core.read_namespaced_persistent_volume_claim("data-db-0", k8s_namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return claim if claim.status.phase == "Bound" else None
+
+    claim = wait_for("the claim to be Bound", bound, timeout=90)
+    assert claim.spec.storage_class_name == "local-path"
+    pv = core.read_persistent_volume(claim.spec.volume_name)
+    assert pv.metadata.annotations["pv.kubernetes.io/provisioned-by"] == "rancher.io/local-path"
+    assert pv.spec.host_path.path.startswith("/var/lib/rancher/k3s/storage/")
+    wait_for(
+        "the pod to run",
+        lambda: core.read_namespaced_pod("db-0", k8s_namespace).status.phase == "Running",
+    )
+    node = core.read_namespaced_pod("db-0", k8s_namespace).spec.node_name
+    terms = pv.spec.node_affinity.required.node_selector_terms
+    assert terms[0].match_expressions[0].values == [node]  # the volume is on the pod's node
+
+    # Reclaim policy Delete: the claim goes, the provisioner removes the volume.
+    apps.delete_namespaced_stateful_set("db", k8s_namespace)
+    core.delete_namespaced_persistent_volume_claim("data-db-0", k8s_namespace)
+
+    def pv_gone() -> bool:
+        try:
+            core.read_persistent_volume(pv.metadata.name)
+        except ApiException as exc:
+            return exc.status == 404
+        return False
+
+    wait_for("the volume to be deleted", pv_gone, timeout=90)

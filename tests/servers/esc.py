@@ -76,6 +76,15 @@ class Fault:
     delay: float = 0.0
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    hold: Hold | None = None
+
+
+@dataclass
+class Hold:
+    """A request kept unanswered until the test releases it (no clock involved)."""
+
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
@@ -158,6 +167,13 @@ class EscState:
         """Delay the next ``times`` answers of ``op`` by ``seconds`` (None: every answer)."""
         with self.lock:
             self.faults.append(Fault(op, times, delay=seconds))
+
+    def hold(self, times: int | None = 1, op: str | None = None) -> Hold:
+        """Keep the next ``times`` requests of ``op`` unanswered until ``.released`` is set."""
+        hold = Hold()
+        with self.lock:
+            self.faults.append(Fault(op, times, hold=hold))
+        return hold
 
     def clear_faults(self) -> None:
         """Back to normal service."""
@@ -331,6 +347,10 @@ class EscHandler(BaseHTTPRequestHandler):
             fault = self.state.take_fault(op)
             if fault is not None and fault.delay:
                 self.state.stopping.wait(fault.delay)
+            if fault is not None and fault.hold is not None:
+                fault.hold.arrived.set()
+                while not (fault.hold.released.wait(0.05) or self.state.stopping.is_set()):
+                    pass
             if fault is not None and fault.status is not None:
                 self.send_json(fault.status, fault.body or {}, fault.headers)
                 return

@@ -20,7 +20,9 @@ class Assignment:
 
 # key, an optional closing quote, a separator, then a quoted or bare value on the same line.
 _ASSIGN = re.compile(
-    r"""(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)["']?"""
+    # A left boundary: without it a long alphanumeric run (a base64 blob, an inline source map)
+    # is retried from every character, each try running to the end of the run (quadratic).
+    r"""(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,120})["']?"""
     r"""(?:[ \t]*:[ \t]*[A-Za-z_][\w\[\]., |]*?(?=[ \t]*=[^=]))?"""  # Python annotation
     r"""[ \t]*(?::=|=>|=|:)[ \t]*"""
     r"""(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>\$\{\{[^}\n]*\}\}|\$\{[^}\n]*\}|[^\s"'`,;#)}\]]+))"""

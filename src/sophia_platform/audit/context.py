@@ -15,7 +15,7 @@ _FLAG_BEFORE = re.compile(r"--?([A-Za-z][A-Za-z0-9\-_]*)[ =]$")
 
 def key_before(prefix: str) -> str:
     """The name the value right after ``prefix`` is assigned to ("" when there is none)."""
-    match = _KEY_BEFORE.search(prefix[-200:])
+    match = _KEY_BEFORE.search(prefix[-100:])
     if match:
         return match.group(1)
     match = _FLAG_BEFORE.search(prefix[-80:])

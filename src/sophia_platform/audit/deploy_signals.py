@@ -9,6 +9,7 @@ passes, so a minified line costs one ``in`` per pattern.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 WORKFLOW_DIR = ".github/workflows/"
@@ -97,6 +98,7 @@ _COMMENT_OR_PRINT = re.compile(
 )
 
 
+@lru_cache(maxsize=8)  # both workflow rules ask for the same file's code text
 def code_text(text: str) -> str:
     """The text without comment lines and printed/logged instruction lines."""
     if "#" not in text and "echo" not in text and "print" not in text and "name:" not in text:

@@ -95,14 +95,10 @@ def pass_files(
         scope = Scope(enabled=config.vendored, include=config.include)
     out = FilePass()
     for rel, read in files:
-        why = scope.reason(rel)
-        if why is not None:
-            out.skipped.append(SkippedFile(rel, why))
-            continue
-        if config.excluded(rel):
-            archived = bool(rules.archive) and config.archived(rel)
-            out.skipped.append(SkippedFile(rel, "archived" if archived else "excluded"))
-            if archived and not isinstance(item := read(), SkippedFile):
+        place = placement(rel, config, scope, archive_rules=bool(rules.archive))
+        if place != "live":
+            out.skipped.append(SkippedFile(rel, place))
+            if place == "archived" and not isinstance(item := read(), SkippedFile):
                 check_source(item, rules, out, archived=True)
             continue
         item = read()
@@ -116,6 +112,21 @@ def pass_files(
         out.bytes += item.size
         check_source(item, rules, out)
     return out
+
+
+def placement(rel: str, config: AuditConfig, scope: Scope, *, archive_rules: bool) -> str:
+    """How the per-file pass treats a path by its name alone.
+
+    ``live`` (read by every rule), ``archived`` (read only by ``in_archive`` rules), or the
+    reason it is skipped unread: ``vendored``, ``generated``, ``excluded``. Content can still
+    make a live file ``generated`` once read (:meth:`Scope.generated`).
+    """
+    why = scope.reason(rel)
+    if why is not None:
+        return why
+    if config.excluded(rel):
+        return "archived" if archive_rules and config.archived(rel) else "excluded"
+    return "live"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SECRET_LAST = frozenset(
@@ -29,13 +30,15 @@ _NOT_SECRET_WORDS = frozenset(
 
 
 _PASCAL = re.compile(r"^[A-Z][a-z0-9]+[A-Z]")
+_SPLIT = re.compile(r"[_.\-\s]+")
 
 
 def words(name: str) -> list[str]:
     """A name split into lower-case words (snake, kebab, dotted and camel case)."""
-    return [w for w in re.split(r"[_.\-\s]+", _CAMEL.sub("_", name).lower()) if w]
+    return [w for w in _SPLIT.split(_CAMEL.sub("_", name).lower()) if w]
 
 
+@lru_cache(maxsize=65536)  # a repository repeats few names millions of times
 def is_secret_key(name: str) -> bool:
     """True for names that hold a credential: ``OPENAI_API_KEY``, ``db_password``, ``apiToken``."""
     parts = words(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,8 @@ LOCK_FILES = frozenset(
         "requirements.lock",
     }
 )
+
+_NEWLINE = re.compile("\n")
 
 _EXT_KIND = {
     ".py": "python",
@@ -96,6 +99,7 @@ class SourceFile:
     size: int
     digest: str  # sha1 of the raw bytes, for exact-duplicate detection
     _lines: list[str] | None = field(default=None, repr=False)
+    _starts: list[int] | None = field(default=None, repr=False)  # offsets where lines start
     memo: dict[str, Any] = field(default_factory=dict, repr=False)  # per-file results rules share
 
     @property
@@ -112,10 +116,12 @@ class SourceFile:
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset into :attr:`text`."""
-        text = self.text
-        # str.count/rfind run in C; a file has few findings, so no line index is built.
-        line = text.count("\n", 0, offset) + 1
-        return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+        starts = self._starts
+        if starts is None:
+            # Built once per file that has findings: a count per finding would be O(n) each.
+            starts = self._starts = [0, *(m.end() for m in _NEWLINE.finditer(self.text))]
+        index = bisect_right(starts, offset) - 1
+        return index + 1, offset - starts[index] + 1
 
     def line_text(self, line: int) -> str:
         """The text of a 1-based line ("" past the end), without a trailing carriage return."""

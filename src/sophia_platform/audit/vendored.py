@@ -68,9 +68,13 @@ class Scope:
         )
         return cls(enabled, tuple(venvs), include)
 
+    def applies(self, path: str) -> bool:
+        """Whether the vendored/generated checks apply to a path (on, and not included back)."""
+        return self.enabled and not self._included(path)
+
     def reason(self, path: str) -> str | None:
         """``vendored``/``generated`` when a path is out of scope by its name, else None."""
-        if not self.enabled or self._included(path):
+        if not self.applies(path):
             return None
         if _VENDOR_DIRS.search(path) or any(path.startswith(v) for v in self.venvs if v):
             return "vendored"
@@ -82,7 +86,7 @@ class Scope:
 
     def generated(self, path: str, text: str) -> bool:
         """True for text that a tool wrote (a generated marker, or minified)."""
-        if not self.enabled or self._included(path):
+        if not self.applies(path):
             return False
         return is_generated_text(text)
 

@@ -1,8 +1,7 @@
 """Execute a cleanup plan under a write-ahead journal, and undo it.
 
-``SOPHIA_CLEANUP_PAUSE_AFTER_STEP=N`` makes apply stop for an hour once N steps are done and
-journaled: the kill-safety test uses it to SIGKILL a real apply halfway through and then checks
-that undo restores the tree.
+Every step is journaled before the next starts, so a kill at any point leaves a journal that
+undo replays (the kill-safety test SIGKILLs a real apply right after step N).
 """
 
 from __future__ import annotations
@@ -19,8 +18,6 @@ from sophia_platform.cleanup.journal import Journal, PathState, journal_dir, lat
 from sophia_platform.cleanup.paths import inside
 from sophia_platform.cleanup.plan import Operation, Plan, apply_edits, blob_id
 from sophia_platform.errors import CheckFailed
-
-PAUSE_ENV = "SOPHIA_CLEANUP_PAUSE_AFTER_STEP"
 
 
 @dataclass
@@ -80,12 +77,9 @@ def apply_plan(
     journal = _begin(root, plan, [plan.operations[i] for i in pending])
     result.journal = journal.id
     tracked = {e.path for e in journal.entries if e.index is not None}
-    pause_after = int(os.environ.get(PAUSE_ENV, "0") or 0)
     for index in pending:
         _run(root, plan.operations[index], tracked)
         journal.mark_done(root, index)
-        if len(journal.done) == pause_after:
-            time.sleep(3600)
     journal.state = "applied"
     journal.save(root)
     return result

@@ -1,181 +1,126 @@
-"""``sophia demo``: the whole story on a local control plane, end to end, with real helm.
+"""``sophia demo``: the README's runbook, run command by command in a fresh directory.
 
-Build/reuse the local cluster with the example's GPU nodes, store demo secrets in the local
-store, sync them into Kubernetes Secrets, deploy the 15 services, show status, then show a
-deploy that never becomes ready failing fast and rolling back by itself, and a manual rollback.
-Every step calls the same core as the real commands.
+Every step is a public command line (see :mod:`sophia_platform.runbook`), printed, then run by
+bash as its own process, exactly as a user would type it; nothing here calls the core behind
+the commands' backs. The cluster is left running to look around unless ``--down``.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
+import shutil
+import sys
+import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from sophia_platform.cli import output, params
+from sophia_platform.cli import output
 
 app = typer.Typer(add_completion=False)
-
-ENV = "local"  # the example's environment on the local cluster (context sophia-local)
-
-
-def _step(n: int, text: str) -> None:
-    output.console().print(f"\n[bold magenta]{n}/6[/] [bold]{text}[/]")
-
-
-def _cluster(state_dir: Path, spec_path: Path) -> Any:
-    from sophia_platform.devcluster import cluster, inventory, toolchain
-
-    if toolchain.missing_tools():
-        output.err_console().print(
-            "building the local cluster binaries with Go (first run only)..."
-        )
-        toolchain.build()
-    result = cluster.up(state_dir, inventory.nodes_from_spec(spec_path))
-    how = "reused" if result.reused else "started"
-    output.console().print(
-        f"  {how} in {result.seconds:.1f}s: {result.server} (context sophia-local)"
-    )
-    return result
-
-
-def _secrets(spec: Any, state_dir: Path, kubeconfig: Path) -> None:
-    from sophia_platform.config import SecretValue
-    from sophia_platform.secrets import sync
-    from sophia_platform.secrets.providers import create
-    from sophia_platform.secrets.session import provider_context
-
-    environ = dict(os.environ)
-    environ["SOPHIA_SECRETS_KEY_FILE"] = str(state_dir / "demo-secrets.key")
-    options = {"local_dir": str(state_dir / "demo-secrets"), "kubeconfig": str(kubeconfig)}
-    ctx = provider_context(spec, ENV, options=options, environ=environ)
-    from sophia_platform.secrets.providers.local import LocalProvider
-
-    with create("local", ctx) as local:
-        assert isinstance(local, LocalProvider)
-        if set(local.load()) != set(spec.secrets):
-            # Random values: real-looking, never placeholders, never printed.
-            local.save({name: SecretValue(secrets.token_urlsafe(24)) for name in spec.secrets})
-        output.console().print(f"  local store: {len(spec.secrets)} secrets (values never shown)")
-    with create("local", ctx) as source, create("kubernetes", ctx) as target:
-        result = sync.run(source, target, ENV, sync.SyncOptions(), dry_run=False)
-    summary = ", ".join(f"{k} {v}" for k, v in result.plan.summary().items() if v) or "nothing"
-    output.console().print(f"  synced local -> kubernetes in {result.seconds:.1f}s: {summary}")
-
-
-def _deploy(spec: Any, kubeconfig: Path, *, rollback_previous: bool = False, **kw: Any) -> Any:
-    from sophia_platform.cli.deploy_view import LiveObserver, failure_panel, result_line
-    from sophia_platform.deploy.results import DeployFailed, DeployOptions
-    from sophia_platform.deploy.rollback import rollback
-    from sophia_platform.deploy.upgrade import deploy
-
-    observer = LiveObserver(output.err_console())
-    opts = DeployOptions(kubeconfig=kubeconfig, timeout_s=300, grace_s=5.0, lock_wait_s=30, **kw)
-    try:
-        if rollback_previous:
-            result = rollback(spec, ENV, None, opts, observer)
-        else:
-            result = deploy(spec, ENV, opts, observer)
-    except DeployFailed as e:
-        observer.close()
-        if e.result.failure is not None:
-            output.console().print(failure_panel(e.result.failure))
-        output.console().print(f"  [red]deploy failed[/]: {e.message}")
-        r = e.result
-        if r.rolled_back_to is not None:
-            output.console().print(
-                f"  [yellow]stopped and rolled back to revision {r.rolled_back_to} in "
-                f"{r.duration_s:.1f}s[/] (the rollout timeout was {opts.timeout_s}s)"
-            )
-        return r
-    observer.close()
-    for name, (old, new) in result.changes.items():
-        output.console().print(f"  {name}: {old} -> {new}")
-    output.console().print(f"  [green]{result_line(result)}[/]")
-    return result
-
-
-def _status(spec: Any, kubeconfig: Path) -> None:
-    from sophia_platform.cli.deploy_view import status_tables
-    from sophia_platform.deploy.status import collect
-
-    output.console().print(status_tables(collect(spec, ENV, kubeconfig=kubeconfig)))
 
 
 @app.command()
 def demo(
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Where to run it (default: a new temporary directory, kept)."),
+    ] = None,
     state_dir: Annotated[
         Path | None,
-        typer.Option("--state-dir", help="Local cluster state (default: sophia dev cluster's)."),
+        typer.Option(
+            "--state-dir",
+            help="Local cluster state, passed to the commands as $SOPHIA_DEV_CLUSTER_DIR "
+            "(default: sophia dev cluster's).",
+        ),
     ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the steps only.")] = False,
+    down: Annotated[
+        bool, typer.Option("--down", help="Also run the clean-up act (stop the cluster).")
+    ] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the README block of the runbook and exit.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the commands only.")] = False,
 ) -> None:
-    """Run the end-to-end demo on a local control plane (leaves it running to look around)."""
-    from sophia_platform.deploy.actions import ensure_namespace
-    from sophia_platform.deploy.target import resolve
-    from sophia_platform.deploy.values import render_values
-    from sophia_platform.devcluster import cluster
-    from sophia_platform.kube.client import connect
-    from sophia_platform.kube.local_prep import (
-        claims_of,
-        ensure_runtime_class,
-        ensure_static_volumes,
-    )
+    """Run the end-to-end demo: the README's commands, one by one, on a local cluster."""
+    from sophia_platform import runbook
+    from sophia_platform.errors import CheckFailed, UsageError
 
-    spec_path = params.spec_path()
-    spec = params.spec(spec_path)
-    directory = state_dir or cluster.default_state_dir()
-    if dry_run:
-        output.console().print(
-            f"would: start/reuse a local cluster in {directory} with {len(spec.nodes)} nodes; "
-            f"store and sync {len(spec.secrets)} demo secrets; deploy {len(spec.services)} "
-            f"services of {spec_path} to {ENV}; show a failing deploy roll back; roll back"
-        )
+    if markdown:
+        typer.echo(runbook.markdown(), nl=False)
         return
-    _step(1, f"local control plane with the {len(spec.nodes)} nodes of {spec_path.name}")
-    up = _cluster(directory, spec_path)
-    kubeconfig = up.kubeconfig
-    target = resolve(spec, ENV, kubeconfig=kubeconfig)
-    api = connect(kubeconfig, target.context)
-    ensure_namespace(api, target.namespace)
-    # What K3s has and a bare control plane lacks: the nvidia RuntimeClass, storage for claims.
-    ensure_runtime_class(api)
-    ensure_static_volumes(api, target.namespace, claims_of(render_values(spec, ENV)))
+    con = output.console()
+    if dry_run:
+        for step in runbook.steps():
+            con.print(f"$ {step.command}", highlight=False, markup=False)
+        return
+    workdir = directory or Path(tempfile.mkdtemp(prefix="sophia-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    if (workdir / "sophia.yaml").exists():
+        raise UsageError(
+            f"{workdir} already has a sophia.yaml; the demo starts from a fresh directory",
+            hint="pass another --dir, or leave it out for a new temporary one",
+        )
+    env = runbook.child_environment(os.environ, bin_dir=_sophia_bin_dir(), state_dir=state_dir)
+    env.setdefault("COLUMNS", str(shutil.get_terminal_size((120, 40)).columns))
+    con.print(f"[bold]sophia demo[/] in {workdir}: the README's commands, each as typed")
+    number = 0
+    for act in runbook.ACTS:
+        todo = [s for s in act.steps if down or not s.teardown]
+        if not todo:
+            continue
+        number += 1
+        con.print(f"\n[bold magenta]{number}.[/] [bold]{act.title}[/]")
+        for step in todo:
+            con.print(f"[bold cyan]$ {step.command}[/]", highlight=False)
+            result = runbook.run_step(step.command, step, cwd=workdir, env=env, on_output=_echo)
+            if not result.ok:
+                raise CheckFailed(
+                    f"demo step `{step.command}` {result.problem()} (in {workdir})",
+                    hint="the output above says why",
+                )
+            con.print(f"[dim]  exit {result.exit_code}, {result.seconds:.1f}s[/]")
+    _next_steps(workdir, state_dir, down=down)
 
-    _step(2, "demo secrets: local store -> Kubernetes Secrets")
-    _secrets(spec, directory, kubeconfig)
 
-    _step(3, f"sophia deploy {ENV}: {len(spec.services)} services, one chart, one command")
-    _deploy(spec, kubeconfig)
+def _echo(chunk: str) -> None:
+    sys.stdout.write(chunk)
+    sys.stdout.flush()
 
-    _step(4, f"sophia status {ENV}")
-    _status(spec, kubeconfig)
 
-    _step(5, "a release whose image never becomes ready: fail fast, roll back by itself")
-    _deploy(spec, kubeconfig, image_tag="never-ready")
+def _sophia_bin_dir() -> Path:
+    """The directory of the ``sophia`` that runs this demo, so the commands run the same one."""
+    here = Path(sys.executable).parent
+    if (here / "sophia").is_file():
+        return here
+    found = shutil.which("sophia")
+    if found is None:
+        from sophia_platform.errors import ExternalError
 
-    _step(6, f"ship a new tag, then `sophia rollback {ENV}` to the previous good release")
-    _deploy(spec, kubeconfig, image_tag="2026.11.4")
-    _deploy(spec, kubeconfig, rollback_previous=True)
-    _status(spec, kubeconfig)
+        raise ExternalError(
+            "the `sophia` command is not on PATH; the demo runs it as a user would",
+            hint="install the package (pip install -e .) or run scripts/demo",
+        )
+    return Path(found).parent
+
+
+def _next_steps(workdir: Path, state_dir: Path | None, *, down: bool) -> None:
+    from sophia_platform import runbook
 
     con = output.console()
     con.print("\n[bold]where to look next[/]")
-    lines = [
-        f"export KUBECONFIG={kubeconfig}",
-        f"export SOPHIA_SPEC={spec_path.resolve()}",
-        f"sophia status {ENV}            # services, GPUs per node, drift (--json, --watch)",
-        f"sophia history {ENV}           # every deploy: who, git sha, tags, outcome",
-        f"sophia diff {ENV}              # sophia.yaml vs live, secrets masked",
-        f"sophia rollback {ENV} --to N   # any stored revision",
-        f"sophia lock status {ENV}       # the deploy lock (a Lease)",
-        f"sophia render values {ENV}     # the generated Helm values",
-        "sophia dev cluster down"
-        + ("" if state_dir is None else f" --state-dir {directory}")
-        + "   # stop the local control plane",
+    lines = [f"cd {workdir}"]
+    if state_dir is not None:
+        lines.append(f"export SOPHIA_DEV_CLUSTER_DIR={state_dir}")
+    lines += [
+        "sophia status local --watch      # live (Ctrl-C to stop)",
+        "sophia diff local                # sophia.yaml vs live, secrets masked",
+        "sophia rollback local --to 1     # any stored revision",
+        "sophia lock status local         # the deploy lock (a Lease)",
+        "kubectl --context sophia-local get pods,pvc -n sophia-ai   # if you have kubectl",
     ]
+    if not down:
+        lines += [s.command for s in runbook.steps() if s.teardown]
     for line in lines:
         con.print(f"  {line}", highlight=False, markup=False)

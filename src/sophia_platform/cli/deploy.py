@@ -41,7 +41,7 @@ def _observer(json_mode: bool) -> Any:
     return SilentObserver() if json_mode else LiveObserver(output.err_console())
 
 
-def _run(action: Callable[[Any], Any], json_mode: bool) -> None:
+def _run(action: Callable[[Any], Any], json_mode: bool) -> Any:
     """Run a deploy/rollback with an observer fit for the output; render result or failure."""
     from sophia_platform.cli.deploy_view import failure_panel, result_line
     from sophia_platform.deploy.results import DeployFailed, LockLost, PreflightRefused
@@ -72,11 +72,12 @@ def _run(action: Callable[[Any], Any], json_mode: bool) -> None:
             observer.close()
     if json_mode:
         output.emit_json(result)
-        return
+        return result
     if result.changes:
         for name, (old, new) in result.changes.items():
             output.console().print(f"  {name}: {old or '-'} -> {new or '-'}")
     output.console().print(result_line(result))
+    return result
 
 
 @deploy_app.command()
@@ -94,13 +95,23 @@ def deploy(
     recover: Annotated[
         bool, typer.Option("--recover", help="Clear a release stuck in pending-* first.")
     ] = False,
+    break_glass: Annotated[
+        bool,
+        typer.Option(
+            "--break-glass",
+            help="GitOps-managed environment: suspend the engine, then deploy with Helm.",
+        ),
+    ] = False,
     kubeconfig: KubeconfigOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Preflight, then helm upgrade --install; fail fast and roll back if pods never get ready."""
     env = params.environment(env, env_alias)
+    from sophia_platform.cli.gitops import guard_helm_deploy
     from sophia_platform.deploy.results import DeployOptions
     from sophia_platform.deploy.upgrade import deploy as run_deploy
+
+    guard_helm_deploy(env, break_glass=break_glass, dry_run=dry_run, kubeconfig=kubeconfig)
 
     json_mode = output.wants_json(json_output)
     opts = DeployOptions(
@@ -113,19 +124,16 @@ def deploy(
         recover=recover,
         kubeconfig=kubeconfig,
     )
-    _run(lambda observer: run_deploy(params.spec(), env, opts, observer), json_mode)
+    result = _run(lambda observer: run_deploy(params.spec(), env, opts, observer), json_mode)
     if dry_run and not json_mode:
-        _plan(env, image_tag, kubeconfig)
+        _plan(result.plan)
 
 
-def _plan(env: str | None, image_tag: str | None, kubeconfig: Path | None) -> None:
-    """What a deploy would change, object by object (server-side dry run)."""
-    from sophia_platform.deploy.diff import compute
-
-    result = compute(params.spec(), env, image_tag=image_tag, kubeconfig=kubeconfig)
+def _plan(plan: list[Any]) -> None:
+    """What a deploy would change, object by object (the dry run's server-side comparison)."""
     con = output.console()
     counts: dict[str, int] = {}
-    for obj in result.objects:
+    for obj in plan:
         counts[obj.change] = counts.get(obj.change, 0) + 1
         if obj.change != "unchanged":
             con.print(f"  {obj.change:9} {obj.kind}/{obj.name}", highlight=False)
@@ -138,7 +146,10 @@ def rollback(
     env: EnvArg = None,
     env_alias: EnvAlias = None,
     to: Annotated[
-        int | None, typer.Option("--to", help="Revision (default: the previous good one).")
+        str | None,
+        typer.Option(
+            "--to", help="Revision, or a commit in GitOps mode (default: the previous good one)."
+        ),
     ] = None,
     dry_run: DryRunOpt = False,
     timeout: TimeoutOpt = 300,
@@ -150,10 +161,26 @@ def rollback(
 ) -> None:
     """Roll back to a good revision; shows what changes, then waits with the fail-fast view."""
     env = params.environment(env, env_alias)
+    from sophia_platform.cli.gitops import gitops_rollback
     from sophia_platform.deploy.results import DeployOptions
     from sophia_platform.deploy.rollback import rollback as run_rollback
+    from sophia_platform.errors import UsageError
 
     json_mode = output.wants_json(json_output)
+    # A GitOps-managed environment rolls back through git (a helm rollback would be undone).
+    if gitops_rollback(
+        env,
+        to,
+        dry_run=dry_run,
+        timeout=timeout,
+        grace=grace,
+        kubeconfig=kubeconfig,
+        json_mode=json_mode,
+    ):
+        return
+    if to is not None and not to.isdigit():
+        raise UsageError(f"--to {to!r}: a Helm revision is a number (see `sophia history`)")
+    to_revision = int(to) if to is not None else None
     opts = DeployOptions(
         dry_run=dry_run,
         timeout_s=timeout,
@@ -162,7 +189,7 @@ def rollback(
         lock_ttl_s=lock_ttl,
         kubeconfig=kubeconfig,
     )
-    _run(lambda observer: run_rollback(params.spec(), env, to, opts, observer), json_mode)
+    _run(lambda observer: run_rollback(params.spec(), env, to_revision, opts, observer), json_mode)
 
 
 @status_app.command()

@@ -57,6 +57,10 @@ def describe(step: Step) -> str:
         return f"{why} {step.release}: revision {step.revision} -> {step.to}"
     if kind == "uninstall":
         return f"first install failed: uninstalling {where}"
+    if kind == "namespace":
+        return f"created namespace {step.namespace}"
+    if kind == "namespace-missing":
+        return f"namespace {step.namespace} does not exist: a deploy creates it"
     return f"{kind} {where}"
 
 

@@ -9,9 +9,10 @@ import typer
 from rich.table import Table
 
 from sophia_platform.cli import output, params
+from sophia_platform.cli.dev_gitops import app as gitops_app
 
 if TYPE_CHECKING:
-    from sophia_platform.devcluster.cluster import ClusterStatus
+    from sophia_platform.devcluster.cluster import ClusterStatus, UpResult
 
 app = typer.Typer(help="Developer tools.", no_args_is_help=True)
 cluster_app = typer.Typer(
@@ -19,6 +20,12 @@ cluster_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(cluster_app, name="cluster")
+app.add_typer(gitops_app, name="gitops")
+hosts_app = typer.Typer(
+    help="Loopback SSH hosts (real sshd, stand-in k3s) for `sophia cluster` on this machine.",
+    no_args_is_help=True,
+)
+app.add_typer(hosts_app, name="hosts")
 
 StateDirOption = Annotated[
     Path | None,
@@ -47,23 +54,47 @@ def up_cmd(
     build: Annotated[
         bool, typer.Option("--build/--no-build", help="Build missing binaries with Go first.")
     ] = True,
+    merge: Annotated[
+        bool,
+        typer.Option(
+            "--merge/--no-merge",
+            help="Merge the context sophia-local into your kubeconfig (first file of "
+            "$KUBECONFIG, else ~/.kube/config); `down` removes it.",
+        ),
+    ] = True,
+    switch_context: Annotated[
+        bool,
+        typer.Option("--switch-context", help="Also make sophia-local the current context."),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the plan, start nothing.")
     ] = False,
     json_flag: JsonOption = False,
 ) -> None:
-    """Start etcd, kube-apiserver, controller-manager, scheduler and kwok (reuses a running one)."""
-    from sophia_platform.devcluster import cluster, inventory, toolchain
+    """Start a local control plane with what K3s provides (reuses a running one).
+
+    etcd, kube-apiserver, controller-manager, scheduler, kwok (the spec's nodes, simulated) and
+    the local-path provisioner; the nvidia RuntimeClass and the default StorageClass local-path.
+    """
+    from sophia_platform.devcluster import addons, cluster, inventory, toolchain
     from sophia_platform.devcluster.components import COMPONENTS
+    from sophia_platform.devcluster.kubeconfig import user_kubeconfig
+    from sophia_platform.errors import UsageError
 
     directory = _state_dir(state_dir)
     spec_path = params.spec_path(spec)
     nodes = inventory.nodes_from_spec(spec_path)
+    merge_path = user_kubeconfig() if merge else None
+    if not nodes:
+        raise UsageError("the spec has no nodes: to simulate", hint="add nodes: to sophia.yaml")
     if dry_run:
         plan = {
             "state_dir": str(directory),
             "spec": str(spec_path),
             "components": list(COMPONENTS),
+            "addons": [a.label for a in addons.addons()],
+            "merge_kubeconfig": str(merge_path) if merge_path else None,
+            "switch_context": switch_context,
             "binaries": {
                 n: str(toolchain.find_tool(n) or "(to build)") for n in toolchain.BINARIES
             },
@@ -72,22 +103,48 @@ def up_cmd(
         if output.wants_json(json_flag):
             output.emit_json(plan)
         else:
-            output.console().print(f"would start a local cluster in {directory}")
-            output.console().print(f"  nodes from {spec_path}: {', '.join(n.name for n in nodes)}")
+            con = output.console()
+            con.print(f"would start a local cluster in {directory}")
+            con.print(f"  nodes from {spec_path}: {', '.join(n.name for n in nodes)}")
+            con.print(f"  with {', '.join(a.label for a in addons.addons())}")
+            if merge_path:
+                con.print(f"  and merge the context sophia-local into {merge_path}")
         return
     if build and toolchain.missing_tools():
         output.err_console().print("building the local cluster binaries (first run only)...")
         toolchain.build()
-    result = cluster.up(directory, nodes)
+    result = cluster.up(
+        directory, nodes, merge_kubeconfig=merge_path, switch_context=switch_context
+    )
     if output.wants_json(json_flag):
         output.emit_json(result)
         return
+    _render_up(result)
+
+
+def _render_up(result: UpResult) -> None:
+    con = output.console()
     how = "reused the running cluster" if result.reused else "started a local cluster"
-    output.console().print(f"{how} at {result.server} in {result.seconds:.1f}s")
+    con.print(f"{how} at {result.server} in {result.seconds:.1f}s")
     if result.stale_pid_files:
         stale = ", ".join(result.stale_pid_files)
         output.err_console().print(f"replaced a crashed cluster (stale PID files: {stale})")
-    output.console().print(f"export KUBECONFIG={result.kubeconfig}   # context sophia-local")
+    if result.addons_created:
+        con.print(f"created {', '.join(result.addons_created)}")
+    merged = result.merged
+    if merged is None:
+        con.print(f"export KUBECONFIG={result.kubeconfig}   # context sophia-local")
+        return
+    verb = "updated" if merged.replaced else "added"
+    con.print(f"{verb} context sophia-local in {merged.path}", highlight=False)
+    if merged.current_context == "sophia-local":
+        con.print("current context: sophia-local")
+    else:
+        con.print(
+            f"current context stays {merged.current_context}; use --context sophia-local "
+            "(the spec's local environment names it) or --switch-context",
+            highlight=False,
+        )
 
 
 @cluster_app.command("down")
@@ -124,6 +181,11 @@ def down_cmd(
         )
     if result.stale_pid_files:
         output.err_console().print(f"cleared stale PID files: {', '.join(result.stale_pid_files)}")
+    for unmerged in result.unmerged:
+        if unmerged.removed:
+            output.console().print(
+                f"removed context sophia-local from {unmerged.path}", highlight=False
+            )
 
 
 @cluster_app.command("status")
@@ -174,3 +236,58 @@ def kubeconfig_cmd(state_dir: StateDirOption = None) -> None:
             f"no local cluster kubeconfig at {path}", hint="run `sophia dev cluster up`"
         )
     typer.echo(str(path))
+
+
+HostsDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        help="Where the hosts live (default: $SOPHIA_DEV_HOSTS_DIR or "
+        "~/.local/state/sophia-platform/dev-hosts).",
+    ),
+]
+
+
+@hosts_app.command("up")
+def hosts_up_cmd(
+    env: Annotated[str, typer.Argument(help="Environment whose store gets the addresses.")] = "lab",
+    state_dir: HostsDirOption = None,
+    stand_in: Annotated[
+        Path | None,
+        typer.Option(
+            "--stand-in",
+            help="The k3s stand-in directory (default: tests/standin of the checkout here).",
+        ),
+    ] = None,
+    json_flag: JsonOption = False,
+) -> None:
+    """One real sshd per node of the spec on 127.0.0.1 + a bare control plane (stand-in k3s)."""
+    from sophia_platform.devcluster import hosts
+
+    result = hosts.up_for_spec(params.spec_path(), env, state_dir=state_dir, standin=stand_in)
+    if output.wants_json(json_flag):
+        output.emit_json(result)
+        return
+    console = output.console()
+    for h in result.hosts:
+        how = "running" if h.name in result.reused else "started"
+        console.print(
+            f"{h.name}: sshd {how} on 127.0.0.1:{h.port}  host key {h.host_key_fingerprint}"
+        )
+    console.print(f"addresses written to the {env} store; bare control plane at {result.server}")
+    console.print(
+        "STAND-IN: these hosts run a test-only k3s stand-in (tests/standin/), not real K3s"
+    )
+    console.print(f"next: sophia cluster up {env} --accept-new-host-keys")
+
+
+@hosts_app.command("down")
+def hosts_down_cmd(state_dir: HostsDirOption = None, json_flag: JsonOption = False) -> None:
+    """Stop every loopback sshd and the control plane behind them; remove their state."""
+    from sophia_platform.devcluster import hosts
+
+    stopped = hosts.Hosts(state_dir or hosts.default_state_dir()).down()
+    if output.wants_json(json_flag):
+        output.emit_json({"stopped": stopped})
+        return
+    output.console().print(f"stopped: {', '.join(stopped) or 'nothing was running'}")

@@ -72,7 +72,7 @@ def acquire(
     if dry_run:
         _show(lease.lock_status(api, target.namespace))
         return
-    from sophia_platform.deploy.actions import ensure_namespace
+    from sophia_platform.kube.namespaces import ensure_namespace
 
     ensure_namespace(api, target.namespace)
     holder = lease.default_holder(with_pid=False)

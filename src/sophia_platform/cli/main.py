@@ -10,10 +10,10 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -30,13 +30,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cleanup": ("sophia_platform.cli.cleanup:app", "Plan, apply and undo tech-debt fixes."),
     "migrate": ("sophia_platform.cli.migrate:app", "Convert docker-compose into sophia.yaml."),
     "secrets": ("sophia_platform.cli.secrets:app", "Sync, check and trace secrets."),
-    "render": ("sophia_platform.cli.render:app", "Render Helm values from sophia.yaml."),
+    "render": ("sophia_platform.cli.render:app", "Render Helm values or manifests."),
     "deploy": ("sophia_platform.cli.deploy:deploy_app", "Deploy an environment with Helm."),
     "status": ("sophia_platform.cli.deploy:status_app", "Show services, nodes and GPUs."),
     "rollback": ("sophia_platform.cli.deploy:rollback_app", "Roll back to a good revision."),
     "history": ("sophia_platform.cli.deploy:history_app", "List an environment's deploys."),
     "diff": ("sophia_platform.cli.deploy:diff_app", "Show desired vs live, secrets masked."),
     "lock": ("sophia_platform.cli.lock:app", "Inspect or take the deploy lock."),
+    "gitops": ("sophia_platform.cli.gitops:app", "GitOps: git push main deploys (Flux/Argo CD)."),
+    "ci": ("sophia_platform.cli.gitops:ci_app", "Write the one CI workflow (deploy.yml)."),
+    "cluster": ("sophia_platform.cli.cluster:app", "Bootstrap and verify the K3s GPU cluster."),
     "report": ("sophia_platform.cli.report:app", "Report the migration: metrics, DoD, burn-down."),
     "dev": ("sophia_platform.cli.dev:app", "Run a real local control plane (dev cluster)."),
     "demo": ("sophia_platform.cli.demo:app", "Run the end-to-end demo on a local cluster."),
@@ -139,6 +142,26 @@ def _install_completion(ctx: click.Context, _param: click.Parameter, value: str 
     ctx.exit(0)
 
 
+_Callback = Callable[[click.Context, click.Parameter, str | None], None]
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _completion_option(name: str, callback: _Callback, help_text: str) -> Callable[[_F], _F]:
+    """An eager root option whose SHELL value may be left out (then ``$SHELL`` decides)."""
+    return click.option(
+        name,
+        metavar="[bash|zsh|fish]",
+        is_flag=False,
+        flag_value="",  # no default: click then allows the option without a value
+        expose_value=False,
+        is_eager=True,
+        callback=callback,
+        help=help_text,
+    )
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
@@ -149,25 +172,13 @@ def _install_completion(ctx: click.Context, _param: click.Parameter, value: str 
     help="Path of sophia.yaml (default: ./sophia.yaml).",
 )
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version)
-@click.option(
+@_completion_option(
     "--install-completion",
-    metavar="[bash|zsh|fish]",
-    is_flag=False,
-    flag_value="",  # no default: click then allows the option without a value
-    expose_value=False,
-    is_eager=True,
-    callback=_install_completion,
-    help="Install tab completion for your shell (bash, zsh, fish; default: $SHELL).",
+    _install_completion,
+    "Install tab completion for your shell (bash, zsh, fish; default: $SHELL).",
 )
-@click.option(
-    "--show-completion",
-    metavar="[bash|zsh|fish]",
-    is_flag=False,
-    flag_value="",  # no default: click then allows the option without a value
-    expose_value=False,
-    is_eager=True,
-    callback=_show_completion,
-    help="Print the completion script, to install it by hand.",
+@_completion_option(
+    "--show-completion", _show_completion, "Print the completion script, to install it by hand."
 )
 @click.pass_context
 def cli(ctx: click.Context, json_output: bool, debug: bool, spec: Path | None) -> None:

@@ -236,6 +236,30 @@ def set_secret(
 
 
 @app.command()
+def generate(
+    env: EnvArg = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the names, write nothing.")
+    ] = False,
+) -> None:
+    """Store random values for every secret the local store lacks (development, demos).
+
+    Values already stored are kept; a production environment is refused. Nothing is printed
+    but the names.
+    """
+    from sophia_platform.secrets.setter import generate_missing
+
+    ctx = _ctx(env)
+    names = generate_missing(ctx, dry_run=dry_run)
+    verb = "would generate" if dry_run else "generated"
+    where = f"(local, {ctx.env_name}; values never shown)"
+    if names:
+        output.err_console().print(f"{verb} {len(names)} secret(s) {where}: {', '.join(names)}")
+    else:
+        output.err_console().print(f"every secret of the manifest is stored {where}")
+
+
+@app.command()
 def workflow(
     path: Annotated[Path | None, typer.Option(help="Where to write it.")] = None,
     install: Annotated[str, typer.Option(help="pip requirement that installs sophia.")] = (

@@ -52,10 +52,14 @@ def render_sync(result: SyncResult, *, dry_run: bool) -> None:
         f"{counts['unchanged']} unchanged"
         + (f", {counts['orphaned']} orphaned (--prune removes them)" if counts["orphaned"] else "")
     )
+    for what in plan.creates:
+        con.print(f"  [green]{'create':9}[/] {what} (missing; made before the first write)")
     if dry_run:
         con.print("  dry run: nothing written")
     elif result.applied is not None:
         a = result.applied
+        for detail in a.details:
+            con.print(f"  {detail}")
         con.print(
             f"  applied: {a.written} written, {a.removed} removed, {a.requests} request(s), "
             f"{result.seconds:.2f}s"

@@ -93,24 +93,6 @@ def images_of(values: Mapping[str, Any]) -> dict[str, str]:
     return {name: str((svc.get("image") or {}).get("tag", "")) for name, svc in services.items()}
 
 
-def ensure_namespace(api: Any, namespace: str) -> None:
-    """Create the namespace if it does not exist."""
-    from kubernetes import client
-
-    core = client.CoreV1Api(api)
-    try:
-        call("read namespace", core.read_namespace, namespace)
-    except ApiError as e:
-        if e.status != 404:
-            raise
-        body = client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace))
-        try:
-            call("create namespace", core.create_namespace, body)
-        except ApiError as e2:
-            if e2.status != 409:
-                raise
-
-
 # -- the lock ---------------------------------------------------------------------------------
 @contextmanager
 def locked(ctx: Context, what: str) -> Iterator[lease.HeldLock]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sophia_platform.deploy import helm, preflight, releases, source
 from sophia_platform.deploy.source import release_source
-from sophia_platform.deploy.target import chart_dir, resolve
+from sophia_platform.deploy.target import Target, chart_dir, resolve
 from sophia_platform.deploy.values import render_values, values_file
 from sophia_platform.kube import raw
 from sophia_platform.kube.apply import dry_run
@@ -127,6 +127,11 @@ def compute(
     with values_file(values) as path:
         argv = helm.template(target.helm(), chart_dir(), path)
         rendered = helm.run(argv, timeout=120).stdout
+    return compare(spec, target, api, rendered)
+
+
+def compare(spec: Spec, target: Target, api: Any, rendered: str) -> DiffResult:
+    """Compare a rendered manifest with what runs (server-side dry run, secrets masked)."""
     docs = releases.manifest_objects(rendered)
     secret_names = set(spec.secrets)
     if not _namespace_exists(api, target.namespace):

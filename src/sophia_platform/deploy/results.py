@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sophia_platform.errors import CheckFailed, ExternalError
 
 if TYPE_CHECKING:
+    from sophia_platform.deploy.diff import ObjectDiff
     from sophia_platform.deploy.preflight import Check, Preflight
     from sophia_platform.kube.rollout import PodFailure, RolloutSnapshot
 
@@ -51,6 +52,8 @@ class StepKind(StrEnum):
     WATCH = "watch"  # waiting for ``revision`` to roll out
     ROLLBACK = "rollback"  # rolling back from ``revision`` to ``to``
     UNINSTALL = "uninstall"  # a first install failed: removing it
+    NAMESPACE = "namespace"  # created the missing ``namespace`` (helm --create-namespace)
+    NAMESPACE_MISSING = "namespace-missing"  # dry run: ``namespace`` is missing, a deploy makes it
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,9 @@ class DeployResult:
     checks: list[Check] = field(default_factory=list)
     failure: PodFailure | None = None
     objects: list[str] = field(default_factory=list)
+    plan: list[ObjectDiff] = field(default_factory=list)  # dry run: each object's change
     changes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    namespace_created: bool = False  # (on a dry run: would be created)
     message: str = ""
 
 

@@ -10,7 +10,7 @@ from sophia_platform import resources
 from sophia_platform.deploy.helm import HelmTarget
 from sophia_platform.errors import ExternalError, InputError, UsageError
 from sophia_platform.kube.client import kubeconfig_path
-from sophia_platform.spec import Spec
+from sophia_platform.spec import Spec, is_production
 
 
 def chart_dir() -> Path:
@@ -54,11 +54,6 @@ class Target:
         return HelmTarget(
             helm or helm_binary(), self.context, self.namespace, self.release, self.kubeconfig
         )
-
-
-def is_production(env: str) -> bool:
-    """Environments named like production get the strict rules (pinned images)."""
-    return env.lower() in {"production", "prod"} or env.lower().startswith("prod")
 
 
 def resolve(spec: Spec, env: str | None, *, kubeconfig: Path | None = None) -> Target:

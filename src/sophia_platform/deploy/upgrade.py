@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from sophia_platform.deploy import actions, preflight, records
+from sophia_platform.deploy import actions, diff, preflight, records
 from sophia_platform.deploy.results import (
     DeployFailed,
     DeployOptions,
@@ -27,6 +27,7 @@ from sophia_platform.deploy.results import (
 from sophia_platform.deploy.target import chart_dir
 from sophia_platform.deploy.values import render_values, values_file
 from sophia_platform.errors import ExternalError
+from sophia_platform.kube.namespaces import ensure_namespace, namespace_exists
 from sophia_platform.spec import Spec
 
 DEFAULT_RUNTIME_CLASS = "nvidia"
@@ -70,9 +71,16 @@ def deploy(spec: Spec, env: str | None, opts: DeployOptions, observer: Observer)
     chart = chart_dir()
     with values_file(values) as values_path:
         if opts.dry_run:
-            result.objects = _objects(source.render(chart, values_path, timeout_s=opts.timeout_s))
+            rendered = source.render(chart, values_path, timeout_s=opts.timeout_s)
+            result.objects = _objects(rendered)
+            result.plan = diff.compare(spec, t, ctx.api, rendered).objects  # one render, once
+            if not namespace_exists(ctx.api, t.namespace):
+                result.namespace_created = True
+                ctx.step(StepKind.NAMESPACE_MISSING)
             return result
-        actions.ensure_namespace(ctx.api, t.namespace)
+        if ensure_namespace(ctx.api, t.namespace):
+            result.namespace_created = True
+            ctx.step(StepKind.NAMESPACE)
         with actions.locked(ctx, "deploy"):
             if pre.pending_revision is not None:
                 actions.recover(ctx, source, pre.pending_revision)

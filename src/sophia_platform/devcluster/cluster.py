@@ -16,7 +16,7 @@ import shutil
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,16 @@ import httpx
 
 from sophia_platform import resources
 from sophia_platform.atomicfile import write_text_atomic
+from sophia_platform.devcluster import addons
 from sophia_platform.devcluster import components as comp
-from sophia_platform.devcluster.kubeconfig import CONTEXT, write_kubeconfig
+from sophia_platform.devcluster.kubeconfig import (
+    CONTEXT,
+    MergeResult,
+    kubeconfig_document,
+    merge_into,
+    remove_from,
+    write_kubeconfig,
+)
 from sophia_platform.devcluster.nodes import (
     GPU_RESOURCE,
     GPU_TYPE_LABEL,
@@ -42,20 +50,25 @@ from sophia_platform.devcluster.processes import (
     log_tail,
 )
 from sophia_platform.devcluster.toolchain import binary_version, find_tool
-from sophia_platform.errors import ExternalError, UsageError
+from sophia_platform.errors import ExternalError
 from sophia_platform.kube.client import ApiError, call, connect
 
 READY_TIMEOUT_S = 90.0
 _START_ATTEMPTS = 3
 
 
-def default_state_dir() -> Path:
-    """Return $SOPHIA_DEV_CLUSTER_DIR, else ~/.local/state/sophia-platform/dev-cluster."""
-    override = os.environ.get("SOPHIA_DEV_CLUSTER_DIR")
+def state_dir_for(override_var: str, leaf: str) -> Path:
+    """``$override_var``, else ``$XDG_STATE_HOME`` (~/.local/state)/sophia-platform/``leaf``."""
+    override = os.environ.get(override_var)
     if override:
         return Path(override)
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "sophia-platform" / "dev-cluster"
+    return Path(base) / "sophia-platform" / leaf
+
+
+def default_state_dir() -> Path:
+    """Return $SOPHIA_DEV_CLUSTER_DIR, else ~/.local/state/sophia-platform/dev-cluster."""
+    return state_dir_for("SOPHIA_DEV_CLUSTER_DIR", "dev-cluster")
 
 
 @dataclass(frozen=True)
@@ -108,6 +121,8 @@ class UpResult:
     nodes_created: list[str]
     stale_pid_files: list[str]
     pids: dict[str, int]
+    addons_created: list[str] = field(default_factory=list)
+    merged: MergeResult | None = None  # None: not merged into a user kubeconfig (--no-merge)
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,7 @@ class DownResult:
     stale_pid_files: list[str]
     removed_state: bool
     seconds: float
+    unmerged: list[MergeResult] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -223,10 +239,24 @@ def up(
     nodes: Sequence[NodeSpec],
     *,
     timeout_s: float = READY_TIMEOUT_S,
+    merge_kubeconfig: Path | None = None,
+    switch_context: bool = False,
 ) -> UpResult:
-    """Start the cluster (or reuse the running one) and make sure ``nodes`` exist and are Ready."""
-    if not nodes:
-        raise UsageError("the spec has no nodes: to simulate", hint="add nodes: to sophia.yaml")
+    """Start the cluster (or reuse the running one) and make sure ``nodes`` exist and are Ready.
+
+    With ``merge_kubeconfig`` the context sophia-local is merged into that kubeconfig too
+    (``down`` removes it again); the current context changes only with ``switch_context``.
+    No nodes gives a bare control plane (the lab cluster behind ``sophia dev hosts``, whose
+    nodes register themselves).
+    """
+    result = _up(state_dir, nodes, timeout_s)
+    if merge_kubeconfig is None:
+        return result
+    merged = _merge(comp.Layout(state_dir), merge_kubeconfig, result.server, switch_context)
+    return replace(result, merged=merged)
+
+
+def _up(state_dir: Path, nodes: Sequence[NodeSpec], timeout_s: float) -> UpResult:
     started_at = time.monotonic()
     with _locked(state_dir):
         layout = comp.Layout(state_dir)
@@ -242,6 +272,7 @@ def up(
         )
         if reusable and state is not None:
             created = _ensure_nodes(layout, nodes, _Watch(sup, records), timeout_s)
+            made = addons.ensure(_core_api(layout).api_client)
             return UpResult(
                 state_dir,
                 layout.kubeconfig,
@@ -251,6 +282,7 @@ def up(
                 nodes_created=created,
                 stale_pid_files=[],
                 pids={n: r.pid for n, r in records.items()},
+                addons_created=made,
             )
         # Anything left over (a crashed or half-started cluster) is stopped and replaced.
         for name in reversed(list(records)):
@@ -260,7 +292,7 @@ def up(
         for attempt in range(1, _START_ATTEMPTS + 1):
             started: dict[str, ProcessRecord] = {}
             try:
-                server, created = _start(layout, sup, binaries, started, nodes, timeout_s)
+                server, created, made = _start(layout, sup, binaries, started, nodes, timeout_s)
                 break
             except ExternalError as exc:
                 _stop_all(sup, started)
@@ -281,7 +313,27 @@ def up(
             nodes_created=created,
             stale_pid_files=stale,
             pids={n: r.pid for n, r in started.items()},
+            addons_created=made,
         )
+
+
+def _merge(layout: comp.Layout, path: Path, server: str, switch_context: bool) -> MergeResult:
+    """Merge the context into ``path`` and remember where, for ``down``."""
+    document = kubeconfig_document(server, layout.pki)
+    with _locked(layout.state_dir):
+        merged = merge_into(path, document, switch_context=switch_context)
+        known = [m for m in _merge_records(layout) if m["path"] != str(merged.path)]
+        record = [*known, {"path": str(merged.path), "server": server}]
+        write_text_atomic(layout.merge_record, json.dumps(record, indent=1))
+    return merged
+
+
+def _merge_records(layout: comp.Layout) -> list[dict[str, str]]:
+    try:
+        data = json.loads(layout.merge_record.read_text())
+        return [{"path": str(d["path"]), "server": str(d["server"])} for d in data]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def _stop_all(sup: Supervisor, started: dict[str, ProcessRecord]) -> None:
@@ -290,7 +342,7 @@ def _stop_all(sup: Supervisor, started: dict[str, ProcessRecord]) -> None:
 
 
 def _clear_state(layout: comp.Layout) -> None:
-    for path in (layout.etcd_data, layout.pki.directory, layout.cert_dir):
+    for path in (layout.etcd_data, layout.pki.directory, layout.cert_dir, layout.addons_dir):
         shutil.rmtree(path, ignore_errors=True)
     for path in (layout.state_file, layout.kubeconfig, layout.kwok_config):
         path.unlink(missing_ok=True)
@@ -303,7 +355,7 @@ def _start(
     started: dict[str, ProcessRecord],
     nodes: Sequence[NodeSpec],
     timeout_s: float,
-) -> tuple[str, list[str]]:
+) -> tuple[str, list[str], list[str]]:
     ports = comp.Ports.allocate()
     pki = create_pki(layout.pki.directory)
     layout.cert_dir.mkdir(parents=True, exist_ok=True)
@@ -311,6 +363,7 @@ def _start(
     server = f"https://127.0.0.1:{ports.apiserver}"
     write_kubeconfig(layout.kubeconfig, server, pki)
     _write_kwok_config(layout.kwok_config)
+    addons.write_provisioner_files(layout)
     watch = _Watch(sup, started)
 
     started["etcd"] = sup.start("etcd", comp.etcd_argv(binaries["etcd"], layout, ports))
@@ -321,11 +374,15 @@ def _start(
     argv = comp.apiserver_argv(binaries["kube-apiserver"], layout, ports)
     started["kube-apiserver"] = sup.start("kube-apiserver", argv)
     watch.until("kube-apiserver /readyz", lambda: _api_ready(layout, server), timeout_s)
+    api = _core_api(layout)
+    # Before the provisioner starts: it needs its ServiceAccount for its helper pods.
+    made = addons.ensure(api.api_client)
 
     builders = {
         "kube-controller-manager": comp.controller_manager_argv,
         "kube-scheduler": comp.scheduler_argv,
         "kwok": comp.kwok_argv,
+        "local-path-provisioner": comp.local_path_provisioner_argv,
     }
     for name, builder in builders.items():
         started[name] = sup.start(name, builder(binaries[name], layout, ports))
@@ -342,7 +399,6 @@ def _start(
     created = _ensure_nodes(layout, nodes, watch, timeout_s)
     # The controller-manager creates each namespace's "default" ServiceAccount; pods are
     # rejected until it exists, so "up" is not done before that.
-    api = _core_api(layout)
     watch.until(
         "the default ServiceAccount (kube-controller-manager)",
         lambda: _exists(
@@ -353,7 +409,7 @@ def _start(
         ),
         timeout_s,
     )
-    return server, created
+    return server, created, made
 
 
 def _write_kwok_config(path: Path) -> None:
@@ -432,11 +488,22 @@ def down(state_dir: Path, *, keep: bool = False, grace_s: float = 10.0) -> DownR
     if not state_dir.exists():
         return DownResult(state_dir, [], [], [], removed_state=False, seconds=0.0)
     with _locked(state_dir):
+        stopped, killed, stale = [], [], []
+        # Tools started next to the cluster in a sub-folder of its state (the GitOps loop's
+        # controllers) talk to this API server: they stop first, and never outlive it.
+        for pid_dir in sorted(state_dir.glob("*/pids")):
+            nested = Supervisor(pid_dir.parent)
+            for name, record in nested.records().items():
+                if is_running(record):
+                    if nested.stop(record, grace_s=grace_s):
+                        killed.append(name)
+                    stopped.append(name)
+                else:
+                    nested.forget(name)
         sup = Supervisor(state_dir)
         records = sup.records()
         order = [n for n in reversed(comp.COMPONENTS) if n in records]
         order += [n for n in records if n not in order]
-        stopped, killed, stale = [], [], []
         for name in order:
             record = records[name]
             if not is_running(record):
@@ -446,11 +513,18 @@ def down(state_dir: Path, *, keep: bool = False, grace_s: float = 10.0) -> DownR
             if sup.stop(record, grace_s=grace_s):
                 killed.append(name)
             stopped.append(name)
+        # The entries would point at a server that is gone: take them out, also with --keep.
+        layout = comp.Layout(state_dir)
+        unmerged = [
+            remove_from(Path(m["path"]), server=m["server"]) for m in _merge_records(layout)
+        ]
+        layout.merge_record.unlink(missing_ok=True)
     removed = False
     if not keep:
         shutil.rmtree(state_dir, ignore_errors=True)
         removed = True
-    return DownResult(state_dir, stopped, killed, stale, removed, time.monotonic() - started_at)
+    seconds = time.monotonic() - started_at
+    return DownResult(state_dir, stopped, killed, stale, removed, seconds, unmerged)
 
 
 def status(state_dir: Path) -> ClusterStatus:

@@ -13,10 +13,36 @@ from pathlib import Path
 from sophia_platform.devcluster.pki import Pki
 
 # Start order; stop order is the reverse.
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+COMPONENTS = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kwok",
+    "local-path-provisioner",
+)
+# K3s's names for its bundled local-path provisioner, so PVs, events and helper pods read the
+# same as on K3s.
+PROVISIONER_NAME = "rancher.io/local-path"
+PROVISIONER_NAMESPACE = "kube-system"
+PROVISIONER_SERVICE_ACCOUNT = "local-path-provisioner-service-account"
 SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/16"
 NODE_LEASE_SECONDS = 40
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports free on 127.0.0.1 right now (held open together while picked)."""
+    socks = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 @dataclass(frozen=True)
@@ -33,17 +59,7 @@ class Ports:
     @classmethod
     def allocate(cls) -> Ports:
         """Pick six distinct free ports on 127.0.0.1."""
-        socks = []
-        try:
-            for _ in range(6):
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                s.bind(("127.0.0.1", 0))
-                socks.append(s)
-            ports = [s.getsockname()[1] for s in socks]
-        finally:
-            for s in socks:
-                s.close()
-        return cls(*ports)
+        return cls(*free_ports(6))
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,16 @@ class Layout:
     def cert_dir(self) -> Path:
         """Scratch directory the controller-manager and scheduler may write to."""
         return self.state_dir / "certs"
+
+    @property
+    def merge_record(self) -> Path:
+        """Which user kubeconfigs ``up`` merged the context into (``down`` removes it there)."""
+        return self.state_dir / "kubeconfig-merges.json"
+
+    @property
+    def addons_dir(self) -> Path:
+        """Copies of the add-on files the local-path provisioner reads (config, helper pod)."""
+        return self.state_dir / "addons"
 
     @property
     def state_file(self) -> Path:
@@ -178,4 +204,21 @@ def kwok_argv(binary: Path, layout: Layout, ports: Ports) -> list[str]:
         f"--tls-cert-file={pki.serving_cert}",
         f"--tls-private-key-file={pki.serving_key}",
         f"--cidr={POD_CIDR}",
+    ]
+
+
+def local_path_provisioner_argv(binary: Path, layout: Layout, ports: Ports) -> list[str]:
+    """Run rancher's local-path-provisioner out of cluster, configured as K3s configures it."""
+    del ports  # it serves nothing
+    return [
+        str(binary),
+        "start",
+        f"--kubeconfig={layout.kubeconfig}",
+        f"--config={layout.addons_dir / 'local-path-config.json'}",
+        f"--helper-pod-file={layout.addons_dir / 'local-path-helper-pod.yaml'}",
+        f"--provisioner-name={PROVISIONER_NAME}",
+        f"--namespace={PROVISIONER_NAMESPACE}",
+        f"--service-account-name={PROVISIONER_SERVICE_ACCOUNT}",
+        "--configmap-name=local-path-config",
+        "--worker-threads=4",
     ]

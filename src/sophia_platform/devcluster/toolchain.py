@@ -18,8 +18,20 @@ from pathlib import Path
 from sophia_platform import resources, runner
 from sophia_platform.errors import ExternalError, InputError
 
+# The binaries build.sh keys on versions.env and the first four wrapper modules.
+CORE_BINARIES = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kwok",
+    "helm",
+)
+# Added later, each with a cache key of its own (its wrapper module's go.mod and go.sum), so
+# adding or bumping one never rebuilds Kubernetes; build.sh's extra_groups is the same list.
+EXTRA_GROUPS = ("local-path-provisioner",)
 # Every binary build.sh produces; find_tool also accepts any other name and falls back to PATH.
-BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "helm")
+BINARIES = (*CORE_BINARIES, *EXTRA_GROUPS)
 
 # Same files, same order as build.sh's key_files: the cache key is the sha256 of their
 # `sha256sum` lines, so editing a pin builds into a fresh directory.
@@ -86,18 +98,36 @@ def cache_root() -> Path:
     return Path(base) / "sophia-platform" / "local-cluster"
 
 
-def cache_key(tools: Path) -> str:
-    """Return the first 16 hex digits of the hash build.sh uses to name the cache directory."""
+def files_key(tools: Path, rels: tuple[str, ...]) -> str:
+    """sha256 over ``sha256sum``-style lines of ``rels``, first 16 hex digits (as build.sh)."""
     lines = []
-    for rel in _KEY_FILES:
+    for rel in rels:
         digest = hashlib.sha256((tools / rel).read_bytes()).hexdigest()
         lines.append(f"{digest}  {rel}\n")
     return hashlib.sha256("".join(lines).encode()).hexdigest()[:16]
 
 
+def cache_key(tools: Path) -> str:
+    """Return the first 16 hex digits of the hash build.sh uses to name the cache directory."""
+    return files_key(tools, _KEY_FILES)
+
+
 def cache_bin_dir() -> Path:
-    """Return the bin directory for the pinned versions (it may not be built yet)."""
+    """Return the bin directory of the core binaries' pinned versions (maybe not built yet)."""
     return cache_root() / cache_key(tools_dir()) / "bin"
+
+
+def extra_key(tools: Path, group: str) -> str:
+    """Return the cache key of an extra group: build.sh's ``extra_key`` (go.mod, go.sum)."""
+    return files_key(tools, (f"{group}/go.mod", f"{group}/go.sum"))
+
+
+def bin_dir_of(name: str) -> Path:
+    """Return the cache directory where build.sh puts binary ``name``."""
+    if name in EXTRA_GROUPS:
+        tools = tools_dir()
+        return cache_root() / f"{name}-{extra_key(tools, name)}" / "bin"
+    return cache_bin_dir()
 
 
 def find_tool(name: str) -> Path | None:
@@ -107,7 +137,7 @@ def find_tool(name: str) -> Path | None:
     if override:
         path = Path(override)
         return path if path.is_file() and os.access(path, os.X_OK) else None
-    candidate = cache_bin_dir() / name
+    candidate = bin_dir_of(name) / name
     if candidate.is_file() and os.access(candidate, os.X_OK):
         return candidate
     found = shutil.which(name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sophia_platform.kube.client import answered, server_message, unreachable
+from sophia_platform.kube.client import ApiError, answered, server_message, unreachable
 
 FIELD_MANAGER = "sophia"
 
@@ -63,6 +63,45 @@ def dry_run(api: Any, namespace: str, docs: list[dict[str, Any]]) -> list[DryRun
             continue
         results.append(DryRun(kind, name, live, desired))
     return results
+
+
+def apply(api: Any, docs: list[dict[str, Any]], *, namespace: str | None = None) -> list[str]:
+    """Server-side apply every document (CRDs, engine objects); returns ``Kind/name`` of each.
+
+    Discovery is refreshed per document, so a CRD applied earlier in ``docs`` serves the
+    custom objects that follow it once the API server has established it.
+    """
+    from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
+
+    dyn = _dynamic(api)
+    done = []
+    for doc in docs:
+        kind, name = doc["kind"], doc["metadata"]["name"]
+        try:
+            resource = dyn.resources.get(api_version=doc["apiVersion"], kind=kind)
+        except ResourceNotFoundError:
+            dyn = _dynamic(api)  # a CRD established since the last discovery
+            resource = dyn.resources.search(api_version=doc["apiVersion"], kind=kind)
+            if not resource:
+                raise ApiError(
+                    f"apply {kind}/{name}: the cluster has no {doc['apiVersion']} {kind}",
+                    status=404,
+                ) from None
+            resource = resource[0]
+        ns = (doc["metadata"].get("namespace") or namespace) if resource.namespaced else None
+        try:
+            dyn.server_side_apply(
+                resource,
+                body=doc,
+                name=name,
+                namespace=ns,
+                field_manager=FIELD_MANAGER,
+                force_conflicts=True,
+            )
+        except DynamicApiError as e:
+            raise answered(f"apply {kind}/{name}", e.status, e.reason, e.body) from e
+        done.append(f"{kind}/{name}")
+    return done
 
 
 def _dynamic(api: Any) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -38,30 +39,93 @@ def kubeconfig_path(
 
 def contexts(kubeconfig: Path | None) -> list[str]:
     """Context names defined in the kubeconfig (empty if it cannot be read)."""
+    if kubeconfig is not None:
+        from sophia_platform.kube import kubeconfig as kc
+
+        try:
+            return kc.load(kubeconfig).contexts
+        except kc.KubeconfigError:
+            return []
     from kubernetes import config
 
     try:
-        found, _active = config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
-            config_file=str(kubeconfig) if kubeconfig else None
-        )
+        found, _active = config.list_kube_config_contexts()  # type: ignore[no-untyped-call]
     except (config.ConfigException, OSError):
         return []
     return [str(c["name"]) for c in found]
 
 
-def connect(kubeconfig: Path | None, context: str | None) -> Any:
-    """An API client for ``context`` (None: the kubeconfig's current context).
+class Api:
+    """A connection to one cluster: what :func:`connect` returns.
+
+    It stands for the official ``ApiClient`` (built on first use and reached through attribute
+    access, so ``client.CoreV1Api(api)`` works as with the real one) and carries a fast read
+    path that :mod:`.raw` uses without importing the ``kubernetes`` package — how a short
+    ``sophia status`` stays short. ``read_path`` is None when the credentials need the
+    official client (exec plugins, auth providers); reads then go through it.
+    """
+
+    def __init__(self, kubeconfig: Path | None, context: str | None, read_path: Any) -> None:
+        self.kubeconfig, self.context, self.read_path = kubeconfig, context, read_path
+        self._real: Any = None
+
+    @property
+    def real(self) -> Any:
+        """The official ``kubernetes.client.ApiClient`` (loaded on first use)."""
+        if self._real is None:
+            self._real = _official_client(self.kubeconfig, self.context)
+        return self._real
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in {"_real", "kubeconfig", "context", "read_path"}:
+            raise AttributeError(name)
+        return getattr(self.real, name)
+
+    def loaded(self) -> Api:
+        """Build the official client now (its errors surface at connect time); return self."""
+        _ = self.real
+        return self
+
+    def close(self) -> None:
+        """Close the connection pools."""
+        if self.read_path is not None:
+            self.read_path.close()
+        if self._real is not None:
+            self._real.close()
+
+
+def connect(kubeconfig: Path | None, context: str | None) -> Api:
+    """A connection to ``context`` (None: the kubeconfig's current context).
 
     Refuses (exit 1) when the kubeconfig lacks a named context; exit 3 when it cannot be loaded.
     """
-    from kubernetes import config
-
     where = str(kubeconfig) if kubeconfig else "~/.kube/config"
     if context is not None and context not in contexts(kubeconfig):
         raise CheckFailed(
             f"kube context {context!r} is not in {where}",
             hint="check environments.<env>.context in sophia.yaml or set KUBECONFIG",
         )
+    if kubeconfig is None:
+        return Api(None, context, None).loaded()
+    from sophia_platform.kube import kubeconfig as kc
+
+    try:
+        parsed = kc.load(kubeconfig)
+        name = context or parsed.current
+        fast = kc.read_path(parsed, name) if name else None
+    except (kc.KubeconfigError, OSError, ValueError, ssl.SSLError) as e:
+        raise ExternalError(
+            f"cannot load kube context {context or '(current)'!r} from {where}: {e}",
+            hint="set KUBECONFIG or pass --kubeconfig",
+        ) from e
+    api = Api(kubeconfig, name, fast)
+    return api if fast is not None else api.loaded()
+
+
+def _official_client(kubeconfig: Path | None, context: str | None) -> Any:
+    from kubernetes import config
+
+    where = str(kubeconfig) if kubeconfig else "~/.kube/config"
     try:
         return config.new_client_from_config(  # type: ignore[no-untyped-call]
             config_file=str(kubeconfig) if kubeconfig else None,

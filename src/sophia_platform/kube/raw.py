@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from sophia_platform.kube.client import REQUEST_TIMEOUT, answered, unreachable
+from sophia_platform.kube.client import REQUEST_TIMEOUT, Api, answered, unreachable
 
 _TIME_KEYS = frozenset(
     {
@@ -84,18 +84,23 @@ def get(api: Any, what: str, path: str, **query: str) -> Raw:
     from urllib3.exceptions import HTTPError
 
     params = "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
-    url = api.configuration.host + path + (f"?{params}" if params else "")
-    headers = {"Accept": "application/json"}
-    api.update_params_for_auth(headers, [], ["BearerToken"], url, "GET", None)
+    target = path + (f"?{params}" if params else "")
+    fast = api.read_path if isinstance(api, Api) else None
     try:
-        response = api.rest_client.request(
-            "GET", url, headers=headers, _request_timeout=REQUEST_TIMEOUT
-        )
-        body = response.read()
+        if fast is not None:  # no kubernetes import: see kube/kubeconfig.py
+            status, body = fast.get(target, REQUEST_TIMEOUT)
+        else:
+            url = api.configuration.host + target
+            headers = {"Accept": "application/json"}
+            api.update_params_for_auth(headers, [], ["BearerToken"], url, "GET", None)
+            response = api.rest_client.request(
+                "GET", url, headers=headers, _request_timeout=REQUEST_TIMEOUT
+            )
+            status, body = response.status, response.read()
     except (HTTPError, OSError) as e:
         raise unreachable(what, e) from e
-    if not 200 <= response.status < 300:
-        raise answered(what, response.status, _reason(body), body)
+    if not 200 <= status < 300:
+        raise answered(what, status, _reason(body), body)
     data: dict[str, Any] = json.loads(body)
     return Raw(data)
 

@@ -187,8 +187,19 @@ def _is_current(pod: Any, hashes: dict[str, str], sts_revisions: dict[str, str])
     return True
 
 
-def poll(api: Any, namespace: str, release: str, elapsed: float = 0.0) -> RolloutSnapshot:
-    """One look at every workload and the pods of its current revision."""
+def poll(
+    api: Any,
+    namespace: str,
+    release: str,
+    elapsed: float = 0.0,
+    *,
+    notes: dict[str, str] | None = None,
+) -> RolloutSnapshot:
+    """One look at every workload and the pods of its current revision.
+
+    ``notes`` (service -> its latest event) skips reading the namespace's events, which is
+    the costliest list on a busy namespace; the watch reads them only every few seconds.
+    """
     sel = _selector(release)
     apps = f"/apis/apps/v1/namespaces/{namespace}"
     deps = raw.get(api, "list deployments", f"{apps}/deployments", labelSelector=sel).items or []
@@ -212,7 +223,12 @@ def poll(api: Any, namespace: str, release: str, elapsed: float = 0.0) -> Rollou
         if problem is not None:
             problems.append(problem)
     services.sort(key=lambda s: s.name)
-    latest = _latest_events(api, namespace, [s.name for s in services if not s.done])
+    pending = [s.name for s in services if not s.done]
+    latest = (
+        {n: notes[n] for n in pending if n in notes}
+        if notes is not None
+        else _latest_events(api, namespace, pending)
+    )
     services = [
         replace(s, note=latest[s.name]) if s.name in latest and not s.note else s for s in services
     ]
@@ -304,7 +320,8 @@ def watch(
     *,
     timeout_s: float,
     grace_s: float = 10.0,
-    poll_s: float = 0.5,
+    poll_s: float = 1.0,
+    events_every_s: float = 3.0,
     api_outage_s: float = 90.0,
     on_update: Callable[[RolloutSnapshot], None] | None = None,
     interrupt: Callable[[], str | None] | None = None,
@@ -313,8 +330,11 @@ def watch(
 
     An unreachable API server (a restart mid-deploy) is tolerated for ``api_outage_s``.
     ``interrupt`` is asked before every poll; a reason ends the watch at once (not ok).
+    Polls are ``poll_s`` apart (helm's own --wait polls every 2 s) and read events every
+    ``events_every_s``: on the 2-core control plane every poll costs the rollout CPU.
     """
     start = time.monotonic()
+    events_at = float("-inf")
     tracker = _Tracker()
     outage_since: float | None = None
     last = RolloutSnapshot(0.0, ())
@@ -325,7 +345,10 @@ def watch(
         if reason is not None:
             return RolloutOutcome(False, elapsed, last, interrupted=reason)
         try:
-            last = poll(api, namespace, release, elapsed)
+            fresh = now - events_at >= events_every_s
+            notes = None if fresh else {sv.name: sv.note for sv in last.services if sv.note}
+            last = poll(api, namespace, release, elapsed, notes=notes)
+            events_at = now if fresh else events_at
             outage_since = None
         except ApiError as e:
             if e.status is not None and e.status < 500:

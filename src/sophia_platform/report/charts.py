@@ -26,12 +26,11 @@ class Series:
 
 
 def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1.0
-    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):
-        if value <= step:
-            return float(step)
-    return float(value)
+    """The top of the y axis: a round number that four grid steps divide evenly."""
+    for top in (4, 8, 12, 20, 40, 60, 80, 100, 200, 400, 600, 800, 1000, 2000, 4000):
+        if value <= top:
+            return float(top)
+    return float(-(-value // 1000) * 1000)
 
 
 def _fmt(value: float) -> str:
@@ -98,10 +97,12 @@ def line_chart(
 def _x_labels(labels: Sequence[str], x: object) -> str:
     assert callable(x)
     n = len(labels)
-    picks = sorted({0, n - 1, *((n - 1) * k // 4 for k in range(1, 4))}) if n > 1 else [0]
+    count = min(n, 4)  # four labels at most, so dated labels never overlap
+    picks = sorted({round(j * (n - 1) / (count - 1)) for j in range(count)}) if n > 1 else [0]
+    anchor = {0: "start", n - 1: "end"} if n > 1 else {}
     return "".join(
-        f'<text class="axis" x="{x(i):.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
-        f"{html.escape(labels[i])}</text>"
+        f'<text class="axis" x="{x(i):.1f}" y="{HEIGHT - 8}" '
+        f'text-anchor="{anchor.get(i, "middle")}">{html.escape(labels[i])}</text>'
         for i in picks
     )
 

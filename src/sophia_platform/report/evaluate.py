@@ -7,7 +7,6 @@ in the README ("The migration report").
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable
@@ -23,12 +22,17 @@ DEPLOY_TARGET_S = 180.0
 MAX_EVIDENCE = 12
 _DEPLOY_RECORDS = 10  # deployment time: median of the last successful deploys
 _DOC_SUFFIXES = (".md", ".rst", ".txt", ".adoc")
-_DOC_TOPIC = re.compile(r"(?i)deploy|secret|kubectl|helm|docker|pulumi|\besc\b|k3s|swarm")
 # Documentation-health rules of the audit, by what the daily checklist asks (absent rules
 # make their line unknown until the audit has them).
-DOC_SECRET_NAMES = ("docs-secret-name", "docs-unknown-secret")
-DOC_RETIRED = ("docs-retired-deploy", "docs-retired-method")
-DOC_CONFLICT = ("docs-conflicting-deploy", "docs-conflict")
+# The audit's documentation-health rules are found by id: `docs-…` naming what they check.
+DOC_SECRET_NAMES = "secret"
+DOC_RETIRED = "retired"
+DOC_CONFLICT = "conflict"
+
+
+def docs_rules(topic: str) -> tuple[str, ...]:
+    """Ids of the audit's ``docs-*`` rules about ``topic`` in this build."""
+    return tuple(r for r in all_rules() if r.startswith("docs-") and topic in r)
 
 
 def _findings(src: Sources, *rules: str) -> list[Finding]:
@@ -266,16 +270,21 @@ def _push_main_only(src: Sources, methods: Metric) -> Check:
         gitops = _unknown(src, "gitops")
         reason = f"the repository has one deploy path; whether a push deploys is {gitops}"
         return Check(**base, status="unknown", reason=reason, evidence=evidence)
-    managed = bool(getattr(src.gitops, "managed", False))
-    detail = str(getattr(src.gitops, "summary", "")) or f"GitOps status of {_env(src)}"
-    evidence.append(Evidence(source="gitops", detail=detail))
-    if managed:
-        return Check(
-            **base, status="pass", reason="GitOps deploys the pushed commit", evidence=evidence
-        )
-    return Check(
-        **base, status="fail", reason="the environment is not GitOps-managed", evidence=evidence
-    )
+    evidence.append(Evidence(source="gitops", detail=src.gitops.summary))
+    if not src.gitops.managed:
+        reason = f"{_env(src)} is not GitOps-managed: a push deploys nothing"
+        return Check(**base, status="fail", reason=reason, evidence=evidence)
+    if src.gitops.suspended:
+        reason = "GitOps is suspended (a break-glass deploy bypasses git)"
+        return Check(**base, status="fail", reason=reason, evidence=evidence)
+    if src.gitops.ok is None:
+        reason = f"GitOps-managed, but {_unknown(src, 'gitops')}"
+        return Check(**base, status="unknown", reason=reason, evidence=evidence)
+    if src.gitops.ok:
+        reason = "GitOps applied the branch head and every service is ready"
+        return Check(**base, status="pass", reason=reason, evidence=evidence)
+    reason = f"GitOps-managed but not converged: {src.gitops.summary}"
+    return Check(**base, status="fail", reason=reason, evidence=evidence)
 
 
 def _secrets_flow(src: Sources) -> Check:
@@ -370,7 +379,7 @@ def _rule_check(
             group=group,
             title=title,
             status="unknown",
-            reason=f"unknown (this build's audit has no rule {' / '.join(rules)})",
+            reason="unknown (this build's audit has no rule for it)",
             fix=fix,
         )
     hits = _findings(src, *known)
@@ -513,7 +522,7 @@ def _docs_health(src: Sources) -> list[Check]:
     group = "documentation-health"
     retired = [
         f
-        for f in _findings(src, "swarm-reference", "compose-file", *DOC_RETIRED)
+        for f in _findings(src, "swarm-reference", "compose-file", *docs_rules(DOC_RETIRED))
         if f.path.lower().endswith(_DOC_SUFFIXES)
     ]
     kube_only = Check(
@@ -528,12 +537,17 @@ def _docs_health(src: Sources) -> list[Check]:
         fix="sophia cleanup apply",
     )
     return [
-        _rule_check(src, "docs-secret-names", group, "All docs reference correct secret names",
-                    DOC_SECRET_NAMES, "sophia audit --rules " + DOC_SECRET_NAMES[0]),
+        _docs_check(src, "docs-secret-names", "All docs reference correct secret names",
+                    DOC_SECRET_NAMES),
         kube_only,
-        _rule_check(src, "docs-no-conflicts", group, "No conflicting instructions",
-                    DOC_CONFLICT, "sophia audit --rules " + DOC_CONFLICT[0]),
+        _docs_check(src, "docs-no-conflicts", "No conflicting instructions", DOC_CONFLICT),
     ]  # fmt: skip
+
+
+def _docs_check(src: Sources, check_id: str, title: str, topic: str) -> Check:
+    rules = docs_rules(topic)
+    fix = f"sophia audit --rules {','.join(rules)}" if rules else "sophia audit"
+    return _rule_check(src, check_id, "documentation-health", title, rules, fix)
 
 
 # --- progress counters ---------------------------------------------------------------------
@@ -635,18 +649,8 @@ def _gates(gates: list[Check]) -> Progress:
 
 
 def _listed(src: Sources) -> list[str]:
-    skipped = {s.path for s in src.audit.stats.skipped}
-    from sophia_platform import git
-
-    return (
-        [p for p in git.ls_files(src.root) if p not in skipped] if src.audit.stats.git_aware else []
-    )
+    return src.listed
 
 
 def _topical(src: Sources, path: str) -> bool:
-    try:
-        return bool(
-            _DOC_TOPIC.search((src.root / path).read_text(encoding="utf-8", errors="replace"))
-        )
-    except OSError:
-        return False
+    return path in src.topical

@@ -14,14 +14,16 @@ that commit's tree, so a point means what ``sophia audit`` said at that commit.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
+from itertools import chain
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sophia_platform.audit import (
     CONFIG_FILE,
@@ -35,8 +37,9 @@ from sophia_platform.audit import (
     ruleset_version,
 )
 from sophia_platform.audit.config import config_from_text
-from sophia_platform.audit.filepass import RuleSet, check_source
-from sophia_platform.audit.model import SkippedFile
+from sophia_platform.audit.filepass import RuleSet, check_source, placement
+from sophia_platform.audit.model import Finding, SkippedFile
+from sophia_platform.audit.vendored import Scope, is_generated_text
 from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, source_from_bytes
 from sophia_platform.errors import InputError
 from sophia_platform.report import cache, gitlog
@@ -45,6 +48,7 @@ from sophia_platform.report.model import History, HistoryPoint, HistoryStats
 
 Mode = Literal["live", "archived"]
 SPEC_FILES = ("sophia.yaml", "sophia.yml")
+VENV_MARKER = "pyvenv.cfg"
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
@@ -63,6 +67,7 @@ class _Entry:
 
     done: FilePass
     facts: ManualFacts = NONE
+    generated: bool = False  # text a tool wrote: skipped where the vendored checks apply
 
 
 @dataclass
@@ -72,7 +77,6 @@ class _Run:
     root: Path
     configs: dict[str, AuditConfig] = field(default_factory=dict)  # config blob -> config
     texts: dict[str, str] = field(default_factory=dict)  # spec/config blob -> text
-    modes: dict[tuple[str, str], Mode | None] = field(default_factory=dict)
 
     def config(self, blob: str | None) -> AuditConfig:
         if blob is None:
@@ -84,16 +88,66 @@ class _Run:
                 self.configs[blob] = AuditConfig()  # a broken config at some commit: defaults
         return self.configs[blob]
 
-    def mode(self, config_blob: str | None, path: str) -> Mode | None:
-        """How a path is scanned under a config: live, archived-only, or not at all."""
-        key = (config_blob or "", path)
-        if key not in self.modes:
-            config = self.config(config_blob)
-            mode: Mode | None = "live"
-            if config.excluded(path):
-                mode = "archived" if config.archived(path) else None
-            self.modes[key] = mode
-        return self.modes[key]
+
+class _Layout:
+    """What each path of the current tree reads, kept up to date commit by commit.
+
+    Placement follows the audit's own rule (:func:`placement`): vendored, generated,
+    excluded, archived or live, under the config and virtualenvs of that commit. Only the
+    paths a commit changed are placed again, unless the config or a ``pyvenv.cfg`` changed.
+    """
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+        self.keys: dict[str, tuple[str, bool] | None] = {}  # path -> (cache key, checks apply)
+        self.paths: list[str] = []  # sorted, as the audit lists files
+        self.config_blob: str | None = None
+        self.venvs: set[str] = set()
+        self.archive_rules = bool(RuleSet.of(RULE_IDS).archive)
+        self._scope: Scope | None = None
+
+    def advance(self, commit: gitlog.Commit, tree: dict[str, str]) -> tuple[list[str], bool]:
+        """Move to ``commit`` (whose tree is ``tree``): (paths placed again, paths came/went)."""
+        full = self._scope is None or tree.get(CONFIG_FILE) != self.config_blob
+        reshaped = False
+        for path in commit.removed:
+            if path in self.keys:
+                del self.keys[path]
+                self.paths.pop(bisect.bisect_left(self.paths, path))
+                reshaped = True
+            if path.rpartition("/")[2] == VENV_MARKER:
+                self.venvs.discard(path[: -len(VENV_MARKER)])
+                full = True
+        for path in commit.changed:
+            if path not in self.keys:
+                bisect.insort(self.paths, path)
+                self.keys[path] = None
+                reshaped = True
+            if path.rpartition("/")[2] == VENV_MARKER:
+                self.venvs.add(path[: -len(VENV_MARKER)])
+                full = True
+        if full:
+            self.config_blob = tree.get(CONFIG_FILE)
+            config = self.run.config(self.config_blob)
+            self._scope = Scope(config.vendored, tuple(sorted(self.venvs)), config.include)
+        placed = self.paths if full else list(commit.changed)
+        for path in placed:
+            self.keys[path] = self._place(path, tree[path])
+        return placed, reshaped or full
+
+    def _place(self, path: str, blob: str) -> tuple[str, bool] | None:
+        assert self._scope is not None
+        config = self.run.config(self.config_blob)
+        place = placement(path, config, self._scope, archive_rules=self.archive_rules)
+        if place == "live":
+            return _key("live", path, blob), self._scope.applies(path)
+        if place == "archived":
+            return _key("archived", path, blob), False
+        return None
+
+    @property
+    def config(self) -> AuditConfig:
+        return self.run.config(self.config_blob)
 
 
 def version() -> str:
@@ -180,14 +234,11 @@ def _read_texts(run: _Run, history: list[gitlog.Commit]) -> None:
 
 def _needed_keys(run: _Run, history: list[gitlog.Commit], todo: set[str]) -> set[str]:
     needed: set[str] = set()
+    layout = _Layout(run)
     for commit, tree in gitlog.trees(history):
-        if commit.sha not in todo:
-            continue
-        config_blob = tree.get(CONFIG_FILE)
-        for path, blob in tree.items():
-            mode = run.mode(config_blob, path)
-            if mode is not None:
-                needed.add(_key(mode, path, blob))
+        layout.advance(commit, tree)
+        if commit.sha in todo:
+            needed.update(placed[0] for placed in layout.keys.values() if placed is not None)
     return needed
 
 
@@ -232,7 +283,8 @@ def _scan_one(rules: RuleSet, mode: Mode, path: str, raw: bytes | None) -> _Entr
         return _Entry(out)
     out.files, out.bytes = 1, item.size
     check_source(item, rules, out)
-    return _Entry(out, manual_facts(path, item.text) if relevant(path) else NONE)
+    facts = manual_facts(path, item.text) if relevant(path) else NONE
+    return _Entry(out, facts, is_generated_text(item.text))
 
 
 def _conclude_all(
@@ -242,32 +294,128 @@ def _conclude_all(
     todo: set[str],
     progress: Progress | None,
 ) -> list[HistoryPoint]:
-    entries: dict[str, _Entry] = {}
     last_change: dict[str, int] = {}
+    layout = _Layout(run)
+    merged = _Merged(store)
     found: list[HistoryPoint] = []
     for commit, tree in gitlog.trees(history):
+        placed, reshaped = layout.advance(commit, tree)
+        merged.touch(placed, reshaped)
         for path in commit.changed:
             last_change[path] = commit.time
         if commit.sha not in todo:
             continue
-        config_blob = tree.get(CONFIG_FILE)
-        merged = FilePass()
-        manual = 0
-        for path in sorted(tree):
-            mode = run.mode(config_blob, path)
-            if mode is None:
-                merged.skipped.append(SkippedFile(path, "excluded"))
-                continue
-            key = _key(mode, path, tree[path])
-            entry = entries.get(key)
-            if entry is None:
-                entry = entries[key] = store.file(key)
-            merged.merge(entry.done)
-            manual += entry.facts.count
-        found.append(_point(run, commit, tree, merged, manual, config_blob, last_change))
+        done, manual = merged.at(layout)
+        found.append(_point(run, commit, tree, done, manual, layout.config, last_change))
         if progress:
             progress("commits", len(found), len(todo))
     return found
+
+
+class _Merged:
+    """One commit's per-file pass assembled from cached passes, updated path by path.
+
+    Each contribution is kept per path in dicts whose order is the sorted path order, so a
+    commit that only modifies files updates values in place and the lists the audit's second
+    half reads are chained together at C speed; a commit that adds or removes files (or
+    changes the config) rebuilds them once.
+    """
+
+    def __init__(self, store: cache.HistoryCache) -> None:
+        self.store = store
+        self.entries: dict[str, _Entry] = {}  # cache key -> entry, loaded once
+        self.dirty: set[str] = set()
+        self.rebuild = True
+        self.live: dict[str, _Entry] = {}  # path -> entry, in path order
+        self.findings: dict[str, list[Finding]] = {}
+        self.summaries: dict[str, dict[str, list[tuple[str, Any]]]] = {}
+        self.ignores: dict[str, dict[int, frozenset[str]]] = {}
+        self.files = self.manual = 0  # running totals over the live entries
+
+    def touch(self, paths: list[str], reshaped: bool) -> None:
+        """Note the paths placed again since the last assembled commit."""
+        if reshaped:
+            self.rebuild = True
+        elif not self.rebuild:
+            self.dirty.update(paths)
+
+    def _entry(self, layout: _Layout, path: str) -> _Entry | None:
+        placed = layout.keys[path]
+        if placed is None:
+            return None
+        key, checks_apply = placed
+        entry = self.entries.get(key)
+        if entry is None:
+            entry = self.entries[key] = self.store.file(key)
+        return None if entry.generated and checks_apply else entry
+
+    def at(self, layout: _Layout) -> tuple[FilePass, int]:
+        """The per-file pass and the manual steps of the layout's commit."""
+        if self.rebuild:
+            self._rebuild(layout)
+        else:
+            for path in self.dirty:
+                self._update(path, self._entry(layout, path))
+        self.rebuild, self.dirty = False, set()
+        done = FilePass(findings=list(chain.from_iterable(self.findings.values())))
+        for rule_id, rows in self.summaries.items():
+            done.summaries[rule_id] = list(chain.from_iterable(rows.values()))
+        done.ignores = dict(self.ignores)
+        done.files = self.files
+        return done, self.manual
+
+    def _rebuild(self, layout: _Layout) -> None:
+        self.live, self.findings, self.summaries, self.ignores = {}, {}, {}, {}
+        self.files = self.manual = 0
+        for path in layout.paths:
+            entry = self._entry(layout, path)
+            if entry is not None:
+                self._add(path, entry)
+
+    def _add(self, path: str, entry: _Entry) -> None:
+        self.live[path] = entry
+        self.files += entry.done.files
+        self.manual += entry.facts.count
+        if entry.done.findings:
+            self.findings[path] = entry.done.findings
+        for rule_id, rows in entry.done.summaries.items():
+            self.summaries.setdefault(rule_id, {})[path] = rows
+        if entry.done.ignores:
+            self.ignores[path] = entry.done.ignores[path]
+
+    def _update(self, path: str, entry: _Entry | None) -> None:
+        old = self.live.get(path)
+        if entry is None or old is None:
+            # A file entering or leaving the live set moves the path order: rebuild the
+            # ordered dicts from the layout next time (rare: placement rarely flips).
+            if entry is not old:
+                self.rebuild = True
+            return
+        self.live[path] = entry
+        self.files += entry.done.files - old.done.files
+        self.manual += entry.facts.count - old.facts.count
+        _replace(self.findings, path, entry.done.findings)
+        for rule_id in {*entry.done.summaries, *old.done.summaries}:
+            if (rule_id in entry.done.summaries) != (rule_id in old.done.summaries):
+                self.rebuild = True
+                return
+            self.summaries[rule_id][path] = entry.done.summaries[rule_id]
+        if entry.done.ignores:
+            self.ignores[path] = entry.done.ignores[path]
+        else:
+            self.ignores.pop(path, None)
+
+
+def _replace(by_path: dict[str, list[Finding]], path: str, findings: list[Finding]) -> None:
+    """Set or drop a path's findings.
+
+    Their order across files does not matter: conclude sorts them by path and position,
+    keeping each file's own order.
+    """
+    if findings:
+        by_path[path] = findings
+    else:
+        by_path.pop(path, None)
 
 
 def _point(
@@ -276,10 +424,9 @@ def _point(
     tree: dict[str, str],
     merged: FilePass,
     manual: int,
-    config_blob: str | None,
+    config: AuditConfig,
     last_change: dict[str, int],
 ) -> HistoryPoint:
-    config = run.config(config_blob)
     spec_blob = next((tree[name] for name in SPEC_FILES if name in tree), None)
 
     def times(paths: list[str]) -> dict[str, int]:

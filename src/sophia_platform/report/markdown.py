@@ -64,6 +64,13 @@ def render_markdown(report: Report) -> str:
         out.append(f"| {p.title} | {done}{why} | {ICON[p.status]} |")
     if report.history and points:
         out += _burndown(report.history.rules, points)
+    durations = [d.duration_s for d in report.deploys if d.duration_s is not None]
+    if durations:
+        out += [
+            "",
+            f"Deploy durations (last {len(durations)}, seconds): `{sparkline(durations)}` "
+            f"{durations[0]:g} → {durations[-1]:g}",
+        ]
     unknown = [s for s in report.sources if not s.available]
     if unknown:
         out += ["", "<sub>Not read: " + "; ".join(f"{s.name} ({s.detail})" for s in unknown)]

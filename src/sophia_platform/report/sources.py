@@ -9,7 +9,9 @@ turns that into "unknown (...)" rows, never into zeros.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,7 @@ _SYSTEM_SECRET_TYPES = frozenset(
     {"helm.sh/release.v1", "kubernetes.io/service-account-token", "bootstrap.kubernetes.io/token"}
 )
 MANAGED_BY = "app.kubernetes.io/managed-by"
+DOC_TOPIC = re.compile(r"(?i)deploy|secret|kubectl|helm|docker|pulumi|\besc\b|k3s|swarm")
 
 
 @dataclass
@@ -54,7 +57,9 @@ class Sources:
     env: str | None = None
     cluster: Cluster | None = None
     secrets: CheckReport | None = None
-    gitops: Any | None = None
+    gitops: GitOps | None = None
+    listed: list[str] = field(default_factory=list)  # files the audit read
+    topical: set[str] = field(default_factory=set)  # docs and workflows about deploys/secrets
     states: dict[str, SourceState] = field(default_factory=dict)
 
     def reason(self, name: str) -> str:
@@ -83,7 +88,8 @@ def gather(path: Path, options: Options | None = None) -> Sources:
     options = options or Options()
     audit = scan(path, ScanOptions())
     root = audit.root
-    src = Sources(root=root, audit=audit, manual=_manual(root, audit))
+    src = Sources(root=root, audit=audit, manual={})
+    _read_docs(src)
     src.note("audit", True, f"{audit.stats.files_scanned} files scanned")
     src.commit = _head(root)
     _spec(src, options)
@@ -104,20 +110,23 @@ def gather(path: Path, options: Options | None = None) -> Sources:
     return src
 
 
-def _manual(root: Path, audit: AuditResult) -> dict[str, ManualFacts]:
-    skipped = {s.path for s in audit.stats.skipped}
-    found: dict[str, ManualFacts] = {}
-    for rel in git.ls_files(root) if audit.stats.git_aware else []:
-        if rel in skipped or not relevant(rel):
+def _read_docs(src: Sources) -> None:
+    """List the scanned files once; read docs and workflows for manual steps and topics."""
+    skipped = {s.path for s in src.audit.stats.skipped}
+    listed = git.ls_files(src.root) if src.audit.stats.git_aware else []
+    src.listed = [rel for rel in listed if rel not in skipped]
+    for rel in src.listed:
+        if not relevant(rel):
             continue
         try:
-            text = (root / rel).read_text(encoding="utf-8", errors="replace")
+            text = (src.root / rel).read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
         facts = manual_facts(rel, text)
         if facts.count:
-            found[rel] = facts
-    return found
+            src.manual[rel] = facts
+        if DOC_TOPIC.search(text):
+            src.topical.add(rel)
 
 
 def _head(root: Path) -> str | None:
@@ -148,9 +157,13 @@ def _cluster(src: Sources, options: Options) -> None:
     from sophia_platform.deploy.status import collect
     from sophia_platform.deploy.target import resolve
     from sophia_platform.kube import raw
-    from sophia_platform.kube.client import connect
+    from sophia_platform.kube.client import connect, kubeconfig_path
 
     assert src.spec is not None
+    kubeconfig = kubeconfig_path(options.kubeconfig) or Path.home() / ".kube" / "config"
+    if not kubeconfig.exists():  # say so without paying for the kubernetes client's import
+        src.note("cluster", False, f"no cluster reachable: no kubeconfig at {kubeconfig}")
+        return
     try:
         status = collect(src.spec, src.env, kubeconfig=options.kubeconfig)
         target = resolve(src.spec, src.env, kubeconfig=options.kubeconfig)
@@ -187,20 +200,34 @@ def _secrets(src: Sources, options: Options) -> None:
     src.note("secrets", True, f"layers {', '.join(src.secrets.layers)}")
 
 
+@dataclass(frozen=True)
+class GitOps:
+    """What GitOps says about the environment."""
+
+    managed: bool  # the committed tree puts the environment under Flux or Argo CD
+    ok: bool | None  # at the branch head, Ready, services healthy (None: status not read)
+    suspended: bool
+    summary: str
+
+
 def _gitops(src: Sources, options: Options) -> None:
-    """GitOps status, when this build has ``sophia_platform.gitops.status.collect``."""
-    try:
+    """GitOps status, when this build has ``sophia_platform.gitops.status``."""
+    module: Any = None
+    with contextlib.suppress(ModuleNotFoundError):
         module = importlib.import_module("sophia_platform.gitops.status")
-    except ModuleNotFoundError:
+    if not (hasattr(module, "is_managed") and hasattr(module, "collect_status")):
         src.note("gitops", False, "this build has no GitOps status")
         return
-    collect = getattr(module, "collect", None)
-    if collect is None:
-        src.note("gitops", False, "this build has no GitOps status")
+    assert src.spec is not None and src.env is not None
+    if not module.is_managed(src.spec, src.env, src.root):
+        src.gitops = GitOps(False, None, False, f"{src.env} is not GitOps-managed in this tree")
+        src.note("gitops", True, src.gitops.summary)
         return
     try:
-        src.gitops = collect(src.spec, src.env, kubeconfig=options.kubeconfig)
+        status = module.collect_status(src.spec, src.env, src.root, kubeconfig=options.kubeconfig)
     except SophiaError as e:
+        src.gitops = GitOps(True, None, False, f"GitOps-managed; status not read: {e}")
         src.note("gitops", False, f"GitOps status could not be read: {e}")
         return
-    src.note("gitops", True, f"GitOps status of {src.env}")
+    src.gitops = GitOps(True, bool(status.ok), bool(status.suspended), str(status.message))
+    src.note("gitops", True, f"{status.engine}: {status.message}")

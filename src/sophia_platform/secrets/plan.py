@@ -50,6 +50,7 @@ class SyncPlan:
     ignored: list[str] = field(default_factory=list)
     revision: str | None = None  # target revision the plan was made against
     prune: bool = False
+    creates: list[str] = field(default_factory=list)  # what the apply makes first ("namespace x")
 
     def names(self, action: Action) -> list[str]:
         """Addresses with ``action``, sorted."""

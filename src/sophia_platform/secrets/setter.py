@@ -35,3 +35,31 @@ def set_secret(
         return "valid (dry run)"
     with cls(ctx) as provider:
         return "set" if provider.set_value(name, value) else "unchanged"
+
+
+def generate_missing(ctx: ProviderContext, *, dry_run: bool = False) -> list[str]:
+    """Store a random value for every manifest secret the local store lacks; return the names.
+
+    For local development and demos only: a production-like environment is refused (its values
+    belong in GitHub/ESC, not made up). Stored values are kept, so a re-run changes nothing.
+    """
+    import secrets as random_source
+
+    from sophia_platform.secrets.providers.local import LocalProvider
+    from sophia_platform.spec import is_production
+
+    if is_production(ctx.env_name):
+        raise UsageError(
+            f"refusing to generate values for {ctx.env_name!r}: a production environment's "
+            "secrets are set, not made up",
+            hint="use `sophia secrets set NAME ENV` with the real value",
+        )
+    provider = LocalProvider(ctx)
+    with provider:
+        values = provider.load()
+        missing = sorted(n for n in ctx.manifest.entries if n not in values)
+        if missing and not dry_run:
+            # 32 url-safe characters: never a placeholder, never shown.
+            fresh = {n: SecretValue(random_source.token_urlsafe(24)) for n in missing}
+            provider.save({**values, **fresh})
+    return missing

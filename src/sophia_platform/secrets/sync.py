@@ -74,6 +74,7 @@ def prepare(
         ignored=snapshot.ignored,
         revision=state.revision,
         prune=options.prune,
+        creates=list(state.creates),
     )
     return PreparedSync(plan, source, target, desired, state)
 

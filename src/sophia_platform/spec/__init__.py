@@ -2,6 +2,8 @@
 
 from sophia_platform.spec.loader import LoadResult, load_spec, resolve_spec_path, validate_file
 from sophia_platform.spec.model import (
+    Build,
+    Ci,
     Environment,
     Gpu,
     Ingress,
@@ -11,10 +13,13 @@ from sophia_platform.spec.model import (
     SecretEntry,
     Service,
     Spec,
+    is_production,
 )
 from sophia_platform.spec.problems import Problem
 
 __all__ = [
+    "Build",
+    "Ci",
     "Environment",
     "Gpu",
     "Ingress",
@@ -26,6 +31,7 @@ __all__ = [
     "SecretEntry",
     "Service",
     "Spec",
+    "is_production",
     "load_spec",
     "resolve_spec_path",
     "validate_file",

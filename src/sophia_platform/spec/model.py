@@ -47,6 +47,11 @@ def _is_ip_literal(value: str) -> bool:
     return True
 
 
+def is_production(env: str) -> bool:
+    """Environments named like production get the strict rules (pinned images, real secrets)."""
+    return env.lower() in {"production", "prod"} or env.lower().startswith("prod")
+
+
 class Environment(_Model):
     """One deployment target: a kube context, a namespace and an ESC environment."""
 
@@ -82,14 +87,88 @@ class Gpu(_Model):
     count: int = Field(default=1, ge=1, le=64)
 
 
+_TAINT = re.compile(
+    r"^[A-Za-z0-9][-A-Za-z0-9_./]*(=[-A-Za-z0-9_.]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$"
+)
+Privilege = Literal["auto", "root", "sudo"]
+
+
+def _taints(value: list[str]) -> list[str]:
+    for taint in value:
+        if not _TAINT.match(taint):
+            raise ValueError(
+                f"taint {taint!r} must be key[=value]:NoSchedule|PreferNoSchedule|NoExecute"
+            )
+    return value
+
+
+def _key_path(value: str | None) -> str | None:
+    if value is not None and not (_VAR_REF.match(value) or value.startswith(("/", "~"))):
+        raise ValueError("must be an absolute path, a ~/ path or a ${VARIABLE} reference")
+    return value
+
+
+class SshDefaults(_Model):
+    """How every node is reached over SSH, unless the node says otherwise."""
+
+    user: str = Field(default="root", min_length=1, description="SSH user")
+    port: int = Field(default=22, ge=1, le=65535)
+    key: str | None = Field(
+        default=None,
+        description="private key file (a path or ${VARIABLE}); none: ssh-agent and ~/.ssh keys. "
+        "A passphrase comes from $SOPHIA_SSH_KEY_PASSPHRASE, never from the file or argv",
+    )
+    privilege: Privilege = Field(
+        default="auto", description="root: run as the SSH user; sudo: `sudo -n`; auto: by user"
+    )
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str | None) -> str | None:
+        return _key_path(value)
+
+
+class ClusterSettings(_Model):
+    """How ``sophia cluster`` builds the K3s cluster from ``nodes:``."""
+
+    k3s_version: str = Field(
+        default="v1.36.3+k3s1", pattern=r"^v1\.\d+\.\d+\+k3s\d+$", description="pinned K3s"
+    )
+    disable: list[str] = Field(
+        default_factory=lambda: ["traefik"], description="packaged components to disable"
+    )
+    server_config: dict[str, Any] = Field(
+        default_factory=dict, description="extra keys of the server's /etc/rancher/k3s/config.yaml"
+    )
+    ssh: SshDefaults = Field(default_factory=SshDefaults)
+    smoke_image: str = Field(
+        default="nvcr.io/nvidia/cuda:12.9.1-base-ubuntu24.04",
+        description="pinned CUDA base image of the GPU smoke pod (runs nvidia-smi)",
+    )
+
+
 class Node(_Model):
     """One machine of the inventory. Its address comes from configuration, never from the file."""
 
     role: Literal["server", "agent"]
     address: str = Field(description="a ${VARIABLE} reference (or a DNS name), never an IP literal")
-    user: str = Field(default="root", description="SSH user for bootstrap")
+    user: str | None = Field(default=None, description="SSH user (default: cluster.ssh.user)")
+    port: int | None = Field(default=None, ge=1, le=65535, description="SSH port")
+    key: str | None = Field(default=None, description="private key file (path or ${VARIABLE})")
+    privilege: Privilege | None = Field(default=None, description="root, sudo or auto")
     labels: dict[str, str] = Field(default_factory=dict)
+    taints: list[str] = Field(default_factory=list, description="key[=value]:Effect")
     gpu: Gpu | None = None
+
+    @field_validator("taints")
+    @classmethod
+    def _check_taints(cls, value: list[str]) -> list[str]:
+        return _taints(value)
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str | None) -> str | None:
+        return _key_path(value)
 
     @field_validator("address")
     @classmethod
@@ -139,6 +218,16 @@ class Ingress(_Model):
     tls: bool = True
 
 
+class Build(_Model):
+    """How CI builds a service's image (the image is then tagged with the commit SHA)."""
+
+    context: str = Field(min_length=1, description="build context, relative to the repo root")
+    dockerfile: str | None = Field(
+        default=None,
+        description="Dockerfile path relative to the repo root (default: <context>/Dockerfile)",
+    )
+
+
 class Service(_Model):
     """One workload: a Deployment (default) or a StatefulSet with storage."""
 
@@ -163,6 +252,9 @@ class Service(_Model):
     command: list[str] | None = None
     args: list[str] | None = None
     ingress: Ingress | None = None
+    build: Build | None = Field(
+        default=None, description="build context: CI builds and pushes this service's image"
+    )
     annotations: dict[str, str] = Field(
         default_factory=dict,
         description="pod annotations; `sophia migrate compose` keeps compose facts the model "
@@ -231,6 +323,22 @@ class SecretEntry(_Model):
     description: str = ""
 
 
+class Ci(_Model):
+    """The quality gates of the CI workflow (``sophia ci workflow``): shell commands, in order."""
+
+    python: str = Field(default="3.12", description="Python version the gates run on")
+    install: list[str] = Field(
+        default_factory=lambda: ["pip install ruff pytest"],
+        description="commands that install what the gates need",
+    )
+    lint: list[str] = Field(
+        default_factory=lambda: ["ruff check ."], description="lint commands (default: ruff)"
+    )
+    test: list[str] = Field(
+        default_factory=lambda: ["pytest -q"], description="test commands (default: pytest)"
+    )
+
+
 class Spec(_Model):
     """The whole ``sophia.yaml``."""
 
@@ -241,11 +349,13 @@ class Spec(_Model):
     )
     environments: dict[str, Environment] = Field(min_length=1)
     nodes: dict[str, Node] = Field(default_factory=dict)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     services: dict[str, Service] = Field(default_factory=dict)
     secrets: dict[str, SecretEntry] = Field(default_factory=dict)
     config: dict[str, str] = Field(
         default_factory=dict, description="non-secret configuration keys (addresses, URLs)"
     )
+    ci: Ci = Field(default_factory=Ci, description="CI quality gates (sophia ci workflow)")
 
     _source_path: Any = PrivateAttr(default=None)
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -81,35 +79,26 @@ def test_undo_restores_the_exact_tree(repo: Path) -> None:
 @pytest.mark.parametrize("kill_after", [1, 4])
 def test_undo_after_sigkill_mid_apply(repo: Path, kill_after: int) -> None:
     before = tree_state(repo)
-    env = {**os.environ, "SOPHIA_CLEANUP_PAUSE_AFTER_STEP": str(kill_after)}
+    driver = Path(__file__).with_name("stop_after_step.py")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sophia_platform.cli.main", "cleanup", "apply", "--yes", str(repo)],
-        env=env,
-        stdout=subprocess.DEVNULL,
+        [sys.executable, str(driver), str(kill_after), str(repo)],
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        text=True,
     )
     try:
-        done = _wait_for_steps(repo, kill_after, proc)
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # blocks until the apply froze after the step (or died)
+        assert line == "frozen\n", proc.stderr.read() if proc.stderr else ""
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    assert len(done) == kill_after
+    (journal,) = journal_dir(repo).glob("*.json")
+    assert len(Journal.load(journal).done) == kill_after
     assert tree_state(repo) != before  # the apply really was half done
     assert main(["cleanup", "undo", str(repo)]) == 0
     assert tree_state(repo) == before
-
-
-def _wait_for_steps(repo: Path, steps: int, proc: subprocess.Popen[bytes]) -> list[int]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        for path in journal_dir(repo).glob("*.json"):
-            done = Journal.load(path).done
-            if len(done) >= steps:
-                return done
-        time.sleep(0.05)
-    raise AssertionError("apply did not reach the kill point")
 
 
 def test_dirty_tree_is_refused_unless_allowed(

@@ -131,17 +131,12 @@ def test_5xx_gives_up_after_the_attempts(esc: EscServer) -> None:
 def test_retry_after_header_is_honoured(esc: EscServer) -> None:
     esc.state.fail(429, times=1, op="open", headers={"Retry-After": "0.3"})
     policy = RetryPolicy(attempts=2, request_timeout=2, backoff=0.0)
-    started = time.monotonic()
-    sleeps: list[float] = []
+    sleeps: list[float] = []  # the client's sleep, recorded instead of waited for
 
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        time.sleep(seconds)
-
-    properties = open_and_read(esc.url, EscRef.parse(REF), esc.token, policy, sleep=sleep)
+    properties = open_and_read(esc.url, EscRef.parse(REF), esc.token, policy, sleep=sleeps.append)
     assert "openai_api_key" in properties
     assert sleeps == [0.3]
-    assert time.monotonic() - started >= 0.3
+    assert esc.state.count("open") == 2
 
 
 def test_exponential_backoff_grows() -> None:
@@ -165,20 +160,18 @@ def test_request_timeout_is_reported(esc: EscServer) -> None:
 def test_never_blocks_startup_longer_than_the_timeout(
     esc: EscServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    esc.state.slow(30.0, op="open")  # ESC hangs
+    held = esc.state.hold(times=None, op="open")  # ESC hangs until the test lets it go
     config = make(
         esc, {"OPENAI_API_KEY": "sk-env-22222222"}, esc_timeout=0.5, esc_request_timeout=20
     )
-    started = time.monotonic()
+    # Answered from the next layer while ESC still holds the request: startup never waits on
+    # ESC past its budget (how long that budget really takes: benchmarks/config_latency.py).
     value = config.require("OPENAI_API_KEY")
-    elapsed = time.monotonic() - started
     assert value.source == "env"
-    assert 0.4 <= elapsed < 1.5
-    # The startup budget is spent once: later lookups do not wait again.
-    started = time.monotonic()
+    assert held.arrived.is_set() and not held.released.is_set()
     for _ in range(10):
-        config.get("LOG_LEVEL")
-    assert time.monotonic() - started < 0.2
+        assert config.get("LOG_LEVEL") is None
+    held.released.set()
     status = {s.layer: s for s in config.layers()}["esc"]
     assert status.state == "failed"
     assert "startup timeout" in status.detail and "SOPHIA_ESC_TIMEOUT" in status.detail
@@ -235,11 +228,12 @@ def test_ttl_refresh_in_background_serves_stale_meanwhile(esc: EscServer) -> Non
     assert config.require("LOG_LEVEL").reveal() == "info"  # fresh: no request
     assert esc.state.count("open") == 1
 
-    esc.state.slow(1.0, times=1, op="open")
+    held = esc.state.hold(times=1, op="open")
     clock.now += 31  # expired
-    started = time.monotonic()
-    assert config.require("LOG_LEVEL").reveal() == "info"  # stale, served at once
-    assert time.monotonic() - started < 0.5
+    # stale, served while the refresh is still unanswered: the lookup never waits for it
+    assert config.require("LOG_LEVEL").reveal() == "info"
+    assert held.arrived.wait(10) and not held.released.is_set()
+    held.released.set()
     deadline = time.monotonic() + 10
     while config.require("LOG_LEVEL").reveal() != "debug" and time.monotonic() < deadline:
         time.sleep(0.05)

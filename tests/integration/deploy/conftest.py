@@ -18,8 +18,6 @@ from ruamel.yaml import YAML
 from sophia_platform.deploy.results import DeployOptions, DeployResult, SilentObserver
 from sophia_platform.deploy.rollback import rollback
 from sophia_platform.deploy.upgrade import deploy
-from sophia_platform.deploy.values import render_values
-from sophia_platform.kube.local_prep import claims_of, ensure_runtime_class, ensure_static_volumes
 from sophia_platform.spec import Spec, load_spec
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -98,8 +96,6 @@ def make_env(
 ) -> DeployEnv:
     spec = load_spec(spec_path)
     env = DeployEnv(spec, spec_path, namespace, k8s_cluster.kubeconfig, k8s_cluster.api_client)
-    ensure_runtime_class(env.api)
-    ensure_static_volumes(env.api, namespace, claims_of(render_values(spec, "local")))
     if secrets:
         for service, svc in spec.services.items():
             own = {

@@ -216,6 +216,9 @@ def test_cli_deploy_status_history_diff_rollback(
     code, out, err = _sophia(denv, capsys, "rollback", "local", "--grace", "3")
     assert code == 0, err
     assert "api: 1.9.0 -> 1.4.0" in out and "rollback succeeded" in out
+    # each change is printed once (the core used to send it as text that cli printed again)
+    assert (out + err).count("api: 1.9.0 -> 1.4.0") == 1
+    assert "rollback acme: revision 2 -> 1" in err  # the step, rendered by cli
     code, out, err = _sophia(denv, capsys, "diff", "local", "--json")
     assert code == 0, out
     for text in (out, err):

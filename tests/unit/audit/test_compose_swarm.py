@@ -64,8 +64,30 @@ def test_compose_file_negative(path: str, text: str) -> None:
         ("stack.yml", "services:\n  a:\n    deploy:\n      mode: global\n", "mode: global"),
         (
             "stack.yml",
-            "services:\n  a:\n    deploy:\n      placement:\n        constraints: []\n",
+            "services:\n  a:\n    deploy:\n      placement:\n        max_replicas_per_node: 1\n",
             "placement",
+        ),
+        # The policy's other forms (lessons from the corpus and the held-out repository).
+        ("ops.sh", 'ssh root@mgr "docker secret create db_pw -"\n', "docker secret create"),
+        ("ops.sh", "docker config ls\n", "docker config ls"),
+        (
+            "tool.py",
+            'subprocess.run(["docker", "stack", "deploy", "-c", f])\n',
+            "docker stack deploy",
+        ),
+        ("tool.py", 'cmd = f"ssh {host} docker node ls"\n', "docker node ls"),
+        ("prometheus.yml", "  - job_name: dockerswarm_tasks\n", "dockerswarm_tasks"),
+        (
+            "stack.yml",
+            "      labels: [com.docker.stack.namespace=x]\n",
+            "com.docker.stack.namespace",
+        ),
+        ("traefik.yml", "    swarmMode: true\n", "swarmMode"),
+        ("net.sh", "docker network create -d overlay --attachable mesh\n", "overlay network"),
+        (
+            "x.yml",
+            "services:\n  a:\n    deploy:\n      constraints: [node.role == manager]\n",
+            "constraints",
         ),
     ],
 )
@@ -86,12 +108,43 @@ def test_swarm_positive(path: str, text: str, construct: str) -> None:
             "services:\n  a:\n    deploy:\n      resources:\n        limits: {cpus: '1'}\n",
         ),
         ("notes.md", "We stopped using the overlay of docs.\n"),
+        ("notes.md", "Docker Swarm is retired; we run K3s now.\n"),  # prose naming Swarm
+        ("swarm.py", "def swarm_exec(cmd):\n    return run(cmd)\n"),  # an identifier
+        ("nodes.py", 'if node.role == "server":\n    pass\n'),  # an attribute, not a constraint
+        (
+            "docker-compose.yml",
+            "services:\n  a:\n    image: x\n    # deploy:\n    #   placement:\n",
+        ),  # commented-out YAML config
     ],
 )
 def test_swarm_negative(path: str, text: str) -> None:
     assert run("swarm-reference", path, text) == []
 
 
-def test_stack_file_has_two_swarm_keys() -> None:
+def test_stack_file_swarm_keys() -> None:
     constructs = [f.data["construct"] for f in run("swarm-reference", "stack.yml", STACK)]
-    assert constructs == ["mode: global", "placement"]
+    assert constructs == ["mode: global", "placement", "constraints"]  # one per line
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("docker-compose.override.yml", ""),  # an empty stub still counts (policy)
+        ("compose.prod.yaml", "# TODO\n"),
+        ("infra/monitoring.yml", "services:\n  grafana:\n    image: grafana/grafana\n"),
+        ("ops/app-swarm.yaml", "services:\n  api:\n    build: ./api\n"),  # no version: line
+    ],
+)
+def test_compose_stubs_and_stacks_of_any_name(path: str, text: str) -> None:
+    assert len(run("compose-file", path, text)) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("k8s/monitoring-stack.yaml", "apiVersion: v1\nkind: Service\nservices:\n  image: x\n"),
+        (".github/workflows/ci.yml", "on: push\nservices:\n  db:\n    image: postgres\n"),
+    ],
+)
+def test_not_compose_by_content(path: str, text: str) -> None:
+    assert run("compose-file", path, text) == []

@@ -49,6 +49,7 @@ def test_bash_completes_commands_and_environment_names(
         "production",
         "staging",
         "local",
+        "lab",
     ]
     spec = f"--spec {example_spec_path}"
     assert _bash_complete(f"sophia {spec} rollback st", tmp_path.parent, tmp_path) == ["staging"]

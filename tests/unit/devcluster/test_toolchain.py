@@ -22,6 +22,20 @@ def test_cache_key_matches_build_script() -> None:
     assert Path(proc.stdout.strip()) == toolchain.cache_bin_dir()
 
 
+def test_extra_group_key_matches_build_script() -> None:
+    tools = toolchain.tools_dir()
+    proc = subprocess.run(
+        ["bash", str(tools / "build.sh"), "--print-bin-dir", "local-path-provisioner"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "XDG_CACHE_HOME": str(toolchain.cache_root().parents[1])},
+    )
+    assert Path(proc.stdout.strip()) == toolchain.bin_dir_of("local-path-provisioner")
+    assert toolchain.bin_dir_of("local-path-provisioner") != toolchain.cache_bin_dir()
+    assert "local-path-provisioner" in toolchain.BINARIES
+
+
 def test_find_tool_prefers_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = tmp_path / "helm"
     fake.write_text("#!/bin/sh\n")

@@ -86,3 +86,33 @@ def test_cache_lives_in_the_git_dir_by_default(
     monkeypatch.delenv("SOPHIA_CACHE_DIR", raising=False)
     history = compute(root)
     assert Path(history.stats.cache).parent == (root / ".git" / "sophia-cache").resolve()
+
+
+def test_vendored_generated_and_virtualenv_files_follow_the_audit(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "repo"
+    shas = build(root, STEPS[:2])
+    minified = "var a=1;" * 2000 + 'var h="150.136.94.21";\n'
+    steps = [
+        Step("vendored code", {"node_modules/lib/index.js": 'var h = "150.136.94.21";\n'}),
+        Step("a bundle", {"web/app.js": minified}),
+        Step(
+            "a virtualenv",
+            {"tools/env/pyvenv.cfg": "home = /usr\n", "tools/env/x.py": 'H = "150.136.94.21"\n'},
+        ),
+        Step("the virtualenv is gone", {}, remove=("tools/env/pyvenv.cfg",)),
+        Step(
+            "bring vendored code back in scope",
+            {".sophia-audit.yml": "include: ['node_modules/**']\n"},
+        ),
+    ]
+    for i, step in enumerate(steps):
+        shas.append(commit(root, step, 1_768_000_000 + i * 60))
+    history = compute(root, cache_dir=tmp_path / "cache")
+    got = [p.counts["hardcoded-ip"] for p in history.points]
+    for sha, point in zip(shas, history.points, strict=True):
+        tree = tmp_path / f"co-{sha[:8]}"
+        subprocess.run(["git", "worktree", "add", "-q", str(tree), sha], cwd=root, check=True)
+        assert point.counts == scan(tree, ScanOptions()).counts(), sha
+    assert got[2:] == [3, 3, 3, 4, 5]

@@ -13,20 +13,9 @@ from sophia_platform.cli.main import main
 from sophia_platform.report import Options, Report, Sampling, build
 from sophia_platform.report.markdown import render_markdown
 from sophia_platform.report.render import render_html, render_json, schema_text, shipped_schema
-from tests.fixtures.debt_history import STEPS, Step, commit
+from tests.fixtures.debt_history import SPEC, STEPS, Step, commit
 from tests.fixtures.debt_history import build as build_history
 
-SPEC = """\
-project: sophia-ai
-registry: docker.io/acme
-environments:
-  local: {context: sophia-report-test, namespace: sophia-ai}
-services:
-  api: {image: sophia-api, port: 8000, health: /health, secrets: [OPENAI_API_KEY]}
-  worker: {image: sophia-worker}
-secrets:
-  OPENAI_API_KEY: {required: true}
-"""
 WORKFLOW = """\
 name: deploy by hand
 on: workflow_dispatch

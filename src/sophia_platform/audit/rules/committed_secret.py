@@ -115,7 +115,8 @@ class CommittedSecretRule(Rule):
                 if not token_ok(value):
                     continue
                 taken.append(match.span())
-                line_start = text.rfind("\n", 0, match.start()) + 1
+                low = max(0, match.start() - 200)  # bounded: no copy of a whole long line
+                line_start = max(text.rfind("\n", low, match.start()) + 1, low)
                 key = key_before(text[line_start : match.start()])
                 yield self._hit(file, match.start(), match.end(), value, kind, key)
         if "PRIVATE KEY" in text:

@@ -15,25 +15,34 @@ _NAMED = re.compile(
     re.IGNORECASE,
 )
 _SERVICES = re.compile(r"(?m)^services[ \t]*:[ \t]*(?:#.*)?$")
-_COMPOSE_VERSION = re.compile(r"""(?m)^version[ \t]*:[ \t]*["']?[123](?:\.\d+)?["']?[ \t]*$""")
 _SERVICE_KEYS = re.compile(r"(?m)^[ \t]+(?:image|build)[ \t]*:")
 _NOT_COMPOSE = re.compile(r"(?m)^(?:apiVersion|kind|jobs|on|\"on\"|project|environments)[ \t]*:")
 _TOP_KEY = re.compile(r"(?m)^([A-Za-z_][\w.\-]*)[ \t]*:")
 _SPEC_NAMES = frozenset({"sophia.yaml", "sophia.yml", "chart.yaml"})
 
 
+_COMPOSE_NAME = re.compile(r"^(?:docker-)?compose[^/]*\.ya?ml$", re.IGNORECASE)
+
+
 def is_compose(file: SourceFile) -> bool:
-    """True for a compose-format file: by name with a ``services:`` key, or by content."""
+    """True for a compose or stack file (the policy's compose-file rule).
+
+    * named ``docker-compose*.y(a)ml`` / ``compose*.y(a)ml``: always, empty stubs included;
+    * named like a stack (``docker-stack.yml``, ``*-stack.yml``, ``*.compose.yml``) with a
+      top-level ``services:``;
+    * any other YAML whose top-level ``services:`` entries have ``image:`` or ``build:``,
+      unless it is a Kubernetes manifest, a workflow, or a sophia/Helm file.
+    """
     name = file.name.lower()
     if file.kind != "yaml" or name in _SPEC_NAMES or name.startswith("values"):
         return False
+    if _COMPOSE_NAME.match(name):
+        return True
     if _SERVICES.search(file.text) is None:
         return False
-    if _NAMED.match(name):
-        return True
     if _NOT_COMPOSE.search(file.text):
-        return False
-    return bool(_COMPOSE_VERSION.search(file.text)) and bool(_SERVICE_KEYS.search(file.text))
+        return False  # a Kubernetes manifest or a workflow, whatever its name
+    return bool(_NAMED.match(name)) or bool(_SERVICE_KEYS.search(file.text))
 
 
 def service_names(text: str) -> list[str]:

@@ -102,10 +102,23 @@ def is_image_tag(prefix: str, kind: str) -> bool:
 
     ``gpu1:192.222.51.151`` (extra_hosts, /etc/hosts style) stays a host address.
     """
-    token = _TAGGED.search(prefix)
+    token = _TAGGED.search(prefix[-200:])
     if token is None:
         return False
     return "/" in token.group() or kind == "dockerfile" or bool(_IMAGE_LINE.search(prefix))
+
+
+CONTEXT_CHARS = 256
+
+
+def line_window(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of the line around ``text[start:end]``, at most CONTEXT_CHARS on each side."""
+    low = max(0, start - CONTEXT_CHARS)
+    newline = text.rfind("\n", low, start)
+    line_start = newline + 1 if newline != -1 else low
+    high = min(len(text), end + CONTEXT_CHARS)
+    newline = text.find("\n", end, high)
+    return line_start, newline if newline != -1 else high
 
 
 class HardcodedIpRule(Rule):
@@ -152,8 +165,11 @@ class HardcodedIpRule(Rule):
     def _finding(
         self, file: SourceFile, start: int, end: int, address: str, version: str
     ) -> Finding | None:
-        line_start = file.text.rfind("\n", 0, start) + 1
-        prefix = file.text[line_start:start]
+        # The context is bounded: on a 150 KB one-line bundle every match would otherwise copy
+        # (and regex-scan) the whole line before it, which is quadratic in the line's length.
+        text = file.text
+        line_start, line_end = line_window(text, start, end)
+        prefix = text[line_start:start]
         key = key_before(prefix)
         if is_versionish_key(key) or has_version_word_before(prefix):
             return None
@@ -161,8 +177,7 @@ class HardcodedIpRule(Rule):
             return None
         port_match = _PORT.match(file.text, end)
         port = port_match.group(1) if port_match else ""
-        line_end = file.text.find("\n", end)
-        line = file.text[line_start : line_end if line_end != -1 else len(file.text)]
+        line = text[line_start:line_end]
         where = f" ({key})" if key else ""
         return self.at(
             file,

@@ -9,15 +9,31 @@ from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule, normalise_line
 from sophia_platform.audit.source import SourceFile
 
-_COMMAND = re.compile(
-    r"\bdocker[ \t]+(?P<noun>stack|service|swarm|node)[ \t]+"
-    r"(?P<verb>deploy|rm|ps|services|ls|create|update|scale|logs|inspect|rollback|init|join|"
-    r"leave|join-token|unlock|promote|demote)\b"
+_VERBS = (
+    r"deploy|rm|ps|services|ls|create|update|scale|logs|inspect|rollback|init|join|leave|"
+    r"join-token|unlock|unlock-key|promote|demote|ca"
 )
+_COMMAND = re.compile(
+    r"\bdocker[ \t]+(?P<noun>stack|service|swarm|node|secret|config)[ \t]+"
+    rf"(?P<verb>{_VERBS})\b"
+)
+# The same command as an argv list: ["docker", "stack", "deploy", ...] (may span lines).
+_ARGV = re.compile(
+    r"""["']docker["']\s*,\s*["'](?P<noun>stack|service|swarm|node|secret|config)["']\s*,"""
+    rf"""\s*["'](?P<verb>{_VERBS})["']"""
+)
+# Swarm labels, metrics and placement constraints (any file kind).
+_MARKS = re.compile(
+    r"(?P<mark>com\.docker\.swarm\.[\w.]+|com\.docker\.stack\.namespace|\bdockerswarm_\w+"
+    r"|\bswarmmode\b|\bswarmMode\b|node\.role[ \t]*==|node\.labels\.[\w.-]+"
+    r"|--attachable\b)"
+)
+_ATTACHABLE = re.compile(r"(?m)^[ \t]+attachable[ \t]*:[ \t]*[\"']?true\b")
 _OVERLAY_FLAG = re.compile(r"(?:--driver|-d)[ \t=]+[\"']?overlay\b")
 _OVERLAY_KEY = re.compile(r"(?m)^[ \t]+driver[ \t]*:[ \t]*[\"']?overlay\b")
 _SWARM_KEYS = re.compile(
-    r"(?m)^[ \t]+(?P<key>placement|update_config|rollback_config|endpoint_mode)[ \t]*:"
+    r"(?m)^[ \t]+(?P<key>placement|constraints|preferences|update_config|rollback_config|"
+    r"endpoint_mode)[ \t]*:"
     r"|^[ \t]+mode[ \t]*:[ \t]*[\"']?(?P<global>global)\b"
 )
 _HAS_SERVICES = re.compile(r"(?m)^services[ \t]*:")
@@ -39,13 +55,45 @@ class SwarmReferenceRule(Rule):
     severity = Severity.WARNING
 
     def check(self, file: SourceFile) -> Iterator[Finding]:
-        """Find Swarm constructs in one file."""
+        """Find Swarm constructs in one file.
+
+        Every ``docker stack|service|…`` command is its own finding (the cleanup rewrites each
+        one); other constructs (keys, labels, networks) only on a line without a finding yet,
+        so ``constraints: [node.labels.gpu == true]`` is one finding, as the policy counts.
+        """
+        seen: set[int] = set()
+        for finding in sorted(self._constructs(file), key=lambda f: (f.line, f.column)):
+            command = finding.data["construct"].startswith("docker ")
+            if command or finding.line not in seen:
+                seen.add(finding.line)
+                yield finding
+
+    def _constructs(self, file: SourceFile) -> Iterator[Finding]:
         text = file.text
         if "docker" in text:
             for match in _COMMAND.finditer(text):
                 yield self._hit(
                     file, match.start(), match.end(), f"docker {match['noun']} {match['verb']}"
                 )
+            if '"docker"' in text or "'docker'" in text:
+                for match in _ARGV.finditer(text):
+                    construct = f"docker {match['noun']} {match['verb']}"
+                    yield self._hit(file, match.start(), match.end(), construct)
+        if (
+            "swarm" in text.lower()
+            or "node." in text
+            or "stack.namespace" in text
+            or ("--attachable" in text)
+        ):
+            for match in _MARKS.finditer(text):
+                construct = match["mark"].split("==")[0].strip().rstrip(".")
+                if construct.startswith("node.") and file.kind in ("python", "code"):
+                    continue  # node.role == "server" in code is an object's attribute
+                yield self._hit(file, match.start(), match.end(), construct)
+        if file.kind == "yaml" and "attachable" in text:
+            for match in _ATTACHABLE.finditer(text):
+                start = match.start() + len(match.group()) - len(match.group().lstrip())
+                yield self._hit(file, start, match.end(), "attachable network")
         if "overlay" in text:
             for match in _OVERLAY_FLAG.finditer(text):
                 yield self._hit(file, match.start(), match.end(), "overlay network")

@@ -88,6 +88,9 @@ class TargetState:
     prunable: set[str]
     revision: str | None = None  # ETag / resourceVersion captured at plan time
     extra: dict[str, Any] = field(default_factory=dict)  # provider-private, never rendered
+    creates: list[str] = field(
+        default_factory=list
+    )  # made before the first write, e.g. a namespace
 
 
 PresenceStatus = Literal["present", "missing", "placeholder", "empty", "unknown"]

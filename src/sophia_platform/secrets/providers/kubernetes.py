@@ -193,12 +193,30 @@ class KubernetesProvider(Provider):
                 labelled.add(name)
             for key, value in _decode(item.data).items():
                 digests[f"{name}/{key}"] = value_digest(value)
+        # Listing Secrets of a missing namespace answers an empty list; only then is it asked.
+        missing = not secrets and not self._namespace_exists()
         return TargetState(
             digests=digests,
             prunable=set(digests),
             revision=None,
             extra={"raw": raw, "labelled": labelled},
+            creates=[f"namespace {self.namespace}"] if missing else [],
         )
+
+    def _namespace_exists(self) -> bool:
+        from sophia_platform.kube.namespaces import namespace_exists
+
+        self._requests += 1
+        return namespace_exists(self.core.api_client, self.namespace)
+
+    def _create_namespace(self) -> str | None:
+        """Create the namespace (as ``helm --create-namespace``); say so, or None if it exists."""
+        from sophia_platform.kube.namespaces import ensure_namespace
+
+        self._requests += 2
+        if ensure_namespace(self.core.api_client, self.namespace):
+            return f"created namespace {self.namespace}"
+        return None
 
     # -- applying -------------------------------------------------------------------------------
     def apply(
@@ -208,6 +226,11 @@ class KubernetesProvider(Provider):
         touched = {e.address.split("/", 1)[0] for e in plan.changes}
         if not touched:
             return ApplyResult(0, 0, 0)
+        before = self._requests
+        details = []
+        if state.creates:
+            created = self._create_namespace()
+            details += [created] if created else []
         removed_keys: dict[str, set[str]] = defaultdict(set)
         for entry in plan.changes:
             if entry.action == "remove":
@@ -218,7 +241,6 @@ class KubernetesProvider(Provider):
             secret, key = address.split("/", 1)
             wanted[secret][key] = value.reveal()
         raw: dict[str, dict[str, str]] = state.extra.get("raw", {})
-        before = self._requests
         written = removed = 0
         hashes: dict[str, str] = {}
         for secret in sorted(touched):
@@ -257,7 +279,7 @@ class KubernetesProvider(Provider):
         if self.restart and hashes:
             current = {name: decoded_content_hash(data) for name, data in raw.items()}
             self._roll_consumers(changed=set(hashes), secret_hashes={**current, **hashes})
-        return ApplyResult(written, removed, self._requests - before)
+        return ApplyResult(written, removed, self._requests - before, tuple(details))
 
     def _apply_secret(self, name: str, data: dict[str, str]) -> str:
         digest = content_hash(data)

@@ -1,0 +1,109 @@
+"""Per-rule precision/recall and scan time of ``sophia audit`` on the hand-labelled corpus.
+
+    SOPHIA_AUDIT_CORPUS=/work/.mirror .venv/bin/python benchmarks/audit_corpus.py
+
+``SOPHIA_AUDIT_CORPUS`` names a folder holding the fetched bare git dirs of the corpus
+(``ai-cherry+sophia-main/repo`` or ``sophia-main.git`` or ``sophia-main``; see
+benchmarks/corpus/). Without it the benchmark says so and exits 0 (CI runs the synthetic
+suites only). For every label file in benchmarks/corpus/labels/ it exports the labelled commit
+blob by blob (export_tree.py), scans it in-process (CPU and wall time, best of 3), and scores
+the findings of the labelled rules against the labels with the scorer's matching key:
+(rule, path, line), or (rule, path) for file-level rules. Nothing of the repositories is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "corpus"))
+
+from export_tree import export  # noqa: E402
+
+from sophia_platform.audit import ScanOptions, scan  # noqa: E402
+
+
+def git_dir(corpus: Path, repo: str) -> Path | None:
+    """The bare git dir of ``owner/name`` under the corpus folder, if present."""
+    owner, name = repo.split("/")
+    for candidate in (f"{owner}+{name}/repo", f"{name}.git", name, f"{owner}+{name}"):
+        path = corpus / candidate
+        if (path / "HEAD").is_file() and (path / "objects").is_dir():
+            return path
+    return None
+
+
+def score(labels: dict[str, Any], found: set[tuple[str, str, int]]) -> list[str]:
+    """One line per rule: truth, TP, FP, FN, precision, recall."""
+    rules = list(labels["rules"])
+    file_level = set(labels["file_level_rules"])
+
+    def key(rule: str, path: str, line: int) -> tuple[str, str, int]:
+        return (rule, path, 0 if rule in file_level else line)
+
+    truth = {key(f["ruleId"], f["path"], f["line"]) for f in labels["findings"]}
+    got = {key(*f) for f in found if f[0] in rules}
+    out = []
+    by_rule: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for item in got | truth:
+        counts = by_rule[item[0]]
+        if item in got and item in truth:
+            counts[0] += 1
+        elif item in got:
+            counts[1] += 1
+        else:
+            counts[2] += 1
+    for rule in rules:
+        tp, fp, fn = by_rule[rule]
+        precision = f"{tp / (tp + fp):.3f}" if tp + fp else "n/a"
+        recall = f"{tp / (tp + fn):.3f}" if tp + fn else "n/a"
+        counts_text = f"truth={tp + fn:3} tp={tp:3} fp={fp:3} fn={fn:3}"
+        out.append(f"  {rule:22} {counts_text} P={precision} R={recall}")
+    return out
+
+
+def main() -> int:
+    corpus_env = os.environ.get("SOPHIA_AUDIT_CORPUS")
+    if not corpus_env:
+        print("audit corpus benchmark skipped: set SOPHIA_AUDIT_CORPUS to the fetched git dirs")
+        return 0
+    corpus = Path(corpus_env)
+    for label_file in sorted((HERE / "corpus" / "labels").glob("*.json")):
+        labels = json.loads(label_file.read_text())
+        source = git_dir(corpus, labels["repo"])
+        if source is None:
+            print(f"{labels['repo']}: no git dir under {corpus}; skipped")
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            tree = Path(tmp) / "tree"
+            tree.mkdir()
+            written, missing = export(source, labels["commit"], tree)
+            best_cpu = best_wall = float("inf")
+            result = None
+            for _ in range(3):
+                cpu, wall = time.process_time(), time.perf_counter()
+                result = scan(tree, ScanOptions(jobs=1))
+                best_cpu = min(best_cpu, time.process_time() - cpu)
+                best_wall = min(best_wall, time.perf_counter() - wall)
+            assert result is not None
+            found = {(f.rule_id, f.path, f.line) for f in result.findings}
+        skipped = result.stats.skipped_by_reason()
+        print(
+            f"{labels['repo']}@{labels['commit'][:10]}: {written} files ({missing} blobs missing), "
+            f"{result.stats.files_scanned} scanned, skipped {skipped}; "
+            f"scan {best_cpu:.2f} s CPU, {best_wall:.2f} s wall (best of 3)"
+        )
+        for line in score(labels, found):
+            print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Benchmark `sophia cluster` on the five loopback hosts of the example spec.
+
+Goals: `cluster up` of the five nodes from nothing <= 15 s, the converged re-run <= 3 s with
+zero changes, `plan` <= 2 s. Each figure is a new `sophia` process (Python start-up included),
+on real sshd hosts with the k3s STAND-IN (tests/standin/) registering kwok nodes in a real
+local API server. Usage: python benchmarks/cluster_bootstrap.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sophia_platform.devcluster import hosts as dev_hosts
+from sophia_platform.resources import example_spec_path
+from sophia_platform.spec import load_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+CPU: dict[str, float] = {}
+
+
+def sophia(spec: Path, env: dict[str, str], *args: str) -> tuple[float, dict]:
+    cpu = _cpu()
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "sophia_platform.cli.main", "--spec", str(spec), *args, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    CPU[" ".join(args)] = _cpu() - cpu
+    if done.returncode != 0:
+        sys.exit(f"sophia {' '.join(args)} failed ({done.returncode}): {done.stderr[-400:]}")
+    return elapsed, json.loads(done.stdout)
+
+
+def one_run() -> dict[str, float]:
+    root = Path(tempfile.mkdtemp(prefix="sophia-bench-lab-"))
+    spec_path = root / "sophia.yaml"
+    spec_path.write_text(example_spec_path().read_text())
+    env = {
+        **os.environ,
+        "SOPHIA_SECRETS_KEY_FILE": str(root / "key"),
+        "KUBECONFIG": str(root / "kubeconfig"),
+    }
+    os.environ["SOPHIA_SECRETS_KEY_FILE"] = env["SOPHIA_SECRETS_KEY_FILE"]
+    spec = load_spec(spec_path)
+    hosts = dev_hosts.Hosts(root / "hosts", ROOT / "tests" / "standin")
+    try:
+        result = hosts.up(dev_hosts.specs_of(spec))
+        dev_hosts.write_addresses(spec, "lab", result)
+        first_plan, _ = sophia(spec_path, env, "cluster", "plan", "lab", "--accept-new-host-keys")
+        up, out = sophia(spec_path, env, "cluster", "up", "lab")
+        assert all(n["ok"] for n in out["nodes"]), out
+        again, out = sophia(spec_path, env, "cluster", "up", "lab")
+        assert out["changes"] == [], out["changes"]
+        plan, out = sophia(spec_path, env, "cluster", "plan", "lab")
+        assert out["changes"] == []
+        return {
+            "plan (nothing installed)": first_plan,
+            "up from nothing": up,
+            "up converged (0 changes)": again,
+            "plan converged": plan,
+        }
+    finally:
+        hosts.down()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    runs = [one_run() for _ in range(parser.parse_args().runs)]
+    goals = {
+        "up from nothing": 15.0,
+        "up converged (0 changes)": 3.0,
+        "plan converged": 2.0,
+        "plan (nothing installed)": 2.0,
+    }
+    print(f"{'what':30} {'p50':>7} {'max':>7}  goal   ({len(runs)} runs, 5 nodes)")
+    for key in runs[0]:
+        values = [r[key] for r in runs]
+        print(
+            f"{key:30} {statistics.median(values):6.2f}s {max(values):6.2f}s  <= {goals[key]:.0f} s"
+        )
+    print("CPU of the sophia process, last run (the hosts and the API server not counted):")
+    for args, cpu in CPU.items():
+        print(f"  sophia {args}: {cpu:.2f}s")
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+
+if __name__ == "__main__":
+    main()

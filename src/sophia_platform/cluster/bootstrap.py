@@ -1,0 +1,468 @@
+"""``cluster plan`` and ``cluster up``: one convergence loop, read-only when planning.
+
+Order: connect to and probe every host in parallel (preflight); the server (install with the
+pinned version, or write a changed config.yaml and restart); its join token straight into the
+environment's secrets store; its kubeconfig merged into the user's under the environment's
+context; every agent in parallel (a failing host never stops the others); then through the API:
+every node Ready, labels and taints as the spec says, the nvidia RuntimeClass, the device
+plugin, each GPU node's allocatable GPUs, and one smoke Job per GPU node. Each step first
+looks at what is there, so a converged cluster yields no change and nothing is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sophia_platform.cluster import gpu, k3s, kubeside
+from sophia_platform.cluster.inventory import ClusterNode, Inventory
+from sophia_platform.cluster.preflight import Probe, check, probe
+from sophia_platform.cluster.ssh import Session, SshError, Transport
+from sophia_platform.config import SecretValue
+from sophia_platform.errors import SophiaError
+from sophia_platform.kube import merge as kcfg
+from sophia_platform.spec import Spec
+
+TOKEN_KEY = "K3S_TOKEN"
+INSTALL_TIMEOUT_S = 300.0
+READY_TIMEOUT_S = 120.0
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing ``up`` does (or, planning, would do)."""
+
+    node: str
+    step: str
+    detail: str = ""
+
+
+@dataclass
+class NodeOutcome:
+    """How one node fared."""
+
+    name: str
+    role: str
+    address: str
+    version: str | None = None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No error."""
+        return self.error is None
+
+
+@dataclass
+class UpResult:
+    """The result of ``plan`` (dry_run) or ``up``."""
+
+    env: str
+    context: str
+    dry_run: bool
+    changes: list[Change] = field(default_factory=list)
+    nodes: list[NodeOutcome] = field(default_factory=list)
+    accepted_host_keys: list[dict[str, str]] = field(default_factory=list)
+    kubeconfig: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[str]:
+        """Names of the nodes that failed."""
+        return [n.name for n in self.nodes if not n.ok]
+
+    @property
+    def converged(self) -> bool:
+        """Nothing to change and nothing failed."""
+        return not self.changes and not self.failed
+
+
+class Bootstrap:
+    """Converge one environment's cluster towards the spec."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        inventory: Inventory,
+        transport: Transport,
+        *,
+        kubeconfig: Path,
+        airgap: Path | None = None,
+        progress: Progress | None = None,
+        ready_timeout_s: float = READY_TIMEOUT_S,
+    ) -> None:
+        self.spec = spec
+        self.inv = inventory
+        self.transport = transport
+        self.kubeconfig = kubeconfig
+        self.airgap = airgap
+        self.say = progress or (lambda _msg: None)
+        self.ready_timeout_s = ready_timeout_s
+        self.version = spec.cluster.k3s_version
+        self.sessions: dict[str, Session] = {}
+        self.probes: dict[str, Probe] = {}
+
+    # -- entry point ---------------------------------------------------------------------
+    def run(self, *, dry_run: bool) -> UpResult:
+        """Plan (``dry_run``) or apply; never raises for one host's failure."""
+        started = time.monotonic()
+        result = UpResult(self.inv.env, self.inv.context, dry_run)
+        result.kubeconfig = str(self.kubeconfig)
+        outcomes = {
+            n.name: NodeOutcome(n.name, n.role, f"{n.host}:{n.port}") for n in self.inv.nodes
+        }
+        result.nodes = list(outcomes.values())
+        try:
+            asyncio.run(self._ssh_phase(result, outcomes, dry_run))
+            self._api_phase(result, outcomes, dry_run)
+        finally:
+            result.accepted_host_keys = [
+                {"node": n, "fingerprint": fp} for n, fp in self.transport.known_hosts.accepted
+            ]
+        result.seconds = time.monotonic() - started
+        return result
+
+    # -- SSH -------------------------------------------------------------------------------
+    async def _ssh_phase(
+        self, result: UpResult, outcomes: dict[str, NodeOutcome], dry_run: bool
+    ) -> None:
+        try:
+            await asyncio.gather(*(self._open(n, outcomes[n.name]) for n in self.inv.nodes))
+            server = self.inv.server
+            if not outcomes[server.name].ok:
+                for agent in self.inv.agents:
+                    if outcomes[agent.name].ok:
+                        outcomes[agent.name].notes.append("not joined: the server failed")
+                return
+            token = await self._server(server, result, outcomes[server.name], dry_run)
+            await asyncio.gather(
+                *(
+                    self._agent(a, token, result, outcomes[a.name], dry_run)
+                    for a in self.inv.agents
+                    if outcomes[a.name].ok
+                )
+            )
+        finally:
+            for session in self.sessions.values():
+                session.close()
+
+    async def _open(self, node: ClusterNode, outcome: NodeOutcome) -> None:
+        try:
+            session = await self.transport.connect(node)
+            self.sessions[node.name] = session
+            p = await probe(session)
+        except SophiaError as e:
+            outcome.error = str(e)
+            self.say(str(e))
+            return
+        self.probes[node.name] = p
+        outcome.version = p.version
+        pre = check(node.name, node.is_server, node.gpu_count, node.privilege, p)
+        if not pre.ok:
+            outcome.error = "preflight: " + "; ".join(pre.problems)
+            self.say(f"{node.name}: {outcome.error}")
+        else:
+            self.say(f"{node.name}: preflight ok ({p.facts.get('os') or 'Linux'})")
+
+    async def _converge_node(
+        self,
+        node: ClusterNode,
+        desired: dict[str, Any],
+        result: UpResult,
+        outcome: NodeOutcome,
+        dry_run: bool,
+    ) -> None:
+        session, p = self.sessions[node.name], self.probes[node.name]
+        live = k3s.parse(p.config_text)
+        changed_keys = k3s.config_diff(live, desired)
+        if p.version is None:
+            mode = "air-gapped, from " + str(self.airgap) if self.airgap else "get.k3s.io"
+            result.changes.append(
+                Change(node.name, "install", f"k3s {self.version} as {node.role} ({mode})")
+            )
+            if dry_run:
+                return
+            self.say(f"{node.name}: installing k3s {self.version}")
+            await session.write_file(k3s.CONFIG_PATH, k3s.render(desired))
+            await self._install(session, node)
+            outcome.version = self.version
+            return
+        if p.version != self.version:
+            outcome.notes.append(
+                f"runs {p.version}, the spec pins {self.version}: "
+                f"`sophia cluster upgrade {self.inv.env} --to {self.version}`"
+            )
+        if changed_keys:
+            result.changes.append(
+                Change(node.name, "config", f"{k3s.CONFIG_PATH}: {', '.join(changed_keys)}")
+            )
+            if dry_run:
+                return
+            self.say(f"{node.name}: config changed ({', '.join(changed_keys)}), restarting")
+            await session.write_file(k3s.CONFIG_PATH, k3s.render(desired))
+            await session.run(
+                ["systemctl", "restart", k3s.service(node)],
+                privileged=True,
+                timeout=INSTALL_TIMEOUT_S,
+                what=f"restart {k3s.service(node)}",
+            )
+
+    async def _install(self, session: Session, node: ClusterNode) -> None:
+        script = None
+        if self.airgap is not None:
+            script = await self._upload_airgap(session)
+        cmd = k3s.install_command(node, self.version, airgap_script=script)
+        await session.run(
+            cmd.argv, privileged=True, timeout=INSTALL_TIMEOUT_S, what="k3s installer"
+        )
+
+    async def _upload_airgap(self, session: Session) -> str:
+        assert self.airgap is not None
+        binary, script = self.airgap / "k3s", self.airgap / "install.sh"
+        images = sorted(self.airgap.glob("k3s-airgap-images-*"))
+        for needed in (binary, script):
+            if not needed.is_file():
+                raise SshError(session.node.name, f"--airgap {self.airgap}: {needed.name} missing")
+        self.say(f"{session.node.name}: uploading the air-gap bundle over SFTP")
+        await session.put(binary, k3s.BINARY_PATH, mode="0755")
+        for image in images:
+            await session.put(image, f"{k3s.IMAGES_DIR}/{image.name}", mode="0644")
+        remote_script = "/var/lib/rancher/k3s/install.sh"
+        await session.put(script, remote_script, mode="0755")
+        return remote_script
+
+    async def _server(
+        self, server: ClusterNode, result: UpResult, outcome: NodeOutcome, dry_run: bool
+    ) -> SecretValue | None:
+        desired = k3s.desired_config(server, self.inv, self.spec.cluster, None)
+        try:
+            await self._converge_node(server, desired, result, outcome, dry_run)
+            installed = self.probes[server.name].version is not None or not dry_run
+            if not installed:
+                return self._stored_token()
+            session = self.sessions[server.name]
+            token = await session.read_secret(k3s.TOKEN_PATH)
+            if not _same(self._stored_token(), token):
+                result.changes.append(
+                    Change(server.name, "token", f"join token into the {self.inv.env} store")
+                )
+                if not dry_run:
+                    self._store_token(token)
+            await self._kubeconfig(session, result, dry_run)
+            return token
+        except SophiaError as e:
+            outcome.error = str(e)
+            self.say(str(e))
+            return None
+
+    async def _agent(
+        self,
+        agent: ClusterNode,
+        token: SecretValue | None,
+        result: UpResult,
+        outcome: NodeOutcome,
+        dry_run: bool,
+    ) -> None:
+        if token is None and not dry_run:
+            outcome.error = "no join token (the server step failed)"
+            return
+        desired = k3s.desired_config(agent, self.inv, self.spec.cluster, token)
+        try:
+            await self._converge_node(agent, desired, result, outcome, dry_run)
+        except SophiaError as e:
+            outcome.error = str(e)
+            self.say(str(e))
+
+    async def _kubeconfig(self, session: Session, result: UpResult, dry_run: bool) -> None:
+        text = await session.read_file(k3s.KUBECONFIG_PATH)
+        if text is None:
+            raise SshError(session.node.name, f"{k3s.KUBECONFIG_PATH} missing after install")
+        source = kcfg.load(text, k3s.KUBECONFIG_PATH)
+        for entry in source.get("clusters") or []:
+            server = entry.get("cluster", {}).get("server")
+            if server:
+                entry["cluster"]["server"] = kcfg.with_server_host(server, self.inv.server.host)
+        old_text = self.kubeconfig.read_text() if self.kubeconfig.is_file() else ""
+        old = kcfg.load(old_text, str(self.kubeconfig)) if old_text else {}
+        if kcfg.merged(old, source, self.inv.context) == old:
+            return
+        result.changes.append(
+            Change(
+                session.node.name,
+                "kubeconfig",
+                f"context {self.inv.context} in {self.kubeconfig}",
+            )
+        )
+        if not dry_run:
+            kcfg.merge_into(self.kubeconfig, source, self.inv.context)
+
+    # -- the secrets store -----------------------------------------------------------------
+    def _store(self) -> Any:
+        from sophia_platform.secrets.providers.local import LocalProvider
+        from sophia_platform.secrets.session import provider_context
+
+        return LocalProvider(provider_context(self.spec, self.inv.env))
+
+    def _stored_token(self) -> SecretValue | None:
+        value: SecretValue | None = self._store().load().get(TOKEN_KEY)
+        return value
+
+    def _store_token(self, token: SecretValue) -> None:
+        self._store().set_value(TOKEN_KEY, token)
+
+    # -- the API ---------------------------------------------------------------------------
+    def _api_phase(self, result: UpResult, outcomes: dict[str, NodeOutcome], dry_run: bool) -> None:
+        from sophia_platform.kube.client import connect, contexts
+
+        if self.inv.context not in contexts(self.kubeconfig):
+            if dry_run:
+                return  # nothing registered yet: the install steps above say it all
+            for o in outcomes.values():
+                if o.ok:
+                    o.error = f"kube context {self.inv.context} missing"
+            return
+        api = connect(self.kubeconfig, self.inv.context)
+        try:
+            ApiPhase(self, api, result, outcomes, dry_run).run()
+        finally:
+            api.close()
+
+
+class ApiPhase:
+    """The steps after SSH, all through the API server."""
+
+    def __init__(
+        self,
+        boot: Bootstrap,
+        api: Any,
+        result: UpResult,
+        outcomes: dict[str, NodeOutcome],
+        dry_run: bool,
+    ) -> None:
+        self.boot, self.api, self.result, self.outcomes = boot, api, result, outcomes
+        self.dry_run = dry_run
+        self.healthy = [n for n in boot.inv.nodes if outcomes[n.name].ok]
+
+    def _fail(self, node: str, message: str) -> None:
+        self.outcomes[node].error = message
+        self.healthy = [n for n in self.healthy if n.name != node]
+
+    def run(self) -> None:
+        """Ready, labels, GPU objects, allocatable, smoke."""
+        nodes = self._wait_ready()
+        for node in self.healthy:
+            if node.name not in nodes:
+                continue
+            if self.dry_run:
+                d = kubeside.drift(node, nodes[node.name])
+            else:
+                d = kubeside.sync_labels(self.api, node, nodes[node.name])
+            if not d.empty:
+                self.result.changes.append(Change(node.name, "labels", d.describe()))
+        gpu_nodes = [n for n in self.boot.inv.nodes if n.gpu_count]
+        docs = [gpu.runtime_class()]
+        if gpu_nodes:
+            docs.append(gpu.device_plugin(gpu_nodes))
+        for doc in docs:
+            applied = gpu.apply(self.api, doc, dry_run=self.dry_run)
+            if applied.changed:
+                self.result.changes.append(
+                    Change("cluster", "apply", f"{doc['kind']}/{applied.name}")
+                )
+        ready_gpu = [n for n in self.healthy if n.gpu_count and n.name in nodes]
+        if self.dry_run:
+            for node in ready_gpu:
+                self._plan_smoke(node)
+            return
+        self._wait_gpus(ready_gpu)
+        self._smoke([n for n in ready_gpu if n in self.healthy])
+
+    def _wait_ready(self) -> dict[str, Any]:
+        wanted = {n.name for n in self.healthy}
+        if self.dry_run:
+            nodes = kubeside.list_nodes(self.api)
+            for name in sorted(wanted - set(nodes)):
+                self.result.changes.append(Change(name, "register", "node joins the cluster"))
+            return nodes
+        self.boot.say(f"waiting for {len(wanted)} node(s) to be Ready")
+        deadline = time.monotonic() + self.boot.ready_timeout_s
+        while True:
+            nodes = kubeside.list_nodes(self.api)
+            missing = {n for n in wanted if n not in nodes or not kubeside.is_ready(nodes[n])}
+            if not missing:
+                return nodes
+            if time.monotonic() > deadline:
+                for name in sorted(missing):
+                    self._fail(name, f"not Ready after {self.boot.ready_timeout_s:.0f}s")
+                return nodes
+            time.sleep(kubeside.POLL_S)
+
+    def _wait_gpus(self, nodes: list[ClusterNode]) -> None:
+        if not nodes:
+            return
+        self.boot.say("waiting for allocatable nvidia.com/gpu on the GPU nodes")
+        deadline = time.monotonic() + self.boot.ready_timeout_s
+        while True:
+            live = kubeside.list_nodes(self.api)
+            short = [n for n in nodes if kubeside.allocatable_gpus(live[n.name]) != n.gpu_count]
+            if not short:
+                return
+            if time.monotonic() > deadline:
+                for n in short:
+                    got = kubeside.allocatable_gpus(live[n.name])
+                    self._fail(n.name, f"allocatable nvidia.com/gpu is {got}, spec {n.gpu_count}")
+                return
+            time.sleep(kubeside.POLL_S)
+
+    def _plan_smoke(self, node: ClusterNode) -> None:
+        job = gpu.smoke_job(node, self.boot.spec.cluster.smoke_image)
+        if (
+            gpu.needs_apply(self.api, job)
+            or gpu.smoke_result(self.api, node.name).state != "passed"
+        ):
+            self.result.changes.append(Change(node.name, "smoke", "run the GPU smoke Job"))
+
+    def _smoke(self, nodes: list[ClusterNode]) -> None:
+        image = self.boot.spec.cluster.smoke_image
+        started = []
+        for node in nodes:
+            job = gpu.smoke_job(node, image)
+            stale = gpu.smoke_result(self.api, node.name).state == "failed"
+            if gpu.needs_apply(self.api, job) or stale:
+                if stale:
+                    gpu.delete_job(self.api, job)  # a failed run is run again
+                gpu.apply(self.api, job)
+                started.append(node)
+                self.result.changes.append(Change(node.name, "smoke", "GPU smoke Job started"))
+        if not started:
+            return
+        self.boot.say(f"GPU smoke Jobs on {', '.join(n.name for n in started)}")
+        deadline = time.monotonic() + self.boot.ready_timeout_s
+        pending = list(started)
+        while pending:
+            still = []
+            for node in pending:
+                r = gpu.smoke_result(self.api, node.name)
+                if r.state == "failed":
+                    self._fail(node.name, f"GPU smoke Job failed: {r.detail}")
+                elif r.state != "passed":
+                    still.append(node)
+            pending = still
+            if pending and time.monotonic() > deadline:
+                for node in pending:
+                    self._fail(node.name, "GPU smoke Job did not finish")
+                return
+            if pending:
+                time.sleep(kubeside.POLL_S)
+
+
+def _same(a: SecretValue | None, b: SecretValue | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.reveal() == b.reveal()

@@ -1,0 +1,6 @@
+//go:build tools
+
+// Package tools pins the command that build.sh compiles.
+package tools
+
+import _ "github.com/rhysd/actionlint/cmd/actionlint"

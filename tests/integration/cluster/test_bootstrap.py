@@ -1,0 +1,260 @@
+"""`sophia cluster` end to end on five real sshd hosts + the real local API server.
+
+The tests run in file order on one lab (module fixture): from nothing, converged, drift,
+a host down at join time, a changed host key, upgrade with a PodDisruptionBudget.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import time
+
+import pytest
+
+from tests.integration.cluster.conftest import CANARY, STANDIN, ArgvWatcher, Lab
+
+pytestmark = pytest.mark.integration
+NODES = ["control", "ai-core", "data", "dev", "mcp-hub"]
+GPU = {"control": "RTX6000", "ai-core": "GH200", "mcp-hub": "A6000", "data": "A100", "dev": "A10"}
+
+
+def _calls(lab: Lab, node: str) -> list[dict]:
+    path = lab.hosts.host_dir(node) / "var-lib-rancher" / "k3s" / "standin-calls.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_unknown_hosts_are_refused_without_accept(lab: Lab) -> None:
+    done = lab.sophia("cluster", "plan", "lab")
+    assert done.returncode == 3, done.stderr
+    assert "no host key pinned" in done.stdout + done.stderr
+    assert "--accept-new-host-keys" in done.stdout + done.stderr
+    assert not (lab.root / "known_hosts").exists()
+
+
+def test_plan_from_nothing_pins_keys_and_lists_every_install(lab: Lab) -> None:
+    done = lab.sophia("cluster", "plan", "lab", "--accept-new-host-keys", "--json")
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)
+    installs = {c["node"] for c in plan["changes"] if c["step"] == "install"}
+    assert installs == set(NODES)
+    seen = {k["node"]: k["fingerprint"] for k in plan["accepted_host_keys"]}
+    assert seen == {h.name: h.host_key_fingerprint for h in lab.result.hosts}
+    assert len((lab.root / "known_hosts").read_text().splitlines()) == 5
+    # read-only: nothing was installed anywhere
+    for node in NODES:
+        assert not (lab.hosts.host_dir(node) / "etc-rancher" / "k3s").exists()
+
+
+def test_up_from_nothing(lab: Lab) -> None:
+    with ArgvWatcher(CANARY) as watcher:
+        done = lab.sophia("cluster", "up", "lab", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert watcher.scans > 5 and watcher.hits == []
+    result = json.loads(done.stdout)
+    assert all(n["ok"] for n in result["nodes"]), result["nodes"]
+    steps = {(c["node"], c["step"]) for c in result["changes"]}
+    assert {(n, "install") for n in NODES} <= steps
+    assert ("control", "token") in steps and ("control", "kubeconfig") in steps
+    assert {(n, "smoke") for n in NODES} <= steps
+
+    # The kubeconfig: merged under the environment's context, mode 0600, server's address.
+    assert stat.S_IMODE(lab.kubeconfig.stat().st_mode) == 0o600
+    from ruamel.yaml import YAML
+
+    kc = YAML(typ="safe").load(lab.kubeconfig.read_text())
+    assert [c["name"] for c in kc["contexts"]] == ["sophia-lab"]
+    assert kc["clusters"][0]["cluster"]["server"].startswith("https://127.0.0.1:")
+
+    core = lab.api()
+    nodes = {n.metadata.name: n for n in core.list_node().items}
+    assert sorted(nodes) == sorted(NODES)
+    for name, node in nodes.items():
+        assert node.metadata.labels["gpu-type"] == GPU[name]
+        assert node.status.allocatable["nvidia.com/gpu"] == "1"
+        assert node.status.node_info.kubelet_version == "v1.36.3+k3s1"
+    assert [t.key for t in nodes["data"].spec.taints or []] == ["nvidia.com/gpu"]
+    assert "node-role.kubernetes.io/control-plane" in nodes["control"].metadata.labels
+
+    # What the stand-in k3s was given: config.yaml keys (token redacted by the stand-in).
+    server = _calls(lab, "control")[0]
+    assert server["cmd"] == "server" and server["config"]["cluster-init"] is True
+    assert server["config"]["disable"] == ["traefik"]
+    agent = _calls(lab, "data")[0]
+    assert agent["config"]["server"] == "https://127.0.0.1:6443"
+    assert agent["config"]["token"] == "<redacted>"
+    assert agent["config"]["node-taint"] == ["nvidia.com/gpu=present:NoSchedule"]
+    assert "gpu-type=A100" in agent["config"]["node-label"]
+
+    # The join token is in the store and nowhere else on our side.
+    from sophia_platform.secrets.providers.local import LocalProvider
+    from sophia_platform.secrets.session import provider_context
+    from sophia_platform.spec import load_spec
+
+    store = LocalProvider(provider_context(load_spec(lab.spec), "lab"))
+    assert store.load()["K3S_TOKEN"].reveal() == CANARY
+    assert CANARY not in done.stdout + done.stderr
+    host_private = [lab.hosts.host_dir(n) for n in NODES]
+    for path in lab.root.rglob("*"):
+        if not path.is_file() or any(d in path.parents for d in host_private):
+            continue  # a node's own /etc/rancher and /var/lib/rancher hold it, as on K3s
+        assert CANARY.encode() not in path.read_bytes(), path
+
+    verify = lab.sophia("cluster", "verify", "lab")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "matches sophia.yaml" in verify.stdout
+
+
+def test_second_up_changes_nothing(lab: Lab) -> None:
+    before = {n: len(_calls(lab, n)) for n in NODES}
+    done = lab.sophia("cluster", "up", "lab")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "converged: nothing to change" in done.stdout
+    assert {n: len(_calls(lab, n)) for n in NODES} == before  # no k3s (re)start anywhere
+    plan = json.loads(lab.sophia("cluster", "plan", "lab", "--json").stdout)
+    assert plan["changes"] == [] and plan["converged"] is True
+
+
+def test_label_drift_is_found_and_synced(lab: Lab) -> None:
+    core = lab.api()
+    core.patch_node(
+        "ai-core", {"metadata": {"labels": {"gpu-type": "A10", "sophia.dev/pool": None}}}
+    )
+    core.patch_node("data", {"spec": {"taints": None}})
+    done = lab.sophia("cluster", "verify", "lab")
+    assert done.returncode == 1
+    gaps = [line for line in done.stdout.splitlines() if line.startswith("gap ai-core:")]
+    assert len(gaps) == 1 and "label gpu-type=GH200" in gaps[0]
+    assert "label sophia.dev/pool=ai-core" in gaps[0]
+    assert "sophia cluster labels sync lab" in done.stdout
+    assert "data: taint nvidia.com/gpu=present:NoSchedule" in done.stdout
+    dry = lab.sophia("cluster", "labels", "sync", "lab", "--dry-run", "--json")
+    assert {c["node"] for c in json.loads(dry.stdout)["changes"]} == {"ai-core", "data"}
+    assert lab.sophia("cluster", "labels", "sync", "lab").returncode == 0
+    assert lab.sophia("cluster", "verify", "lab").returncode == 0
+    node = core.read_node("ai-core")
+    assert node.metadata.labels["gpu-type"] == "GH200"
+
+
+def test_host_down_at_join_then_rerun_converges(lab: Lab) -> None:
+    # `dev` becomes a fresh machine that is down while the others are (re)converged.
+    lab.hosts.stop("dev")
+    for sub in ("etc-rancher", "var-lib-rancher", "usr-local-bin"):
+        for child in (lab.hosts.host_dir("dev") / sub).iterdir():
+            import shutil
+
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    lab.api().delete_node("dev")
+    done = lab.sophia("cluster", "up", "lab", "--json")
+    assert done.returncode == 3
+    result = json.loads(done.stdout)
+    failed = {n["name"]: n["error"] for n in result["nodes"] if not n["ok"]}
+    assert list(failed) == ["dev"] and "unreachable" in failed["dev"]
+    assert "1 of 5 host(s) failed: dev" in done.stderr
+    lab.hosts.start("dev")
+    lab.hosts._wait_listening(next(h for h in lab.result.hosts if h.name == "dev"))
+    # Re-run, air-gapped this time: the bundle goes over SFTP, INSTALL_K3S_SKIP_DOWNLOAD=true.
+    again = lab.sophia("cluster", "up", "lab", "--airgap", str(STANDIN / "k3s"), "--json")
+    assert again.returncode == 0, again.stdout + again.stderr
+    changes = json.loads(again.stdout)["changes"]
+    assert {c["node"] for c in changes} == {"dev"}
+    assert (lab.hosts.host_dir("dev") / "usr-local-bin" / "k3s").is_file()
+    assert lab.sophia("cluster", "verify", "lab").returncode == 0
+
+
+def test_changed_host_key_is_refused(lab: Lab) -> None:
+    import asyncssh
+
+    key_file = lab.hosts.host_dir("mcp-hub") / "ssh_host_ed25519_key"
+    original = key_file.read_bytes()
+    new = asyncssh.generate_private_key("ssh-ed25519")
+    lab.hosts.stop("mcp-hub")
+    key_file.write_bytes(new.export_private_key())
+    lab.hosts.start("mcp-hub")
+    host = next(h for h in lab.result.hosts if h.name == "mcp-hub")
+    try:
+        lab.hosts._wait_listening(host)
+        known = (lab.root / "known_hosts").read_text()
+        done = lab.sophia("cluster", "up", "lab", "--accept-new-host-keys")
+        assert done.returncode == 3
+        message = done.stdout + done.stderr
+        assert "mcp-hub" in message and "CHANGED" in message
+        assert new.get_fingerprint("sha256") in message
+        assert (lab.root / "known_hosts").read_text() == known  # never re-pinned
+    finally:
+        lab.hosts.stop("mcp-hub")
+        key_file.write_bytes(original)
+        lab.hosts.start("mcp-hub")
+        lab.hosts._wait_listening(host)
+
+
+def test_upgrade_order_and_pdb(lab: Lab) -> None:
+    from kubernetes import client
+
+    api = lab.api().api_client
+    apps, policy = client.AppsV1Api(api), client.PolicyV1Api(api)
+    ns = "default"
+    labels = {"app": "pdb-guarded"}
+    apps.create_namespaced_deployment(
+        ns,
+        {
+            "metadata": {"name": "pdb-guarded"},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "nodeSelector": {"sophia.dev/pool": "ai-core"},
+                        "tolerations": [{"operator": "Exists"}],
+                        "containers": [{"name": "c", "image": "busybox"}],
+                    },
+                },
+            },
+        },
+    )
+    policy.create_namespaced_pod_disruption_budget(
+        ns,
+        {
+            "metadata": {"name": "pdb-guarded"},
+            "spec": {"maxUnavailable": 0, "selector": {"matchLabels": labels}},
+        },
+    )
+    core = lab.api()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        pods = core.list_namespaced_pod(ns, label_selector="app=pdb-guarded").items
+        if len([p for p in pods if p.status.phase == "Running"]) == 2:
+            break
+        time.sleep(0.3)
+    dry = lab.sophia("cluster", "upgrade", "lab", "--to", "v1.36.4+k3s1", "--dry-run", "--json")
+    order = [s["node"] for s in json.loads(dry.stdout)["steps"]]
+    assert order[0] == "control" and sorted(order[1:]) == sorted(NODES[1:])
+    skew = lab.sophia("cluster", "upgrade", "lab", "--to", "v1.38.0+k3s1", "--dry-run")
+    assert skew.returncode == 2 and "skips a minor" in skew.stderr
+
+    blocked = lab.sophia(
+        "cluster", "upgrade", "lab", "--to", "v1.36.4+k3s1", "--drain-timeout", "3"
+    )
+    assert blocked.returncode == 3
+    assert "PodDisruptionBudget" in blocked.stderr and "ai-core" in blocked.stderr
+    assert core.read_node("ai-core").spec.unschedulable is True  # left cordoned, not upgraded
+    pods = core.list_namespaced_pod(ns, label_selector="app=pdb-guarded").items
+    assert len(pods) == 2 and all(p.metadata.deletion_timestamp is None for p in pods)
+
+    policy.patch_namespaced_pod_disruption_budget(
+        "pdb-guarded", ns, {"spec": {"maxUnavailable": 1}}
+    )
+    apps.patch_namespaced_deployment(
+        "pdb-guarded", ns, {"spec": {"template": {"spec": {"nodeSelector": None}}}}
+    )
+    done = lab.sophia("cluster", "upgrade", "lab", "--to", "v1.36.4+k3s1", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout)
+    assert result["done"][0] == "control" or "control" not in result["done"]
+    times = {n: _calls(lab, n)[-1]["time"] for n in NODES}
+    assert all(_calls(lab, n)[-1]["version"] == "v1.36.4+k3s1" for n in NODES)
+    assert min(times, key=times.get) == "control"  # the server first
+    for node in core.list_node().items:
+        assert node.status.node_info.kubelet_version == "v1.36.4+k3s1"
+        assert not node.spec.unschedulable
