@@ -21,7 +21,7 @@ from sophia_platform.cli import output
 from sophia_platform.errors import UsageError
 
 if TYPE_CHECKING:
-    from sophia_platform.spec import Spec
+    from sophia_platform.spec import Spec, SpecFacts
 
 
 def _complete_env(ctx: click.Context, incomplete: str) -> list[str]:
@@ -95,7 +95,18 @@ def spec_path(explicit: Path | None = None) -> Path:
 
 
 def spec(explicit: Path | None = None) -> Spec:
-    """Load and validate that sophia.yaml (a missing one is an error naming ``sophia init``)."""
-    from sophia_platform.spec import load_spec
+    """Load and validate that sophia.yaml (a missing one is an error naming ``sophia init``).
 
-    return load_spec(spec_path(explicit))
+    What read commands need of it is remembered (:mod:`sophia_platform.spec.facts`), so the
+    ``sophia status`` after a ``sophia deploy`` skips validating the same bytes again.
+    """
+    from sophia_platform.spec.facts import load
+
+    return load(spec_path(explicit))
+
+
+def spec_facts(explicit: Path | None = None) -> SpecFacts:
+    """What a read command needs of that sophia.yaml, validated once per content (fast)."""
+    from sophia_platform.spec.facts import facts
+
+    return facts(spec_path(explicit))

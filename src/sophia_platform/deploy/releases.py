@@ -15,7 +15,6 @@ from typing import Any
 
 from sophia_platform.deploy.revision import PENDING, Revision
 from sophia_platform.kube import raw
-from sophia_platform.kube.client import call
 
 __all__ = ["PENDING", "Revision", "decode", "deployed", "encode", "latest", "revisions"]
 
@@ -80,17 +79,15 @@ def mark_failed(api: Any, namespace: str, release: str, revision: int, reason: s
     This is the documented manual fix for helm#8987 (relabel the storage Secret), done for
     both the label helm lists by and the status inside the record.
     """
-    from kubernetes import client
-
-    core = client.CoreV1Api(api)
-    name = f"sh.helm.release.v1.{release}.v{revision}"
-    secret = call("read helm release", core.read_namespaced_secret, name, namespace)
-    data = decode(secret.data["release"])
+    path = f"/api/v1/namespaces/{namespace}/secrets/sh.helm.release.v1.{release}.v{revision}"
+    secret = raw.get(api, "read helm release", path).to_dict()
+    data = decode(secret["data"]["release"])
     data.setdefault("info", {})["status"] = "failed"
     data["info"]["description"] = reason
-    secret.data["release"] = encode(data)
-    secret.metadata.labels["status"] = "failed"
-    call("mark helm release failed", core.replace_namespaced_secret, name, namespace, secret)
+    secret["data"]["release"] = encode(data)
+    secret["metadata"].setdefault("labels", {})["status"] = "failed"
+    # resourceVersion rides along: a concurrent change makes this a 409, not a lost update.
+    raw.replace(api, "mark helm release failed", path, secret)
 
 
 def manifest_objects(manifest: str) -> list[dict[str, Any]]:
