@@ -98,11 +98,31 @@ def spec(explicit: Path | None = None) -> Spec:
     """Load and validate that sophia.yaml (a missing one is an error naming ``sophia init``).
 
     What read commands need of it is remembered (:mod:`sophia_platform.spec.facts`), so the
-    ``sophia status`` after a ``sophia deploy`` skips validating the same bytes again.
+    ``sophia status`` after a ``sophia deploy`` skips validating the same bytes again; within
+    one process the same bytes are validated once (``deploy`` asks twice: guard, then deploy).
     """
     from sophia_platform.spec.facts import load
 
-    return load(spec_path(explicit))
+    path = spec_path(explicit)
+    content = _read(path)
+    known = _validated.get(path)
+    if content is not None and known is not None and known[0] == content:
+        return known[1]
+    loaded = load(path)
+    if content is not None and _read(path) == content:
+        _validated[path] = (content, loaded)
+    return loaded
+
+
+# path -> (the bytes validated, their Spec): keyed by content, so nothing to reset or expire
+_validated: dict[Path, tuple[bytes, Spec]] = {}
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def spec_facts(explicit: Path | None = None) -> SpecFacts:
