@@ -180,9 +180,7 @@ def _nodes(api: Any) -> list[NodeStatus]:
 def _drift(manifest: str, live: dict[str, Any]) -> list[str]:
     """Differences between the release's workloads and the live ones (image, replicas)."""
     found = []
-    for doc in releases.manifest_objects(manifest):
-        if doc.get("kind") not in ("Deployment", "StatefulSet"):
-            continue
+    for doc in releases.manifest_objects(manifest, kinds=("Deployment", "StatefulSet")):
         name = doc["metadata"]["name"]
         obj = live.get(f"{doc['kind']}/{name}")
         if obj is None:
