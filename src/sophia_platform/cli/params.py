@@ -65,12 +65,13 @@ def environment(positional: str | None, alias: str | None) -> str | None:
             f"two environments given: {positional!r} and --env {alias!r}",
             hint="give one, as the argument ENV",
         )
-    output.err_console().print(
-        f"warning: --env is deprecated; give the environment as the argument: ... {alias}",
-        highlight=False,
-        markup=False,
-    )
+    deprecated(f"--env is deprecated; give the environment as the argument: ... {alias}")
     return alias
+
+
+def deprecated(what: str) -> None:
+    """Warn (stderr, one line) that a spelling still works but will not for ever."""
+    output.err_console().print(f"warning: {what}", highlight=False, markup=False)
 
 
 def global_spec_path(ctx: click.Context | None = None) -> Path | None:

@@ -123,11 +123,7 @@ def _env_and_repo(env: str | None, repo: Path | None) -> tuple[str | None, Path]
             f"{env!r} looks like a path and --repo {repo} is given",
             hint="give the environment as the argument and the repository as --repo",
         )
-    output.err_console().print(
-        f"warning: the repository as the argument is deprecated; use --repo {env}",
-        highlight=False,
-        markup=False,
-    )
+    params.deprecated(f"the repository as the argument is deprecated; use --repo {env}")
     return None, Path(env)
 
 
