@@ -22,7 +22,11 @@ class Assignment:
 _ASSIGN = re.compile(
     # A left boundary: without it a long alphanumeric run (a base64 blob, an inline source map)
     # is retried from every character, each try running to the end of the run (quadratic).
-    r"""(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,120})["']?"""
+    # It is checked after the key's first character (a two-character lookbehind), so the
+    # pattern starts with a character set that the engine skips to; and the key is possessive
+    # (``{0,120}+``): nothing after a key can be a key character, so giving some back never
+    # helps, and trying each shorter key made every failed identifier cost its length again.
+    r"""(?P<key>[A-Za-z_](?<![A-Za-z0-9_.\-].)[A-Za-z0-9_.\-]{0,120}+)["']?"""
     r"""(?:[ \t]*:[ \t]*[A-Za-z_][\w\[\]., |]*?(?=[ \t]*=[^=]))?"""  # Python annotation
     r"""[ \t]*(?::=|=>|=|:)[ \t]*"""
     r"""(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>\$\{\{[^}\n]*\}\}|\$\{[^}\n]*\}|[^\s"'`,;#)}\]]+))"""

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sophia_platform.audit import assignments
 from sophia_platform.audit.rules import committed_secret, hardcoded_ip, swarm_reference
 from sophia_platform.audit.source import Span, finditer_in, lines_containing, lines_matching
 
@@ -62,7 +63,7 @@ def _matches(found: Iterable[re.Match[str]]) -> list[tuple[Span, tuple[str | Non
 
 
 @pytest.mark.parametrize(("name", "pattern", "lines"), RESTRICTED, ids=[r[0] for r in RESTRICTED])
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(text=TEXT)
 def test_restricted_search_equals_whole_text_search(
     name: str, pattern: re.Pattern[str], lines: Lines, text: str
@@ -85,3 +86,32 @@ def test_lookahead_at_the_end_of_a_line_sees_the_newline() -> None:
     spans = lines_containing(text, ("key",))
     assert _matches(finditer_in(pattern, text, spans)) == _matches(pattern.finditer(text))
     assert _matches(pattern.finditer(text))  # the case is real: it does match
+
+
+# The assignment pattern in its plain form: a lookbehind first, a greedy key.
+PLAIN_ASSIGN = re.compile(
+    assignments._ASSIGN.pattern.replace(
+        r"""(?P<key>[A-Za-z_](?<![A-Za-z0-9_.\-].)[A-Za-z0-9_.\-]{0,120}+)""",
+        r"""(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,120})""",
+    )
+)
+ASSIGN_PIECES = st.sampled_from(
+    [
+        "API_KEY", "token", "a.b-c", "x" * 130, " ", "\t", ":", "=", "==", "=>", ":=", '"',
+        "'", "${X}", "${{ secrets.A }}", ": str = ", "v1", ",", "#", "\n", "é",
+    ]
+)  # fmt: skip
+ASSIGN_TEXT = st.lists(st.one_of(ASSIGN_PIECES, st.text(max_size=3)), max_size=40).map("".join)
+
+
+def test_the_assignment_pattern_is_its_plain_form() -> None:
+    assert PLAIN_ASSIGN.pattern != assignments._ASSIGN.pattern  # the rewrite is in place
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=ASSIGN_TEXT)
+def test_possessive_charset_led_assignment_pattern_finds_what_the_plain_one_finds(
+    text: str,
+) -> None:
+    fast = [(m.span(), m.groups()) for m in assignments._ASSIGN.finditer(text)]
+    assert fast == [(m.span(), m.groups()) for m in PLAIN_ASSIGN.finditer(text)]

@@ -106,6 +106,8 @@ def is_image_tag(prefix: str, kind: str) -> bool:
 
     ``gpu1:192.222.51.151`` (extra_hosts, /etc/hosts style) stays a host address.
     """
+    if not prefix.endswith(":"):
+        return False  # _TAGGED ends with ":": no need to try it from 200 starting points
     token = _TAGGED.search(prefix[-200:])
     if token is None:
         return False
