@@ -13,11 +13,22 @@ _KEY_BEFORE = re.compile(
 _FLAG_BEFORE = re.compile(r"--?([A-Za-z][A-Za-z0-9\-_]*)[ =]$")
 
 
+# The characters a _KEY_BEFORE match can end with (a separator, a quote or bracket, the
+# scheme's "/", the user's "@"; whitespace too): a prefix ending otherwise cannot match, and
+# the pattern, anchored at the end, would be tried from each of up to 100 starting points.
+_KEY_BEFORE_LAST = frozenset(":=>,\"'`[(/@")
+
+
 def key_before(prefix: str) -> str:
     """The name the value right after ``prefix`` is assigned to ("" when there is none)."""
+    last = prefix[-1:]
+    if not last or not (last in _KEY_BEFORE_LAST or last.isspace()):
+        return ""  # neither pattern can match: each ends with one of these (or " ", "=")
     match = _KEY_BEFORE.search(prefix[-100:])
     if match:
         return match.group(1)
+    if last not in " =\n":  # `$` also matches before a final newline
+        return ""
     match = _FLAG_BEFORE.search(prefix[-80:])
     return match.group(1) if match else ""
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sophia_platform.audit import assignments
+from sophia_platform.audit import assignments, context
 from sophia_platform.audit.rules import committed_secret, hardcoded_ip, swarm_reference
 from sophia_platform.audit.source import Span, finditer_in, lines_containing, lines_matching
 
@@ -115,3 +115,25 @@ def test_possessive_charset_led_assignment_pattern_finds_what_the_plain_one_find
 ) -> None:
     fast = [(m.span(), m.groups()) for m in assignments._ASSIGN.finditer(text)]
     assert fast == [(m.span(), m.groups()) for m in PLAIN_ASSIGN.finditer(text)]
+
+
+def _plain_key_before(prefix: str) -> str:
+    match = context._KEY_BEFORE.search(prefix[-100:])
+    if match:
+        return match.group(1)
+    match = context._FLAG_BEFORE.search(prefix[-80:])
+    return match.group(1) if match else ""
+
+
+KEY_PIECES = st.sampled_from(
+    [
+        "HOST", " ", "=", ":", '"', "'", "`", "[", "(", "://", "http", "@", "user", "\n", "\r",
+        "--host", "-h", "==", "=>", ":=", ",", "]", "x", "+", ";", "\t", "1.2", "/",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(prefix=st.lists(st.one_of(KEY_PIECES, st.text(max_size=2)), max_size=12).map("".join))
+def test_key_before_with_its_last_character_check_equals_the_plain_search(prefix: str) -> None:
+    assert context.key_before(prefix) == _plain_key_before(prefix)
