@@ -27,13 +27,15 @@ import httpx
 from sophia_platform.atomicfile import write_text_atomic
 from sophia_platform.devcluster import cluster
 from sophia_platform.devcluster import components as comp
-
-# The control plane's own start-up wait and state-folder lock serve the loop too.
-from sophia_platform.devcluster.cluster import _locked
-from sophia_platform.devcluster.cluster import _Watch as Watch
 from sophia_platform.devcluster.kubeconfig import CONTEXT
-from sophia_platform.devcluster.processes import ProcessRecord, Supervisor, is_running
-from sophia_platform.errors import ExternalError
+from sophia_platform.devcluster.processes import (
+    ProcessRecord,
+    StartupWatch,
+    Supervisor,
+    is_running,
+    state_lock,
+)
+from sophia_platform.errors import CheckFailed, ExternalError, UsageError
 from sophia_platform.gitops import gitserver, tools
 from sophia_platform.gitops.layout import FLUX_NAMESPACE
 from sophia_platform.kube.apply import apply
@@ -197,11 +199,25 @@ def create_repo(state_dir: Path, name: str, *, branch: str = "main") -> str:
     return url
 
 
+def repo_url(state_dir: Path, name: str) -> str:
+    """The URL of an existing repository on the loop's git server."""
+    state = _load(state_dir)
+    if state is None:
+        raise CheckFailed("the GitOps loop is not up", hint="sophia dev gitops up")
+    if not (state_dir / "repos" / f"{name}.git").is_dir():
+        known = ", ".join(p.stem for p in sorted((state_dir / "repos").glob("*.git"))) or "none"
+        raise UsageError(
+            f"no repository {name!r} on the git server (it has: {known})",
+            hint=f"sophia dev gitops up --repo {name}",
+        )
+    return f"{state['git_url']}{name}.git"
+
+
 def up(cluster_dir: Path, state_dir: Path, *, repo: str | None = None) -> LoopUp:
     """Start the controllers and the git server (or reuse running ones)."""
     started_at = time.monotonic()
     kubeconfig = _kubeconfig(cluster_dir)
-    with _locked(state_dir):
+    with state_lock(state_dir):
         sup = Supervisor(state_dir)
         records = sup.records()
         state = _load(state_dir)
@@ -254,7 +270,7 @@ def up(cluster_dir: Path, state_dir: Path, *, repo: str | None = None) -> LoopUp
             ]
             (state_dir / "repos").mkdir(exist_ok=True)
             started["git-server"] = sup.start("git-server", server_argv, env=env)
-            watch = Watch(sup, started)
+            watch = StartupWatch(sup, started)
             for name, port in (
                 ("source-controller", ports.source_health),
                 ("helm-controller", ports.helm_health),
@@ -311,7 +327,7 @@ def status(state_dir: Path) -> LoopStatus:
 
 def down(state_dir: Path) -> list[str]:
     """Stop every process of the loop; returns the names stopped. Repositories are kept."""
-    with _locked(state_dir):
+    with state_lock(state_dir):
         sup = Supervisor(state_dir)
         stopped = []
         for name, record in sup.records().items():
