@@ -17,6 +17,11 @@ app = typer.Typer(
 )
 ci_app = typer.Typer(help="The one CI workflow.", no_args_is_help=True, add_completion=False)
 
+
+@ci_app.callback()
+def _ci_group() -> None:
+    """The one CI workflow (a group: with one command Typer would make `ci` that command)."""
+
 EnvArg = params.EnvArg
 JsonOpt = params.JsonOpt
 DryRunOpt = params.DryRunOpt
