@@ -22,6 +22,7 @@ ci_app = typer.Typer(help="The one CI workflow.", no_args_is_help=True, add_comp
 def _ci_group() -> None:
     """The one CI workflow (a group: with one command Typer would make `ci` that command)."""
 
+
 EnvArg = params.EnvArg
 JsonOpt = params.JsonOpt
 DryRunOpt = params.DryRunOpt
