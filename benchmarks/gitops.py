@@ -36,7 +36,7 @@ from sophia_platform.spec import load_spec
 
 # The same namespace preparation as benchmarks/deploy.py (this folder is on sys.path when a
 # benchmark script runs).
-from deploy import _prepare  # isort: skip
+from _cluster import prepare  # isort: skip
 
 
 EXAMPLE = example_spec_path()
@@ -75,7 +75,7 @@ def main() -> int:
         loop = devloop.up(state / "cluster", state / "cluster" / "gitops", repo="bench")
         print(f"local cluster up in {up.seconds:.1f}s, gitops loop in {loop.seconds:.1f}s")
         api = connect(up.kubeconfig, "sophia-local")
-        _prepare(api, spec, namespace)
+        prepare(api, spec, namespace)
         assert loop.repo_url is not None
         _git(work, "init", "-q", "-b", "main")
         _git(work, "config", "user.name", "Bench")

@@ -43,9 +43,13 @@ from sophia_platform.kube.client import connect
 
 PROCESSES = ("source-controller", "helm-controller", "git-server")
 READY_TIMEOUT_S = 120.0
-HOOK = (
-    "#!/bin/sh\n# Installed by sophia dev gitops: a push asks Flux to reconcile now.\nexec {cmd}\n"
-)
+# git waits for post-receive before it answers the push, and the notifier is a Python process
+# that loads the Kubernetes client (seconds on a busy machine): it runs detached, so the push
+# returns as soon as the branch moved, and its one line goes to a log next to the hook.
+HOOK = """#!/bin/sh
+# Installed by sophia dev gitops: a push asks Flux to reconcile now (in the background).
+{cmd} </dev/null >>{log} 2>&1 &
+"""
 
 
 @dataclass(frozen=True)
@@ -195,7 +199,8 @@ def create_repo(state_dir: Path, name: str, *, branch: str = "main") -> str:
     url = f"{state['git_url']}{name}.git"
     hook = path / "hooks" / "post-receive"
     cmd = shlex.join([sys.executable, "-m", "sophia_platform.gitops.notify", url])
-    write_text_atomic(hook, HOOK.format(cmd=cmd), mode=0o755)
+    log = shlex.quote(str(path / "hooks" / "post-receive.log"))
+    write_text_atomic(hook, HOOK.format(cmd=cmd, log=log), mode=0o755)
     return url
 
 
