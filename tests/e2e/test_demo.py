@@ -15,6 +15,7 @@ from tests.plugins.k8s import processes_mentioning
 pytestmark = pytest.mark.cluster
 
 
+@pytest.mark.timeout(2400)  # the whole runbook, GitOps act included (see test_readme_runbook)
 def test_demo_prints_and_runs_each_command_and_never_prints_a_secret(
     tmp_path: Path, k8s_binaries: None
 ) -> None:
