@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sophia_platform.audit.source import SourceFile
+from sophia_platform.audit.source import SourceFile, lines_containing
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,18 +43,7 @@ _HINTS = ("key", "token", "secret", "pass", "pwd", "credential", "_pat")
 
 def _lines_with_hints(text: str) -> list[tuple[int, int]]:
     """(start, end) of every line containing a hint word, in order (str.find is the fast path)."""
-    lowered = text.lower()
-    spans: set[tuple[int, int]] = set()
-    for word in _HINTS:
-        i = lowered.find(word)
-        while i != -1:
-            start = lowered.rfind("\n", 0, i) + 1
-            end = lowered.find("\n", i)
-            if end == -1:
-                end = len(lowered)
-            spans.add((start, end))
-            i = lowered.find(word, end)
-    return sorted(spans)
+    return lines_containing(text.lower(), _HINTS)
 
 
 def assignments(text: str) -> list[Assignment]:
