@@ -125,7 +125,8 @@ def make_plan(
             plan.diff += _diff(path, old, address + "\n", set(), new_file=before is None)
     plan.names = {a: n for a, n in plan.names.items() if n in used_names}
     plan.secrets = sorted(used_secrets)
-    _list_manual(findings, archived, plan)
+    if set(options.rules) >= set(FIXED_RULES):  # a whole cleanup, not `--rules x` only
+        _list_manual(findings, archived, plan)
     return plan
 
 
