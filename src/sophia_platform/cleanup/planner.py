@@ -23,7 +23,14 @@ from sophia_platform.cleanup import archive, configstore, deploy_commands, refer
 from sophia_platform.cleanup.findings import DEPLOY_COMMAND, FIXED_RULES, FindingLike, Mention
 from sophia_platform.cleanup.naming import assign_names, nodes_from_spec
 from sophia_platform.cleanup.paths import inside
-from sophia_platform.cleanup.plan import Operation, Plan, Skipped, apply_edits, blob_id
+from sophia_platform.cleanup.plan import (
+    Operation,
+    Plan,
+    Skipped,
+    TextEdit,
+    apply_edits,
+    blob_id,
+)
 from sophia_platform.cleanup.rewriters import for_kind
 from sophia_platform.cleanup.rewriters.base import Site
 from sophia_platform.cleanup.spec_validation import validate_document
@@ -295,25 +302,35 @@ def _unreported_commands(source: SourceFile) -> list[FindingLike]:
     return found
 
 
+def _planned_text(root: Path, path: str, edits: dict[str, list[TextEdit]]) -> str:
+    """The text ``path`` will have after the plan's edits."""
+    text = inside(root, path).read_bytes().decode("utf-8", "replace")
+    return apply_edits(text, edits[path]) if path in edits else text
+
+
 def _list_references(root: Path, repo: _Repository, plan: Plan) -> None:
     """Files that stay and name an archived file: listed, for a person to update.
 
     A bare file name that a staying file also has (``deploy.sh``: the wrapper at the root)
     means that file; only a mention with the folder then points at the archived one.
     """
-    for op in plan.operations:  # a rewritten line may no longer name the file
-        if op.kind == "edit" and op.path in repo.kinds:
-            text = inside(root, op.path).read_bytes().decode("utf-8")
-            repo.index.replace(op.path, apply_edits(text, op.edits))
+    edits = {op.path: op.edits for op in plan.operations if op.kind == "edit"}
+    for path in edits:  # a rewritten line may no longer name the file
+        if path in repo.kinds:
+            repo.index.replace(path, _planned_text(root, path, edits))
     moved = {op.path for op in plan.operations if op.kind == "move"}
     written = {op.path for op in plan.operations if op.kind == "write"}
     staying = (set(repo.paths) - moved) | written
     taken = {PurePosixPath(p).name for p in staying}
     rule_of = {op.path: _archive_rule(op.rules) for op in plan.operations if op.kind == "move"}
     found = references.mentions_of(repo.index, sorted(moved), moved, taken)
+    texts: dict[str, str] = {}
     for path, users in found.items():
         target = archive.target_of(path)
-        for user, line in users.items():
+        for user, words in users.items():
+            if user not in texts:
+                texts[user] = _planned_text(root, user, edits)
+            line = references.first_line(texts[user], words)
             why = (
                 f"refers to archived `{path}` (now `{target}`); point it at the one deploy "
                 "path or drop the reference by hand"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -50,10 +50,10 @@ def module_word(path: str) -> str | None:
 
 @dataclass
 class MentionIndex:
-    """For every word asked about, the files that mention it and the first line they do."""
+    """For every word asked about, the files that mention it (lines are found on demand)."""
 
     words: frozenset[str]
-    found: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    found: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     _longest: int = 1
     _heads: frozenset[str] = frozenset()  # the first segment of every word
 
@@ -66,11 +66,10 @@ class MentionIndex:
         """Index one file's text."""
         if not self.words:
             return
-        hits: set[str] = set()
+        tokens = set(_TOKEN.findall(text))
+        hits = tokens & self.words  # whole tokens, in C
         longest, words, heads = self._longest, self.words, self._heads
-        for token in set(_TOKEN.findall(text)):
-            if token in words:
-                hits.add(token)
+        for token in tokens:
             if "." not in token and "/" not in token:
                 continue
             pieces = _SEPARATOR.split(token)  # segment, separator, segment, ...
@@ -83,21 +82,26 @@ class MentionIndex:
                     if candidate in words:
                         hits.add(candidate)
         for word in hits:
-            self.found[word][path] = _first_line(text, word)
+            self.found[word].add(path)
 
     def replace(self, path: str, text: str) -> None:
         """Index ``path`` again with its new text (what a plan's edits leave)."""
         for users in self.found.values():
-            users.pop(path, None)
+            users.discard(path)
         self.add(path, text)
 
-    def files(self, word: str) -> Mapping[str, int]:
-        """The files mentioning ``word`` → the first line (1-based)."""
-        return self.found.get(word, {})
+    def files(self, word: str) -> set[str]:
+        """The files mentioning ``word``."""
+        return self.found.get(word, set())
+
+
+def first_line(text: str, words: Iterable[str]) -> int:
+    """The line of the first mention of any of ``words`` as a word (1 when none)."""
+    return min((_first_line(text, word) for word in words), default=1)
 
 
 def _first_line(text: str, word: str) -> int:
-    """The line of the first mention of ``word`` as a word (``str.find``: no regex scan)."""
+    """``str.find`` and a boundary check: no regex scan."""
     at = text.find(word)
     while at >= 0:
         before = text[at - 1] if at else " "
@@ -105,7 +109,7 @@ def _first_line(text: str, word: str) -> int:
         if not (before.isalnum() or before in "_-") and not (after.isalnum() or after in "_-"):
             return text.count("\n", 0, at) + 1
         at = text.find(word, at + 1)
-    return 1
+    return 1 << 30
 
 
 def copy_words(path: str) -> list[str]:
@@ -135,18 +139,18 @@ def mentions_of(
     paths: Iterable[str],
     ignore: Collection[str] = (),
     taken_names: Collection[str] = (),
-) -> dict[str, dict[str, int]]:
-    """For each of ``paths``, the files naming it (:func:`file_words`) → their first such line.
+) -> dict[str, dict[str, list[str]]]:
+    """For each of ``paths``, the files naming it (:func:`file_words`) → the words they use.
 
     ``taken_names``: file names of files that stay, which a bare name may mean instead.
     """
-    out: dict[str, dict[str, int]] = {}
+    out: dict[str, dict[str, list[str]]] = {}
     for path in paths:
-        users: dict[str, int] = {}
+        users: dict[str, list[str]] = defaultdict(list)
         by_name = PurePosixPath(path).name not in taken_names
         for word in file_words(path, by_name=by_name):
-            for user, line in index.files(word).items():
+            for user in index.files(word):
                 if user != path and user not in ignore:
-                    users[user] = min(line, users.get(user, line))
+                    users[user].append(word)
         out[path] = dict(sorted(users.items()))
     return out

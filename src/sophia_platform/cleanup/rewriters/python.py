@@ -84,30 +84,18 @@ def _tokens(
     return found
 
 
-def _docstring_starts(tree: ast.AST) -> set[tuple[int, int]]:
-    starts: set[tuple[int, int]] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            first = body[0] if body else None
-            if (
-                isinstance(first, ast.Expr)
-                and isinstance(first.value, ast.Constant)
-                and isinstance(first.value.value, str)
-            ):
-                starts.add((first.value.lineno, first.value.col_offset))
-    return starts
-
-
-def _partial_tokens(text: str) -> list[tokenize.TokenInfo]:
-    """The tokens of ``text`` up to the first error (all of them when there is none)."""
+def _partial_tokens(text: str, upto: int | None = None) -> list[tokenize.TokenInfo]:
+    """The tokens of ``text`` up to the first error, and up to line ``upto`` when given."""
     out: list[tokenize.TokenInfo] = []
     tokens = tokenize.generate_tokens(io.StringIO(text).readline)
     while True:
         try:
-            out.append(next(tokens))
+            token = next(tokens)
         except (StopIteration, SyntaxError, tokenize.TokenError):
             return out
+        out.append(token)
+        if upto is not None and token.type == tokenize.NEWLINE and token.start[0] > upto:
+            return out  # tokenize is most of a rewrite's time: stop after the last site
 
 
 _SKIPPED = frozenset({tokenize.NL, tokenize.COMMENT, tokenize.ENCODING})
@@ -166,8 +154,10 @@ def has_import(tree: ast.Module) -> bool:
     )
 
 
-def binds_lookup_name(tree: ast.Module) -> bool:
+def binds_lookup_name(tree: ast.Module, text: str | None = None) -> bool:
     """True when the module uses ``require_config`` for something other than our import."""
+    if text is not None and LOOKUP not in text:
+        return False  # the walk below is most of a rewrite's time on large modules
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if node.name == LOOKUP:
@@ -235,17 +225,18 @@ class PythonRewriter(Rewriter):
         tree: ast.Module | None
         try:
             tree = ast.parse(text)
-            tokens = _tokens(text, offsets)
-            docstrings = _docstring_starts(tree)
-        except (SyntaxError, ValueError, tokenize.TokenError):
+        except (SyntaxError, ValueError):
             tree = None  # it does not compile as it is: work from its tokens up to the error
-            raw = _partial_tokens(text)
-            tokens = _tokens(text, offsets, raw)
-            docstrings = _lone_strings(raw)
-            if re.search(r"\b" + LOOKUP + r"\b", text) and IMPORT_LINE not in text:
-                out.skipped += [(s, f"the module already uses the name {LOOKUP}") for s in sites]
-                return out
-        if tree is not None and binds_lookup_name(tree):
+        # Strings that stand alone as a statement (docstrings, and bare strings, which
+        # nothing reads either) get the name; tokens are read up to the last site only.
+        raw = _partial_tokens(text, max((s.line for s in sites), default=0) + 1)
+        tokens = _tokens(text, offsets, raw)
+        docstrings = _lone_strings(raw)
+        unparsed_uses = re.search(r"\b" + LOOKUP + r"\b", text) and IMPORT_LINE not in text
+        if tree is None and unparsed_uses:
+            out.skipped += [(s, f"the module already uses the name {LOOKUP}") for s in sites]
+            return out
+        if tree is not None and binds_lookup_name(tree, text):
             out.skipped += [(s, f"the module already defines {LOOKUP}") for s in sites]
             return out
         groups: dict[_Token | None, list[Site]] = {}
