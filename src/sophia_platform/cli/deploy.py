@@ -17,10 +17,8 @@ rollback_app = typer.Typer(add_completion=False)
 history_app = typer.Typer(add_completion=False)
 diff_app = typer.Typer(add_completion=False)
 
-TimeoutOpt = Annotated[int, typer.Option("--timeout", help="Seconds to wait for the rollout.")]
-GraceOpt = Annotated[
-    float, typer.Option("--grace", help="Seconds a pod may stay failing before the deploy stops.")
-]
+TimeoutOpt = params.TimeoutOpt
+GraceOpt = params.GraceOpt
 LockWaitOpt = Annotated[
     float, typer.Option("--lock-wait", help="Seconds to wait for another deploy's lock.")
 ]
@@ -207,11 +205,10 @@ def status(
 ) -> None:
     """Services, GPU use per node, the release and its drift; exit 1 if anything is unhealthy."""
     env = params.environment(env, env_alias)
-    from sophia_platform.cli.deploy_view import status_tables
     from sophia_platform.deploy.status import collect
     from sophia_platform.errors import CheckFailed, UsageError
 
-    spec = params.spec()
+    spec = params.spec_facts()  # no pydantic once these bytes were validated
     json_mode = output.wants_json(json_output)
     if watch:
         if json_mode:
@@ -222,6 +219,8 @@ def status(
     if json_mode:
         output.emit_json(st)
     else:
+        from sophia_platform.cli.deploy_view import status_tables  # Rich: not for --json
+
         output.console().print(status_tables(st))
     if not st.healthy:
         bad = [s.name for s in st.services if not s.healthy]
@@ -260,6 +259,9 @@ def history(
     env: EnvArg = None,
     env_alias: EnvAlias = None,
     kubeconfig: KubeconfigOpt = None,
+    last: Annotated[
+        int | None, typer.Option("--last", min=1, help="Only the N newest revisions.")
+    ] = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Every revision: who deployed what, when, from which commit, and how it ended."""
@@ -269,6 +271,7 @@ def history(
     from sophia_platform.deploy.history import collect
 
     entries = collect(params.spec(), env, kubeconfig=kubeconfig)
+    entries = entries[-last:] if last else entries
     if output.wants_json(json_output):
         output.emit_json(entries)
         return
