@@ -16,13 +16,14 @@ class Assignment:
     value: str
     start: int
     end: int
+    quoted: bool = True  # False for a bare value: in code, an expression rather than a literal
 
 
 # key, an optional closing quote, a separator, then a quoted or bare value on the same line.
 _ASSIGN = re.compile(
     # A left boundary: without it a long alphanumeric run (a base64 blob, an inline source map)
     # is retried from every character, each try running to the end of the run (quadratic).
-    r"""(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,120})["']?"""
+    r"""(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,120})["'`]?"""
     r"""(?:[ \t]*:[ \t]*[A-Za-z_][\w\[\]., |]*?(?=[ \t]*=[^=]))?"""  # Python annotation
     r"""[ \t]*(?::=|=>|=|:)[ \t]*"""
     r"""(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>\$\{\{[^}\n]*\}\}|\$\{[^}\n]*\}|[^\s"'`,;#)}\]]+))"""
@@ -73,6 +74,7 @@ def assignments(text: str) -> list[Assignment]:
                                 match.group(group),
                                 match.start(group),
                                 match.end(group),
+                                group != "bare",
                             )
                         )
                         break

@@ -60,7 +60,11 @@ _FAKE_CREDENTIAL = re.compile(
     r"(?:dummy|fake|sample|example|test|demo|mock)[-_ ]?(?:api[-_ ]?)?"
     r"(?:key|token|secret|password|pass|value)$"
 )
-_MARKER_PREFIX = re.compile(r"(?:todo|tbd|fixme)\b")
+_MARKER_PREFIX = re.compile(r"(?:todo|tbd|fixme)\b|(?:dummy|placeholder|changeme)(?:[-_ .]|$)")
+# A value that names what belongs there: "base64_encoded_openai_key", "generated-jwt-secret".
+_DESCRIPTION = re.compile(
+    r"(?:[a-z][a-z0-9]*[-_]){1,8}(?:key|token|secret|password|passwd|passphrase|pat|credentials?)"
+)
 _X_RUN = re.compile(r"(?:[a-z0-9]{1,10}[-_])*x{3,}(?:[-_]x{3,})*")
 _MASK_CHARS = frozenset("*•●#.·")
 
@@ -87,6 +91,7 @@ def _instruction(value: str, folded: str) -> bool:
         _INSERT_PREFIX.match(folded)
         or _FAKE_CREDENTIAL.fullmatch(folded)
         or _MARKER_PREFIX.match(folded)
+        or _DESCRIPTION.fullmatch(folded)
     )
 
 

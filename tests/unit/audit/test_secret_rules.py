@@ -68,7 +68,7 @@ SECRET_POSITIVE = [
     ),
     ("config.yaml", f"db_password: {CANARY}\n", "high-entropy"),
     ("app/a.py", f'JWT_SECRET = "{CANARY}"\n', "high-entropy"),
-    ("docker-compose.yml", "      - POSTGRES_PASSWORD=Sophia2024!db\n", "high-entropy"),
+    ("docker-compose.yml", "      - POSTGRES_PASSWORD=Qm7%xT2vR9pK\n", "high-entropy"),
 ]
 SECRET_NEGATIVE = [
     ("app/a.py", 'OPENAI_API_KEY = "sk-xxxxxxxxxxxxxxxxxxxxxxxx"\n'),
@@ -84,6 +84,8 @@ SECRET_NEGATIVE = [
     ("package-lock.json", f'"integrity": "sha512-{CANARY}"\n'),
     ("docker-compose.yml", "      - POSTGRES_PASSWORD=postgres\n"),
     ("app/a.py", 'password_hint = "Use8+Chars!"\n'),
+    # A readable default (words, a year, punctuation) is weak, not a generated credential.
+    ("docker-compose.yml", "      - POSTGRES_PASSWORD=Sophia2024!db\n"),
 ]
 
 

@@ -17,7 +17,12 @@ from sophia_platform.audit.context import key_before
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule
 from sophia_platform.audit.secret_names import is_secret_key, words
-from sophia_platform.audit.secret_values import is_placeholder, is_reference, shannon_entropy
+from sophia_platform.audit.secret_values import (
+    base64_text,
+    is_placeholder,
+    is_reference,
+    shannon_entropy,
+)
 from sophia_platform.audit.source import SourceFile
 
 # (type, literals of which one must occur for the pattern to be tried, pattern)
@@ -31,6 +36,9 @@ _KNOWN: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
         ("slack-token", ("xox",), r"xox[baprs]-[A-Za-z0-9\-]{10,}"),
         ("aws-access-key", ("AKIA", "ASIA"), r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
         ("pulumi-token", ("pul-",), r"pul-[0-9a-f]{40}(?![A-Za-z0-9])"),
+        ("telegram-bot-token", (":AA",), r"[0-9]{8,10}:AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9_\-])"),
+        ("fly-token", ("FlyV1 ",), r"FlyV1 fm[12]_[A-Za-z0-9+/=_,\-]{40,}"),
+        ("lambda-labs-key", ("secret_",), r"secret_[a-z0-9\-]+_[0-9a-f]{32}\.[A-Za-z0-9]{16,}"),
     )
 )
 # One pass that rules out most files before any token pattern runs.
@@ -75,7 +83,26 @@ def looks_like_password(key: str, value: str) -> bool:
         any(c.isdigit() for c in value),
         any(not c.isalnum() for c in value),
     )
-    return sum(classes) >= 3 and shannon_entropy(value) >= 3.0
+    return sum(classes) >= 3 and shannon_entropy(value) >= 3.0 and not readable(value)
+
+
+_RUNS = re.compile(r"[A-Za-z]+|[0-9]+|[^A-Za-z0-9]+")
+_VOWELS = frozenset("aeiouyAEIOUY")
+
+
+def readable(value: str) -> bool:
+    """``Sophia_Admin_2024!``, ``sophia2024!``: words, a year, punctuation — a human default.
+
+    Such a value is a weak default password, not a generated credential; the policy leaves it
+    out of ``committed-secret``. A made-up password (``Xk9#mP2$qLw7``) has many short runs.
+    """
+    runs = _RUNS.findall(value)
+    words = [r for r in runs if r.isalpha()]
+    if len(runs) > 7 or not words:
+        return False
+    return all(len(w) <= 3 or any(c in _VOWELS for c in w) for w in words) and all(
+        len(r) >= 3 for r in words[:1]
+    )
 
 
 def token_ok(value: str) -> bool:
@@ -131,7 +158,12 @@ class CommittedSecretRule(Rule):
         for item in file_assignments(file):
             if any(s <= item.start < e for s, e in taken) or not is_secret_key(item.key):
                 continue
+            if file.kind == "python" and not item.quoted:
+                continue  # a bare value in Python is a name or an expression, not a literal
             value = item.value
+            decoded = base64_text(value)
+            if decoded is not None and (is_placeholder(decoded) or not looks_random(decoded)):
+                continue  # base64 of readable text: a disguised placeholder, not a credential
             if is_reference(value) or is_placeholder(value):
                 continue
             if not looks_random(value) and not looks_like_password(item.key, value):
