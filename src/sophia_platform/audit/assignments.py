@@ -54,6 +54,11 @@ def _lines_with_hints(text: str) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
+def _line_end(text: str, at: int) -> int:
+    end = text.find("\n", at)
+    return len(text) if end == -1 else end
+
+
 def assignments(text: str) -> list[Assignment]:
     """Every ``KEY = value`` / ``key: value`` / ``getenv("KEY", "value")`` with a secret-ish key.
 
@@ -65,7 +70,10 @@ def assignments(text: str) -> list[Assignment]:
         # getenv-style defaults need a call on the line; most lines have none.
         patterns = (_ASSIGN, _GETENV) if "(" in text[start:end] else (_ASSIGN,)
         for pattern in patterns:
-            for match in pattern.finditer(text, start, end):
+            stop = end
+            if pattern is _GETENV and text[start:end].rstrip().endswith("("):
+                stop = _line_end(text, _line_end(text, end + 1) + 1)  # os.getenv(\n KEY,\n value
+            for match in pattern.finditer(text, start, stop):
                 for group in ("dq", "sq", "bare"):
                     if group in pattern.groupindex and match.group(group) is not None:
                         found.append(
@@ -79,6 +87,11 @@ def assignments(text: str) -> list[Assignment]:
                         )
                         break
     return found
+
+
+def names_itself(item: Assignment) -> bool:
+    """``PASSWORD = "password"``, ``"API_KEY": "api_key"``: a name for the setting, not a value."""
+    return item.value.strip().lower().replace("-", "_") == item.key.lower().replace("-", "_")
 
 
 def file_assignments(file: SourceFile) -> list[Assignment]:

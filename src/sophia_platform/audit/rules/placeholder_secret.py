@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from sophia_platform.audit.assignments import file_assignments
+from sophia_platform.audit.assignments import file_assignments, names_itself
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule
 from sophia_platform.audit.secret_names import is_secret_key
@@ -20,6 +20,9 @@ from sophia_platform.audit.source import SourceFile
 # scheme://user:password@host — the password part of a connection string.
 _URL_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@'\"]+:(?P<pw>[^/\s@'\"]+)@")
 _BARE_PASSWORDS = frozenset({"pass", "password", "passwd", "pwd", "secret"})
+_FIXTURE_KEY = re.compile(r"(?i)(?:^|[_.\-])(?:dummy|test|mock|fake|sample|example)[_.\-]")
+# Test code holds fixtures (the policy leaves them out), wherever its values come from.
+_TEST_PATH = re.compile(r"(?:^|/)(?:tests?/|test_[^/]*$|[^/]*_test\.py$|conftest\.py$)")
 
 
 def placeholder_value(value: str) -> bool:
@@ -32,8 +35,8 @@ def placeholder_value(value: str) -> bool:
 
 def placeholder_password(password: str) -> bool:
     """The password of ``user:pass@host``: ``pass``, ``your_password_here``, ``[PASSWORD]``."""
-    if is_reference(password) or password.startswith("$"):
-        return False
+    if is_reference(password) or password.startswith(("$", "{", "%")):
+        return False  # an interpolation: f"…:{password}@", "$DB_PASSWORD", "%(pw)s"
     return password.lower() in _BARE_PASSWORDS or placeholder_value(password)
 
 
@@ -57,10 +60,14 @@ class PlaceholderSecretRule(Rule):
 
     def check(self, file: SourceFile) -> Iterator[Finding]:
         """Find placeholder assignments to secret-like keys and placeholder URL passwords."""
+        if _TEST_PATH.search(file.path):
+            return
         seen: set[int] = set()
         for item in file_assignments(file):
-            if item.start in seen or not is_secret_key(item.key):
+            if item.start in seen or not is_secret_key(item.key) or names_itself(item):
                 continue
+            if _FIXTURE_KEY.search(item.key):
+                continue  # dummy_token, test_api_key: named as a fixture, not a setting
             if file.kind == "python" and not item.quoted:
                 continue  # a bare value in Python is a name or an expression, not a literal
             if not placeholder_value(item.value):
@@ -79,6 +86,9 @@ class PlaceholderSecretRule(Rule):
         for match in _URL_CREDENTIALS.finditer(file.text):
             if match.start("pw") in seen or not placeholder_password(match.group("pw")):
                 continue
+            line_start = file.text.rfind("\n", 0, match.start()) + 1
+            if file.text[line_start : match.start()].lstrip().startswith(("#", "//")):
+                continue  # a comment showing the format, not a setting
             yield self.at(
                 file,
                 match.start("pw"),
