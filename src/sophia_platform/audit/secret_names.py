@@ -26,7 +26,8 @@ _NOT_SECRET_WORDS = frozenset(
      "len", "count", "header", "field", "prefix", "format", "policy", "endpoint", "expiry",
      "expires", "ttl", "store", "manager", "provider", "hint", "reset", "min", "max", "regex",
      "pattern", "label", "prompt", "placeholder", "rules", "strength", "hash", "algorithm",
-     "version", "mode", "enabled", "required", "dir", "location", "template", "validator", "here", "group", "groups"}
+     "version", "mode", "enabled", "required", "dir", "location", "template", "validator",
+     "here", "group", "groups"}
 )  # fmt: skip
 
 

@@ -98,13 +98,14 @@ SECRET_POSITIVE = [
     ("status.json", f'{{"secret_value": "FlyV1 fm2_{CANARY}{CANARY}"}}\n', "fly-token"),
     (
         "app/gpu.py",
-        f'KEY = os.getenv("GPU_API_KEY", "secret_acme_3c7e1a9f5b2d4086e8c1f7a3b9d5e2c4.{CANARY}")\n',
+        'KEY = os.getenv("GPU_API_KEY", '
+        f'"secret_acme_3c7e1a9f5b2d4086e8c1f7a3b9d5e2c4.{CANARY}")\n',
         "lambda-labs-key",
     ),
     ("app/a.py", f'refresh_secret = "eyJhbGciOiJIUzI1NiJ9.eyJ{CANARY}.{CANARY}"\n', "jwt"),
     (
         "report.json",
-        f'"url": "https://nb.example.org/?token=3c7e1a9f5b2d4086e8c1f7a3b9d5e2c4"\n',
+        '"url": "https://nb.example.org/?token=3c7e1a9f5b2d4086e8c1f7a3b9d5e2c4"\n',
         "high-entropy",
     ),
     ("docs/ops.md", f"- `DEPLOY_API_TOKEN`: {CANARY}\n", "high-entropy"),
