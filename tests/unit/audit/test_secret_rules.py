@@ -109,6 +109,7 @@ SECRET_POSITIVE = [
         "high-entropy",
     ),
     ("docs/ops.md", f"- `DEPLOY_API_TOKEN`: {CANARY}\n", "high-entropy"),
+    ("docs/ops.md", f"## Vendor\n- Access Key: {CANARY}\n", "high-entropy"),
     (
         "app/a.py",
         f'api_key=os.getenv(\n    "VENDOR_API_KEY",\n    "{CANARY}",\n)\n',

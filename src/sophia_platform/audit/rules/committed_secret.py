@@ -51,6 +51,13 @@ _PRIVATE_KEY = re.compile(
 _QUERY_SECRET = re.compile(
     r"[?&](?P<key>[A-Za-z_]{0,40}(?:token|key|secret))=(?P<value>[\w\-.~]{16,})"
 )
+# "- Access Key: <value>" in docs: a label of words (spaces between), then one bare token.
+_LABELLED = re.compile(
+    r"^[ \t]*(?:[-*][ \t]+)?\**(?P<key>[A-Za-z]+(?: [A-Za-z]+){1,4})\**:[ \t]+"
+    r"`?(?P<value>[A-Za-z0-9+/=_\-]{16,200})`?[ \t]*$",
+    re.MULTILINE,
+)
+_LABEL_HINT = re.compile(r"(?i) (?:key|token|secret|password):")
 _TOKEN_CHARS = re.compile(r"^[A-Za-z0-9+/=_\-.~!@#$%^&*]+$")
 _DOTTED_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
 
@@ -177,6 +184,13 @@ class CommittedSecretRule(Rule):
                     taken.append(match.span("value"))
                     start, end = match.span("value")
                     yield self._hit(file, start, end, value, "high-entropy", match.group("key"))
+        if _LABEL_HINT.search(text):
+            for match in _LABELLED.finditer(text):
+                key, value = match.group("key").replace(" ", "_"), match.group("value")
+                if is_secret_key(key) and looks_random(value):
+                    taken.append(match.span("value"))
+                    start, end = match.span("value")
+                    yield self._hit(file, start, end, value, "high-entropy", key)
         for item in file_assignments(file):
             if any(s <= item.start < e for s, e in taken) or not is_secret_key(item.key):
                 continue
