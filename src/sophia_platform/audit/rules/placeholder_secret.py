@@ -15,10 +15,13 @@ from sophia_platform.audit.secret_values import (
     is_reference,
     is_test_fixture,
 )
-from sophia_platform.audit.source import SourceFile
+from sophia_platform.audit.source import SourceFile, finditer_in
 
 # scheme://user:password@host — the password part of a connection string.
-_URL_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@'\"]+:(?P<pw>[^/\s@'\"]+)@")
+# The left boundary keeps a long alphanumeric run from being retried at every character.
+_URL_CREDENTIALS = re.compile(
+    r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]{0,30}://[^/\s:@'\"]+:(?P<pw>[^/\s@'\"]+)@"
+)
 _BARE_PASSWORDS = frozenset({"pass", "password", "passwd", "pwd", "secret"})
 _FIXTURE_KEY = re.compile(r"(?i)(?:^|[_.\-])(?:dummy|test|mock|fake|sample|example)[_.\-]")
 # Test code holds fixtures (the policy leaves them out), wherever its values come from.
@@ -83,7 +86,7 @@ class PlaceholderSecretRule(Rule):
             )
         if "://" not in file.text:
             return
-        for match in _URL_CREDENTIALS.finditer(file.text):
+        for match in finditer_in(_URL_CREDENTIALS, file.text, file.lines_with("://")):
             if match.start("pw") in seen or not placeholder_password(match.group("pw")):
                 continue
             line_start = file.text.rfind("\n", 0, match.start()) + 1
