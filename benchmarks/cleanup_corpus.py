@@ -51,7 +51,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE / "corpus"))
 sys.path.insert(0, str(ROOT))  # for tests.fixtures.chaos_repo
+sys.path.insert(0, str(HERE))  # for audit_corpus.git_dir
 
+from audit_corpus import git_dir  # noqa: E402
 from export_tree import export  # noqa: E402
 
 from sophia_platform.audit import scan  # noqa: E402
@@ -73,6 +75,7 @@ TARGETS = [
     ("ai-cherry/sophia-main", "09d029333d6d2ec61389a5cf0919d9eeb630061b", "labelled, 24k files"),
 ]
 PLAN_GOAL_S = 3.0
+REPEAT = 3
 _COMPOSE_NAME = re.compile(r"(?:^|/)(?:docker-)?compose[^/]*\.ya?ml$", re.I)
 _DEPLOY_PY = re.compile(r"^scripts/[^/]*deploy[^/]*\.py$")
 _GIT_ENV = {
@@ -81,16 +84,6 @@ _GIT_ENV = {
     "GIT_COMMITTER_NAME": "corpus",
     "GIT_COMMITTER_EMAIL": "corpus@example.invalid",
 }
-
-
-def git_dir(corpus: Path, repo: str) -> Path | None:
-    """The bare git dir of ``owner/name`` under the corpus folder, if present."""
-    owner, name = repo.split("/")
-    for candidate in (f"{owner}+{name}/repo", f"{name}.git", name, f"{owner}+{name}"):
-        path = corpus / candidate
-        if (path / "HEAD").is_file() and (path / "objects").is_dir():
-            return path
-    return None
 
 
 def best_of(repeat: int, fn: Callable[[], object]) -> float:
@@ -204,7 +197,7 @@ def mentions(root: Path, files: list[str], archived: list[str]) -> set[tuple[str
             words.setdefault(name, set()).add(path)
     if not words:
         return set()
-    found = set()
+    found: set[tuple[str, str]] = set()
     for rel in files:
         try:
             text = (root / rel).read_text(encoding="utf-8")
@@ -240,7 +233,7 @@ def _check_tree(tree: Path, label: str, written: int, missing: int) -> bool:
     code_before = compiling(tree, [p for p in files if p not in skip])
     snap_before = snapshot(tree)
     index_before = git(tree, "ls-files", "-s")
-    plan_s = best_of(3, lambda: plan_once(tree))
+    plan_s = best_of(REPEAT, lambda: plan_once(tree))
     plan = make_plan(tree, before_scan.findings)
     apply_plan(tree, plan)
     after_scan = scan(tree)
@@ -377,7 +370,7 @@ def time_plans(label: str, trees: list[tuple[int, Path]]) -> None:
     """Print cleanup-plan times per tree size and the growth ratio per file."""
     base: float | None = None
     for files, tree in trees:
-        seconds = best_of(3, lambda tree=tree: plan_once(tree))  # type: ignore[misc]
+        seconds = best_of(REPEAT, lambda tree=tree: plan_once(tree))  # type: ignore[misc]
         per_file = seconds / files * 1000
         base = base or per_file
         print(
@@ -401,14 +394,19 @@ def synthetic(tmp: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--synthetic-only", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3, help="timed plans per tree (best of)")
+    parser.add_argument("--no-synthetic", action="store_true", help="the corpus part only")
     args = parser.parse_args()
+    global REPEAT
+    REPEAT = max(1, args.repeat)
     print(
-        f"load: {os.getloadavg()[0]:.2f} (1 min); goal: cleanup plan <= {PLAN_GOAL_S} s on "
+        f"load: {os.getloadavg()[0]:.2f} (1 min), best of {REPEAT}; goal: cleanup plan <= {PLAN_GOAL_S} s on "
         "2,500 files, linear in files; the Definition of Done after one apply"
     )
     ok = True
-    with tempfile.TemporaryDirectory() as tmp:
-        synthetic(Path(tmp))
+    if not args.no_synthetic:
+        with tempfile.TemporaryDirectory() as tmp:
+            synthetic(Path(tmp))
     corpus_env = os.environ.get("SOPHIA_AUDIT_CORPUS")
     if args.synthetic_only or not corpus_env:
         print("corpus part skipped: set SOPHIA_AUDIT_CORPUS to the fetched git dirs")
