@@ -20,7 +20,13 @@ from sophia_platform.audit.source import SourceFile, file_kind
 from sophia_platform.audit.vendored import Scope
 from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, list_files, read_source
 from sophia_platform.cleanup import archive, configstore, deploy_commands, references
-from sophia_platform.cleanup.findings import DEPLOY_COMMAND, FIXED_RULES, FindingLike, Mention
+from sophia_platform.cleanup.findings import (
+    DEPLOY_COMMAND,
+    FIXED_RULES,
+    MANUAL_STEPS,
+    FindingLike,
+    Mention,
+)
 from sophia_platform.cleanup.naming import assign_names, nodes_from_spec
 from sophia_platform.cleanup.paths import inside
 from sophia_platform.cleanup.plan import (
@@ -134,7 +140,30 @@ def make_plan(
             plan.diff += _diff(path, old, address + "\n", set(), new_file=before is None)
     plan.names = {a: n for a, n in plan.names.items() if n in used_names}
     plan.secrets = sorted(used_secrets)
+    if set(options.rules) >= set(FIXED_RULES):  # a whole cleanup, not `--rules x` only
+        _list_manual(findings, archived, plan)
     return plan
+
+
+def _list_manual(findings: Sequence[FindingLike], archived: set[str], plan: Plan) -> None:
+    """List the findings no rewrite fixes (docs prose) with the step a person takes.
+
+    A line the plan already rewrites (an old deploy command in a doc, mapped by the command
+    table) is fixed; an archived file is retired. Everything else of a rule with a
+    ``manual_step`` is listed, never silently left.
+    """
+    edited = {(op.path, e.line) for op in plan.operations if op.kind == "edit" for e in op.edits}
+    for f in findings:
+        step = MANUAL_STEPS.get(f.rule_id)
+        if step is None or f.path in archived or f.path.startswith(_SKIP_PREFIXES):
+            continue
+        if (f.path, f.line) in edited:
+            continue
+        names, to = f.data.get("names", ""), f.data.get("suggestions", "")
+        pairs = zip(names.split(","), to.split(","), strict=False)
+        renames = ", ".join(f"{name} → {new}" for name, new in pairs if name and new)
+        why = f"prose, not rewritten: {step}" + (f" ({renames})" if renames else "")
+        plan.skipped.append(Skipped(f.rule_id, f.path, f.line, why))
 
 
 def _secret_lines(findings: Sequence[FindingLike]) -> dict[str, set[int]]:
