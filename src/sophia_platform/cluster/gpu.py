@@ -26,7 +26,6 @@ NAMESPACE = "kube-system"
 DEVICE_PLUGIN = "nvidia-device-plugin-daemonset"
 RUNTIME_CLASS = "nvidia"
 SMOKE_PREFIX = "sophia-gpu-smoke-"
-_DYNAMIC: dict[int, Any] = {}
 
 
 @functools.cache
@@ -126,8 +125,6 @@ def needs_apply(api: Any, doc: dict[str, Any]) -> bool:
 
 def apply(api: Any, doc: dict[str, Any], *, dry_run: bool = False) -> Applied:
     """Server-side apply ``doc`` unless the live object carries the same hash."""
-    from kubernetes import dynamic
-
     kind, name = doc["kind"], doc["metadata"]["name"]
     if not needs_apply(api, doc):
         return Applied(kind, name, False)
@@ -135,20 +132,9 @@ def apply(api: Any, doc: dict[str, Any], *, dry_run: bool = False) -> Applied:
         return Applied(kind, name, True)
     if kind == "Job":
         delete_job(api, doc)  # a Job's template is immutable: a new smoke run is a new Job
-    dyn = _DYNAMIC.get(id(api))
-    if dyn is None:  # discovery costs a round of requests: once per API client
-        dyn = _DYNAMIC[id(api)] = dynamic.DynamicClient(api)  # type: ignore[no-untyped-call]
-    resource = dyn.resources.get(api_version=doc["apiVersion"], kind=kind)
-    call(
-        f"apply {kind}/{name}",
-        dyn.server_side_apply,
-        resource,
-        body=doc,
-        name=name,
-        namespace=doc["metadata"].get("namespace"),
-        field_manager="sophia",
-        force_conflicts=True,
-    )
+    from sophia_platform.kube import apply as kube_apply
+
+    kube_apply.apply(api, [doc])
     return Applied(kind, name, True)
 
 
