@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,61 @@ _EXT_KIND = {
 }
 
 
+Span = tuple[int, int]
+
+
+def lines_containing(text: str, needles: tuple[str, ...]) -> list[Span]:
+    """(start, end) of every line of ``text`` holding one of ``needles``, in order.
+
+    The prefilter every hot pattern goes through: ``str.find`` runs at memory speed, while a
+    pattern that cannot start with a literal (a word boundary, a lookbehind, a character class) is
+    tried at every character. After a hit the search jumps to the end of its line, so a line
+    is found once however often a needle repeats on it.
+    """
+    spans: set[Span] = set()
+    for needle in needles:
+        i = text.find(needle)
+        while i != -1:
+            start = text.rfind("\n", 0, i) + 1
+            end = text.find("\n", i)
+            if end == -1:
+                end = len(text)
+            spans.add((start, end))
+            i = text.find(needle, end)
+    return sorted(spans)
+
+
+def lines_matching(text: str, hint: re.Pattern[str]) -> list[Span]:
+    """(start, end) of every line of ``text`` where ``hint`` matches, in order.
+
+    For hints that need a pattern but start with a literal (a dot, then digits), which the
+    regex engine searches for as fast as ``str.find``.
+    """
+    spans: list[Span] = []
+    match = hint.search(text)
+    while match is not None:
+        start = text.rfind("\n", 0, match.start()) + 1
+        end = text.find("\n", match.start())  # a hint never spans lines
+        if end == -1:
+            end = len(text)
+        spans.append((start, end))
+        match = hint.search(text, end)
+    return spans
+
+
+def finditer_in(pattern: re.Pattern[str], text: str, spans: list[Span]) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)`` restricted to ``spans`` (lines, from the functions above).
+
+    Identical to the search of the whole text when no match can consume a newline and every
+    match contains what the spans were found by. ``pos`` keeps the text before a line visible
+    to lookbehinds and word boundaries; the search ends after the line's newline, so a lookahead at
+    the end of the line sees that newline as it would in the whole text.
+    """
+    size = len(text)
+    for start, end in spans:
+        yield from pattern.finditer(text, start, min(end + 1, size))
+
+
 def _suffix(name: str) -> str:
     stem, dot, ext = name.rpartition(".")
     return "." + ext if dot and stem else ""
@@ -101,6 +157,22 @@ class SourceFile:
     _lines: list[str] | None = field(default=None, repr=False)
     _starts: list[int] | None = field(default=None, repr=False)  # offsets where lines start
     memo: dict[str, Any] = field(default_factory=dict, repr=False)  # per-file results rules share
+
+    def lines_with(self, *needles: str) -> list[Span]:
+        """:func:`lines_containing` of this file, computed once per needle set (rules share)."""
+        key = "lines:" + "\0".join(needles)
+        spans: list[Span] | None = self.memo.get(key)
+        if spans is None:
+            spans = self.memo[key] = lines_containing(self.text, needles)
+        return spans
+
+    @property
+    def lowered(self) -> str:
+        """The text in lower case (computed once: several rules test words case-blind)."""
+        low: str | None = self.memo.get("lowered")
+        if low is None:
+            low = self.memo["lowered"] = self.text.lower()
+        return low
 
     @property
     def name(self) -> str:

@@ -18,7 +18,7 @@ from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule
 from sophia_platform.audit.secret_names import is_secret_key, words
 from sophia_platform.audit.secret_values import is_placeholder, is_reference, shannon_entropy
-from sophia_platform.audit.source import SourceFile
+from sophia_platform.audit.source import SourceFile, finditer_in
 
 # (type, literals of which one must occur for the pattern to be tried, pattern)
 _KNOWN: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
@@ -33,8 +33,6 @@ _KNOWN: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
         ("pulumi-token", ("pul-",), r"pul-[0-9a-f]{40}(?![A-Za-z0-9])"),
     )
 )
-# One pass that rules out most files before any token pattern runs.
-_ANY_TRIGGER = re.compile("|".join(re.escape(t) for _, ts, _ in _KNOWN for t in ts))
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?P<body>[\s\S]{0,8000}?)-----END"
 )
@@ -106,11 +104,12 @@ class CommittedSecretRule(Rule):
         """Find credentials by shape and by entropy."""
         text = file.text
         taken: list[tuple[int, int]] = []
-        known = _KNOWN if _ANY_TRIGGER.search(text) else ()
-        for kind, triggers, pattern in known:
+        for kind, triggers, pattern in _KNOWN:
+            # A token pattern starts with a lookbehind, so it is tried at every character:
+            # only the lines holding its literal prefix are searched.
             if not any(t in text for t in triggers):
                 continue
-            for match in pattern.finditer(text):
+            for match in finditer_in(pattern, text, file.lines_with(*triggers)):
                 value = match.group()
                 if not token_ok(value):
                     continue

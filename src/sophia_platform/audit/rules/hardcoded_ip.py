@@ -23,10 +23,14 @@ from sophia_platform.audit.context import (
 )
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule, normalise_line
-from sophia_platform.audit.source import SourceFile
+from sophia_platform.audit.source import SourceFile, finditer_in, lines_matching
 
 _V4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
 _V6 = re.compile(r"(?<![\w:.])([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?![\w:.])")
+# What every match contains, starting with a literal the regex engine can search for fast:
+# _V4 and _V6 start with a character class, so they are tried at every character of a file.
+_V4_HINT = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
+_V6_HINT = re.compile(r":[0-9A-Fa-f]{0,4}:")
 _PORT = re.compile(r":(\d{2,5})\b")
 _DOC_NETS = (
     ipaddress.ip_network("192.0.2.0/24"),
@@ -141,7 +145,7 @@ class HardcodedIpRule(Rule):
     def check(self, file: SourceFile) -> Iterator[Finding]:
         """Find host addresses in one file."""
         text = file.text
-        for match in _V4.finditer(text):
+        for match in finditer_in(_V4, text, lines_matching(text, _V4_HINT)):
             start, end = match.span()
             address = match.group()
             if not _v4_context_ok(text, start, end) or not is_host_v4(address):
@@ -152,7 +156,7 @@ class HardcodedIpRule(Rule):
         # Only compressed IPv6 literals ("::") are looked for: the full eight-group form is rare
         # in configs, and scanning every colon-rich YAML file for it would double the cost.
         if "::" in text:
-            for match in _V6.finditer(text):
+            for match in finditer_in(_V6, text, lines_matching(text, _V6_HINT)):
                 address = match.group(1)
                 after = text[match.end() : match.end() + 2]
                 if (after[:1] == "/" and after[1:].isdigit()) or not is_host_v6(address):

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule, normalise_line
-from sophia_platform.audit.source import SourceFile
+from sophia_platform.audit.source import SourceFile, finditer_in
 
 _VERBS = (
     r"deploy|rm|ps|services|ls|create|update|scale|logs|inspect|rollback|init|join|leave|"
@@ -27,6 +27,16 @@ _MARKS = re.compile(
     r"(?P<mark>com\.docker\.swarm\.[\w.]+|com\.docker\.stack\.namespace|\bdockerswarm_\w+"
     r"|\bswarmmode\b|\bswarmMode\b|node\.role[ \t]*==|node\.labels\.[\w.-]+"
     r"|--attachable\b)"
+)
+# Literals one of which every _MARKS match contains (its lines are the only ones searched).
+_MARK_NEEDLES = (
+    "com.docker.",
+    "dockerswarm_",
+    "swarmmode",
+    "swarmMode",
+    "node.role",
+    "node.labels.",
+    "--attachable",
 )
 _ATTACHABLE = re.compile(r"(?m)^[ \t]+attachable[ \t]*:[ \t]*[\"']?true\b")
 _OVERLAY_FLAG = re.compile(r"(?:--driver|-d)[ \t=]+[\"']?overlay\b")
@@ -71,7 +81,7 @@ class SwarmReferenceRule(Rule):
     def _constructs(self, file: SourceFile) -> Iterator[Finding]:
         text = file.text
         if "docker" in text:
-            for match in _COMMAND.finditer(text):
+            for match in finditer_in(_COMMAND, text, file.lines_with("docker")):
                 yield self._hit(
                     file, match.start(), match.end(), f"docker {match['noun']} {match['verb']}"
                 )
@@ -79,13 +89,9 @@ class SwarmReferenceRule(Rule):
                 for match in _ARGV.finditer(text):
                     construct = f"docker {match['noun']} {match['verb']}"
                     yield self._hit(file, match.start(), match.end(), construct)
-        if (
-            "swarm" in text.lower()
-            or "node." in text
-            or "stack.namespace" in text
-            or ("--attachable" in text)
-        ):
-            for match in _MARKS.finditer(text):
+        marks = file.lines_with(*_MARK_NEEDLES)
+        if marks:
+            for match in finditer_in(_MARKS, text, marks):
                 construct = match["mark"].split("==")[0].strip().rstrip(".")
                 if construct.startswith("node.") and file.kind in ("python", "code"):
                     continue  # node.role == "server" in code is an object's attribute
