@@ -98,13 +98,14 @@ def main() -> None:
     print(f"{'what':30} {'p50':>7} {'max':>7}  goal   ({len(runs)} runs, 5 nodes)")
     for key in runs[0]:
         values = [r[key] for r in runs]
-        print(
-            f"{key:30} {statistics.median(values):6.2f}s {max(values):6.2f}s  <= {goals[key]:.0f} s"
-        )
+        p50 = statistics.median(values)
+        verdict = "met" if p50 <= goals[key] else "NOT met"
+        print(f"{key:30} {p50:6.2f}s {max(values):6.2f}s  <= {goals[key]:.0f} s  {verdict}")
     print("CPU of the sophia process, last run (the hosts and the API server not counted):")
     for args, cpu in CPU.items():
         print(f"  sophia {args}: {cpu:.2f}s")
-    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    one, five, _ = os.getloadavg()
+    print(f"load average while measuring: {one:.1f} (5 min: {five:.1f}) on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

@@ -281,9 +281,9 @@ class Bootstrap:
             raise SshError(server, f"{k3s.KUBECONFIG_PATH} missing after install")
         source = kcfg.load(text, k3s.KUBECONFIG_PATH)
         for entry in source.get("clusters") or []:
-            server = entry.get("cluster", {}).get("server")
-            if server:
-                entry["cluster"]["server"] = kcfg.with_server_host(server, self.inv.server.host)
+            url = entry.get("cluster", {}).get("server")
+            if url:
+                entry["cluster"]["server"] = kcfg.with_server_host(url, self.inv.server.host)
         merged = kcfg.merge_into(self.kubeconfig, source, self.inv.context, dry_run=dry_run)
         if merged.changed:
             result.changes.append(

@@ -103,14 +103,29 @@ class ReadPath:
 
     def get(self, path: str, timeout: tuple[float, float]) -> tuple[int, bytes]:
         """GET ``server + path``; returns (status, body). Raises urllib3/OS errors."""
+        return self.request("GET", path, timeout)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        timeout: tuple[float, float],
+        body: bytes | None = None,
+        content_type: str | None = None,
+    ) -> tuple[int, bytes]:
+        """``method`` on ``server + path`` (a write too); returns (status, body)."""
         import urllib3
 
         if self._pool is None:
             self._pool = urllib3.PoolManager(ssl_context=self.ssl_context, retries=False)
+        headers = {**self.headers, "Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
         response = self._pool.request(
-            "GET",
+            method,
             self.server + path,
-            headers={**self.headers, "Accept": "application/json"},
+            body=body,
+            headers=headers,
             timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
         )
         return int(response.status), bytes(response.data)
