@@ -207,11 +207,10 @@ def status(
 ) -> None:
     """Services, GPU use per node, the release and its drift; exit 1 if anything is unhealthy."""
     env = params.environment(env, env_alias)
-    from sophia_platform.cli.deploy_view import status_tables
     from sophia_platform.deploy.status import collect
     from sophia_platform.errors import CheckFailed, UsageError
 
-    spec = params.spec()
+    spec = params.spec_facts()  # no pydantic once these bytes were validated
     json_mode = output.wants_json(json_output)
     if watch:
         if json_mode:
@@ -222,6 +221,8 @@ def status(
     if json_mode:
         output.emit_json(st)
     else:
+        from sophia_platform.cli.deploy_view import status_tables  # Rich: not for --json
+
         output.console().print(status_tables(st))
     if not st.healthy:
         bad = [s.name for s in st.services if not s.healthy]

@@ -21,7 +21,7 @@ from sophia_platform.cli import output
 from sophia_platform.errors import UsageError
 
 if TYPE_CHECKING:
-    from sophia_platform.spec import Spec
+    from sophia_platform.spec import Spec, SpecFacts
 
 
 def _complete_env(ctx: click.Context, incomplete: str) -> list[str]:
@@ -65,12 +65,13 @@ def environment(positional: str | None, alias: str | None) -> str | None:
             f"two environments given: {positional!r} and --env {alias!r}",
             hint="give one, as the argument ENV",
         )
-    output.err_console().print(
-        f"warning: --env is deprecated; give the environment as the argument: ... {alias}",
-        highlight=False,
-        markup=False,
-    )
+    deprecated(f"--env is deprecated; give the environment as the argument: ... {alias}")
     return alias
+
+
+def deprecated(what: str) -> None:
+    """Warn (stderr, one line) that a spelling still works but will not for ever."""
+    output.err_console().print(f"warning: {what}", highlight=False, markup=False)
 
 
 def global_spec_path(ctx: click.Context | None = None) -> Path | None:
@@ -95,7 +96,38 @@ def spec_path(explicit: Path | None = None) -> Path:
 
 
 def spec(explicit: Path | None = None) -> Spec:
-    """Load and validate that sophia.yaml (a missing one is an error naming ``sophia init``)."""
-    from sophia_platform.spec import load_spec
+    """Load and validate that sophia.yaml (a missing one is an error naming ``sophia init``).
 
-    return load_spec(spec_path(explicit))
+    What read commands need of it is remembered (:mod:`sophia_platform.spec.facts`), so the
+    ``sophia status`` after a ``sophia deploy`` skips validating the same bytes again; within
+    one process the same bytes are validated once (``deploy`` asks twice: guard, then deploy).
+    """
+    from sophia_platform.spec.facts import load
+
+    path = spec_path(explicit)
+    content = _read(path)
+    known = _validated.get(path)
+    if content is not None and known is not None and known[0] == content:
+        return known[1]
+    loaded = load(path)
+    if content is not None and _read(path) == content:
+        _validated[path] = (content, loaded)
+    return loaded
+
+
+# path -> (the bytes validated, their Spec): keyed by content, so nothing to reset or expire
+_validated: dict[Path, tuple[bytes, Spec]] = {}
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def spec_facts(explicit: Path | None = None) -> SpecFacts:
+    """What a read command needs of that sophia.yaml, validated once per content (fast)."""
+    from sophia_platform.spec.facts import facts
+
+    return facts(spec_path(explicit))

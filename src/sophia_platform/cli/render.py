@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from sophia_platform.cli import params
 from sophia_platform.cli.params import EnvAlias, EnvArg
+
+if TYPE_CHECKING:
+    from sophia_platform.spec import Spec
 
 app = typer.Typer(add_completion=False, help="Render Helm values or manifests from sophia.yaml.")
 
@@ -55,45 +59,55 @@ def _write(text: str, output: Path | None) -> None:
     typer.echo(f"wrote {output}", err=True)
 
 
-@app.command("values")
-def values(
-    env: EnvArg = None,
-    env_alias: EnvAlias = None,
-    output: OutputOpt = None,
-    image_tag: ImageTagOpt = None,
-    fmt: FormatOpt = "yaml",
-) -> None:
-    """Write the chart values of an environment (no secret values: only Secret names)."""
+def _values(spec: Spec, env: str | None, image_tag: str | None, fmt: str) -> str:
     from sophia_platform.deploy.values import render_values
 
-    env = params.environment(env, env_alias)
-    fmt = _format(fmt)
-    spec = params.spec()
     rendered = render_values(spec, env or spec.default_environment, image_tag=image_tag)
-    _write(json.dumps(rendered, indent=2) + "\n" if fmt == "json" else _yaml(rendered), output)
+    return json.dumps(rendered, indent=2) + "\n" if fmt == "json" else _yaml(rendered)
 
 
-@app.command("manifests")
-def manifests(
-    env: EnvArg = None,
-    env_alias: EnvAlias = None,
-    output: OutputOpt = None,
-    image_tag: ImageTagOpt = None,
-    fmt: FormatOpt = "yaml",
-) -> None:
-    """``helm template`` of the shipped chart with the generated values; no cluster needed."""
+def _manifests(spec: Spec, env: str | None, image_tag: str | None, fmt: str) -> str:
     from sophia_platform.deploy.manifests import render_manifests
 
-    env = params.environment(env, env_alias)
-    fmt = _format(fmt)
-    rendered = render_manifests(params.spec(), env, image_tag=image_tag)
-    if fmt == "json":
-        from sophia_platform.deploy.releases import manifest_objects
+    rendered = render_manifests(spec, env, image_tag=image_tag)
+    if fmt != "json":
+        return rendered.text
+    from sophia_platform.deploy.releases import manifest_objects
 
-        text = json.dumps(manifest_objects(rendered.text), indent=2) + "\n"
-    else:
-        text = rendered.text
-    _write(text, output)
+    return json.dumps(manifest_objects(rendered.text), indent=2) + "\n"
+
+
+Renderer = Callable[["Spec", str | None, str | None, str], str]
+
+
+def _command(name: str, render: Renderer, doc: str) -> None:
+    """Register ``sophia render NAME``: the same options, a different renderer."""
+
+    def command(
+        env: EnvArg = None,
+        env_alias: EnvAlias = None,
+        output: OutputOpt = None,
+        image_tag: ImageTagOpt = None,
+        fmt: FormatOpt = "yaml",
+    ) -> None:
+        env = params.environment(env, env_alias)
+        fmt = _format(fmt)
+        _write(render(params.spec(), env, image_tag, fmt), output)
+
+    command.__doc__ = doc
+    app.command(name)(command)
+
+
+_command(
+    "values",
+    _values,
+    "Write the chart values of an environment (no secret values: only Secret names).",
+)
+_command(
+    "manifests",
+    _manifests,
+    "``helm template`` of the shipped chart with the generated values; no cluster needed.",
+)
 
 
 @app.callback()

@@ -1,4 +1,9 @@
-"""``sophia report [PATH]``: success metrics, Definition of Done, checklists and burn-down."""
+"""``sophia report [ENV] [--repo PATH]``: metrics, Definition of Done, checklists, burn-down.
+
+The environment is the positional ``ENV``, as in every command. The repository used to be the
+positional (``sophia report PATH``); a positional that is written as a path, or names a git
+repository directory, is still read as ``--repo`` with a deprecation warning.
+"""
 
 from __future__ import annotations
 
@@ -27,9 +32,10 @@ def _since(value: str | None) -> datetime | None:
 
 @app.command()
 def report(
-    path: Annotated[Path, typer.Argument(help="Repository to report on.")] = Path(),
-    env: Annotated[
-        str | None, typer.Option("--env", "-e", help="Environment (default: the spec's).")
+    env: params.EnvArg = None,
+    env_alias: params.EnvAlias = None,
+    repo: Annotated[
+        Path | None, typer.Option("--repo", help="Repository to report on (default: .).")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="html | md | json.")] = "md",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
@@ -70,6 +76,8 @@ def report(
     if schema:
         typer.echo(schema_text(), nl=False)
         return
+    positional, path = _env_and_repo(env, repo)  # before --env: `report PATH --env E` worked
+    env = params.environment(positional, env_alias)
     fmt = "json" if output.wants_json(json_out) else fmt
     if fmt not in FORMATS:
         raise InputError(f"--format {fmt}: unknown format; use one of {', '.join(FORMATS)}")
@@ -104,6 +112,26 @@ def report(
         bad = result.failing("dod" if what == "dod" else "metrics")
         if bad:
             raise CheckFailed(f"--fail-on {what}: not passing: {'; '.join(bad)}")
+
+
+def _env_and_repo(env: str | None, repo: Path | None) -> tuple[str | None, Path]:
+    """Split the positional: an environment, or (deprecated) the repository path it once was."""
+    if env is None or not _is_path(env):
+        return env, repo or Path()
+    if repo is not None:
+        raise InputError(
+            f"{env!r} looks like a path and --repo {repo} is given",
+            hint="give the environment as the argument and the repository as --repo",
+        )
+    params.deprecated(f"the repository as the argument is deprecated; use --repo {env}")
+    return None, Path(env)
+
+
+def _is_path(value: str) -> bool:
+    """True for what can only be a path: written as one, or a git repository's directory."""
+    if value in (".", "..") or "/" in value or value.startswith("~"):
+        return True
+    return (Path(value) / ".git").exists()
 
 
 def _fail_on(value: str | None) -> list[str]:

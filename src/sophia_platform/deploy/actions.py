@@ -32,8 +32,8 @@ from sophia_platform.deploy.results import (
 from sophia_platform.deploy.source import ReleaseSource, current, latest, release_source
 from sophia_platform.deploy.target import Target, resolve
 from sophia_platform.errors import UsageError
-from sophia_platform.kube import lease
-from sophia_platform.kube.client import ApiError, call, connect
+from sophia_platform.kube import lease, raw
+from sophia_platform.kube.client import ApiError, connect
 from sophia_platform.kube.rollout import RolloutOutcome, watch
 from sophia_platform.spec import Spec
 
@@ -60,11 +60,9 @@ class Context:
 
 def open_context(spec: Spec, env: str | None, opts: DeployOptions, observer: Observer) -> Context:
     """Resolve the environment, connect to its cluster and check that it answers."""
-    from kubernetes import client
-
     target = resolve(spec, env, kubeconfig=opts.kubeconfig)
     api = connect(target.kubeconfig, target.context)
-    call(f"reach cluster of context {target.context}", client.VersionApi(api).get_code)
+    raw.get(api, f"reach cluster of context {target.context}", "/version")
     return Context(
         spec,
         target,

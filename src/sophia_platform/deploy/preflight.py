@@ -16,7 +16,7 @@ from sophia_platform.deploy import releases
 from sophia_platform.deploy.target import Target
 from sophia_platform.deploy.values import split_image
 from sophia_platform.kube import raw
-from sophia_platform.kube.client import ApiError, call
+from sophia_platform.kube.client import ApiError
 from sophia_platform.secrets.manifest import kube_secret_name, kube_secret_names
 from sophia_platform.secrets.stamp import decoded_content_hash, template_stamp
 from sophia_platform.spec import Spec
@@ -186,13 +186,11 @@ def check_gpus(spec: Spec, api: Any, target: Target) -> Check:
 
 def check_runtime_class(spec: Spec, api: Any, runtime_class: str | None) -> Check:
     """GPU pods name a RuntimeClass; the API server rejects pods whose class does not exist."""
-    from kubernetes import client
-
     if not runtime_class or not any(s.gpu for s in spec.services.values()):
         return Check("GPU runtime class", True, "not needed")
-    node = client.NodeV1Api(api)
+    path = f"/apis/node.k8s.io/v1/runtimeclasses/{runtime_class}"
     try:
-        call("read runtime class", node.read_runtime_class, runtime_class)
+        raw.get(api, "read runtime class", path)
     except ApiError as e:
         if e.status == 404:
             return Check(

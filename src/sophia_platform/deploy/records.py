@@ -13,9 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sophia_platform import git
 from sophia_platform.kube import raw
-from sophia_platform.kube.client import ApiError, call
+from sophia_platform.kube.client import ApiError
 
 RECORD_LABEL = "sophia.dev/deploy-record"
 RELEASE_LABEL = "sophia.dev/release"
@@ -67,47 +66,45 @@ def git_sha(start: Path | None) -> str | None:
             return os.environ[var]
     if start is None:
         return None
+    from sophia_platform import git  # the runner is not needed to read records (status)
+
     return git.head_commit(start)
 
 
-def _body(record: DeployRecord) -> Any:
-    from kubernetes import client
-
+def _body(record: DeployRecord) -> dict[str, Any]:
     labels = {
         RECORD_LABEL: "true",
         RELEASE_LABEL: record.release,
         "app.kubernetes.io/managed-by": "sophia",
     }
-    meta = client.V1ObjectMeta(name=record.name, labels=labels)
-    return client.V1ConfigMap(
-        api_version="v1",
-        kind="ConfigMap",
-        metadata=meta,
-        data={"record.json": json.dumps(asdict(record))},
-    )
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": record.name, "labels": labels},
+        "data": {"record.json": json.dumps(asdict(record))},
+    }
+
+
+def _maps(namespace: str) -> str:
+    return f"/api/v1/namespaces/{namespace}/configmaps"
 
 
 def save(api: Any, namespace: str, record: DeployRecord) -> None:
     """Create or replace the record's ConfigMap."""
-    from kubernetes import client
-
-    core = client.CoreV1Api(api)
     body = _body(record)
     try:
-        call("write deploy record", core.create_namespaced_config_map, namespace, body)
+        raw.create(api, "write deploy record", _maps(namespace), body)
     except ApiError as e:
         if e.status != 409:
             raise
-        call(
-            "write deploy record", core.replace_namespaced_config_map, record.name, namespace, body
-        )
+        raw.replace(api, "write deploy record", f"{_maps(namespace)}/{record.name}", body)
 
 
 def load_all(api: Any, namespace: str, release: str) -> list[DeployRecord]:
     """Every record of ``release``, oldest revision first."""
     selector = f"{RECORD_LABEL}=true,{RELEASE_LABEL}={release}"
-    path = f"/api/v1/namespaces/{namespace}/configmaps"
-    maps = raw.get(api, "read deploy records", path, labelSelector=selector).items or []
+    maps = raw.get(api, "read deploy records", _maps(namespace), labelSelector=selector).items
+    maps = maps or []
     found = []
     for cm in maps:
         text = (cm.data or {}).get("record.json")
@@ -132,14 +129,11 @@ def last_good(records: list[DeployRecord], *, before: int | None = None) -> Depl
 
 def prune(api: Any, namespace: str, release: str, *, keep: int = KEEP) -> int:
     """Delete the oldest records beyond ``keep``; returns how many were removed."""
-    from kubernetes import client
-
-    core = client.CoreV1Api(api)
     found = load_all(api, namespace, release)
     removed = 0
     for rec in found[: max(0, len(found) - keep)]:
         try:
-            call("prune deploy record", core.delete_namespaced_config_map, rec.name, namespace)
+            raw.delete(api, "prune deploy record", f"{_maps(namespace)}/{rec.name}")
             removed += 1
         except ApiError as e:
             if e.status != 404:

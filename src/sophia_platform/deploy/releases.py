@@ -11,11 +11,14 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import re
+from collections.abc import Collection
 from typing import Any
 
 from sophia_platform.deploy.revision import PENDING, Revision
 from sophia_platform.kube import raw
-from sophia_platform.kube.client import call
+
+_DOCUMENT_BREAK = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
 __all__ = ["PENDING", "Revision", "decode", "deployed", "encode", "latest", "revisions"]
 
@@ -80,24 +83,30 @@ def mark_failed(api: Any, namespace: str, release: str, revision: int, reason: s
     This is the documented manual fix for helm#8987 (relabel the storage Secret), done for
     both the label helm lists by and the status inside the record.
     """
-    from kubernetes import client
-
-    core = client.CoreV1Api(api)
-    name = f"sh.helm.release.v1.{release}.v{revision}"
-    secret = call("read helm release", core.read_namespaced_secret, name, namespace)
-    data = decode(secret.data["release"])
+    path = f"/api/v1/namespaces/{namespace}/secrets/sh.helm.release.v1.{release}.v{revision}"
+    secret = raw.get(api, "read helm release", path).to_dict()
+    data = decode(secret["data"]["release"])
     data.setdefault("info", {})["status"] = "failed"
     data["info"]["description"] = reason
-    secret.data["release"] = encode(data)
-    secret.metadata.labels["status"] = "failed"
-    call("mark helm release failed", core.replace_namespaced_secret, name, namespace, secret)
+    secret["data"]["release"] = encode(data)
+    secret["metadata"].setdefault("labels", {})["status"] = "failed"
+    # resourceVersion rides along: a concurrent change makes this a 409, not a lost update.
+    raw.replace(api, "mark helm release failed", path, secret)
 
 
-def manifest_objects(manifest: str) -> list[dict[str, Any]]:
-    """The objects of a multi-document manifest (libyaml when available: status stays fast)."""
+def manifest_objects(manifest: str, kinds: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """The objects of a multi-document manifest (libyaml when available: status stays fast).
+
+    With ``kinds``, only documents whose top-level ``kind:`` is one of them are parsed: the
+    release of 15 services is ~50 objects, and ``status`` reads its few workloads.
+    """
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    if kinds is not None:
+        wanted = re.compile(rf"^kind:\s*({'|'.join(map(re.escape, kinds))})\s*$", re.MULTILINE)
+        docs = _DOCUMENT_BREAK.split(manifest)
+        manifest = "\n---\n".join(d for d in docs if wanted.search(d))
     return [
         d for d in yaml.load_all(manifest, Loader=loader) if isinstance(d, dict) and d.get("kind")
     ]

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sophia_platform.deploy import records, releases, source
 from sophia_platform.deploy.source import release_source
@@ -19,7 +19,10 @@ from sophia_platform.errors import ExternalError
 from sophia_platform.kube import lease, raw
 from sophia_platform.kube.client import connect
 from sophia_platform.kube.rollout import INSTANCE_LABEL, NAME_LABEL
-from sophia_platform.spec import Spec
+from sophia_platform.spec.facts import SpecFacts
+
+if TYPE_CHECKING:
+    from sophia_platform.spec import Spec
 
 GPU = "nvidia.com/gpu"
 STATUS_SCHEMA_VERSION = 1
@@ -177,9 +180,7 @@ def _nodes(api: Any) -> list[NodeStatus]:
 def _drift(manifest: str, live: dict[str, Any]) -> list[str]:
     """Differences between the release's workloads and the live ones (image, replicas)."""
     found = []
-    for doc in releases.manifest_objects(manifest):
-        if doc.get("kind") not in ("Deployment", "StatefulSet"):
-            continue
+    for doc in releases.manifest_objects(manifest, kinds=("Deployment", "StatefulSet")):
         name = doc["metadata"]["name"]
         obj = live.get(f"{doc['kind']}/{name}")
         if obj is None:
@@ -195,8 +196,10 @@ def _drift(manifest: str, live: dict[str, Any]) -> list[str]:
     return found
 
 
-def collect(spec: Spec, env: str | None, *, kubeconfig: Path | None = None) -> EnvStatus:
-    """Read the environment's state from the cluster."""
+def collect(
+    spec: Spec | SpecFacts, env: str | None, *, kubeconfig: Path | None = None
+) -> EnvStatus:
+    """Read the environment's state from the cluster (``spec``: the spec or its facts)."""
     target: Target = resolve(spec, env, kubeconfig=kubeconfig)
     api = connect(target.kubeconfig, target.context)
     ns, sel = target.namespace, f"{INSTANCE_LABEL}={target.release}"
@@ -274,7 +277,11 @@ class WatchFrame:
 
 
 def watch(
-    spec: Spec, env: str | None, *, interval_s: float = 2.0, kubeconfig: Path | None = None
+    spec: Spec | SpecFacts,
+    env: str | None,
+    *,
+    interval_s: float = 2.0,
+    kubeconfig: Path | None = None,
 ) -> Iterator[WatchFrame]:
     """Yield a fresh status every ``interval_s`` seconds, forever (the caller stops it).
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sophia_platform import resources
 from sophia_platform.deploy.helm import HelmTarget
 from sophia_platform.errors import ExternalError, InputError, UsageError
 from sophia_platform.kube.client import kubeconfig_path
-from sophia_platform.spec import Spec, is_production
+from sophia_platform.spec.facts import SpecFacts, is_production
+
+if TYPE_CHECKING:
+    from sophia_platform.spec import Spec
 
 
 def chart_dir() -> Path:
@@ -56,8 +60,11 @@ class Target:
         )
 
 
-def resolve(spec: Spec, env: str | None, *, kubeconfig: Path | None = None) -> Target:
-    """Resolve ``env`` (None: ``default_environment``) into a deploy target."""
+def resolve(spec: Spec | SpecFacts, env: str | None, *, kubeconfig: Path | None = None) -> Target:
+    """Resolve ``env`` (None: ``default_environment``) into a deploy target.
+
+    ``spec`` may be the :class:`SpecFacts` of a validated spec: what a read command needs.
+    """
     name = env or spec.default_environment
     if name not in spec.environments:
         known = ", ".join(spec.environments) or "none"

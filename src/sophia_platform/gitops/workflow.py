@@ -9,7 +9,9 @@ environment. For a GitOps-managed environment the deploy is ``sophia gitops set-
 not start another run (it is made with ``GITHUB_TOKEN``, touches only an ignored path, and
 says ``[skip ci]``). Each environment deploys one run at a time (a concurrency group), every
 job asks for the least permissions it needs, and every action is pinned to a full commit SHA
-(the release tag it was taken from is in the comment next to it).
+(the release tag it was taken from is in the comment next to it). A pull request runs the
+gates only: the quality checks, and the audit of the files it changes (``--since`` its base
+branch), which fails it when they hold debt; it builds and deploys nothing.
 """
 
 from __future__ import annotations
@@ -139,10 +141,11 @@ def _quality(spec: Spec) -> dict[str, Any]:
 
 def _audit(spec: Spec, opts: WorkflowOptions) -> dict[str, Any]:
     steps: list[Any] = [
-        _checkout(),
+        _checkout(**{"fetch-depth": 0}),  # the base branch too, for the pull-request gate
         _python(spec),
         _run("Install sophia", [f'python -m pip install "{opts.install}"']),
-        # Findings exit 1; the SARIF is uploaded either way and code scanning shows them.
+        # A full scan, whose findings do not fail the job: a partial one would close the
+        # alerts of files it did not read. Code scanning shows them.
         _run(
             "Audit (SARIF)",
             [f"sophia audit . --format sarif --output {SARIF_FILE} || test -s {SARIF_FILE}"],
@@ -152,6 +155,14 @@ def _audit(spec: Spec, opts: WorkflowOptions) -> dict[str, Any]:
             "github/codeql-action/upload-sarif",
             {"sarif_file": SARIF_FILE, "category": "sophia-audit"},
             **{"if": "always()"},
+        ),
+        # The gate: a pull request fails when the files it changes hold debt (the baseline
+        # in .sophia-audit.yml applies); what the base branch already had does not count.
+        _run(
+            "Audit gate (files this pull request changes)",
+            ['sophia audit --since "origin/$BASE_REF" --format concise'],
+            **{"if": "github.event_name == 'pull_request'"},
+            env={"BASE_REF": "${{ github.base_ref }}"},
         ),
     ]
     if opts.report:
@@ -214,6 +225,7 @@ def _build(spec: Spec, rows: list[dict[str, str]]) -> dict[str, Any]:
     return {
         "name": "Image ${{ matrix.service }}",
         "needs": ["quality"],
+        "if": "github.event_name != 'pull_request'",  # a pull request pushes no image
         "runs-on": "ubuntu-latest",
         "timeout-minutes": 45,
         "permissions": permissions,
@@ -309,6 +321,8 @@ def plan(spec: Spec, repo: Path, opts: WorkflowOptions) -> WorkflowPlan:
             "push": {
                 "branches": [opts.branch],
             },
+            # Quality gates and the audit gate only: build and deploy jobs skip pull requests.
+            "pull_request": {"branches": [opts.branch]},
             "workflow_dispatch": {},
         },
         "permissions": {"contents": "read"},

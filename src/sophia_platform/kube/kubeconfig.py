@@ -1,12 +1,13 @@
-"""Read a kubeconfig without the ``kubernetes`` package, for the fast read path of :mod:`.raw`.
+"""Read a kubeconfig without the ``kubernetes`` package, for the fast path of :mod:`.raw`.
 
 Importing ``kubernetes`` loads every generated API and model (about a third of a short
 ``sophia status``). ``connect`` therefore reads the kubeconfig itself first: the context names
 (to refuse a wrong one) and, for the common credentials — a bearer token (``token`` /
 ``tokenFile``), a client certificate (``client-certificate[-data]`` + ``client-key[-data]``),
 the CA (``certificate-authority[-data]``) or ``insecure-skip-tls-verify`` — what a plain HTTPS
-GET needs. Anything else (``exec``, ``auth-provider``, basic auth, proxies) is left to the
-official client: :func:`read_path` returns ``None`` and every request goes through it.
+request needs (reads, and the few writes a deploy makes). Anything else (``exec``,
+``auth-provider``, basic auth, proxies) is left to the official client: :func:`read_path`
+returns ``None`` and every request goes through it.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def load(path: Path) -> Kubeconfig:
 
 @dataclass
 class ReadPath:
-    """What a plain HTTPS GET to one cluster needs: server, headers, an SSL context, a pool."""
+    """What plain HTTPS requests to one cluster need: server, headers, an SSL context, a pool."""
 
     server: str
     headers: dict[str, str] = field(repr=False)
@@ -103,24 +104,28 @@ class ReadPath:
 
     def get(self, path: str, timeout: tuple[float, float]) -> tuple[int, bytes]:
         """GET ``server + path``; returns (status, body). Raises urllib3/OS errors."""
-        return self.request("GET", path, timeout)
+        return self.request("GET", path, None, timeout)
 
     def request(
         self,
         method: str,
         path: str,
+        body: bytes | None,
         timeout: tuple[float, float],
-        body: bytes | None = None,
-        content_type: str | None = None,
+        content_type: str = "application/json",
     ) -> tuple[int, bytes]:
-        """``method`` on ``server + path`` (a write too); returns (status, body)."""
+        """Send ``method`` to ``server + path`` (``body``: JSON); returns (status, body).
+
+        Never retried here (``retries=False``): whether a write may be repeated is the
+        caller's decision (409 on create, ``resourceVersion`` on replace).
+        """
         import urllib3
 
         if self._pool is None:
             self._pool = urllib3.PoolManager(ssl_context=self.ssl_context, retries=False)
         headers = {**self.headers, "Accept": "application/json"}
-        if content_type:
-            headers["Content-Type"] = content_type
+        if body is not None:
+            headers["Content-Type"] = content_type  # JSON, or a patch type of JSON
         response = self._pool.request(
             method,
             self.server + path,

@@ -22,7 +22,7 @@ from typing import Any
 
 from sophia_platform.errors import CheckFailed
 from sophia_platform.kube import raw
-from sophia_platform.kube.client import ApiError, call
+from sophia_platform.kube.client import ApiError
 
 LEASE_NAME = "sophia-deploy-lock"
 MESSAGE_ANNOTATION = "sophia.dev/lock-message"
@@ -78,10 +78,13 @@ def _info(namespace: str, lease: Any) -> LockInfo:
     )
 
 
+def _leases(namespace: str) -> str:
+    return f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
+
+
 def _read(api: Any, namespace: str) -> Any | None:
-    path = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{LEASE_NAME}"
     try:
-        return raw.get(api, "read deploy lock", path)
+        return raw.get(api, "read deploy lock", f"{_leases(namespace)}/{LEASE_NAME}")
     except ApiError as e:
         if e.status == 404:
             return None
@@ -93,38 +96,42 @@ def lock_status(api: Any, namespace: str) -> LockInfo:
     return _info(namespace, _read(api, namespace))
 
 
-def _body(holder: str, message: str, ttl_s: int, current: Any) -> Any:
-    from kubernetes import client
+def _micro(when: datetime) -> str:
+    """A MicroTime: RFC 3339 with exactly six fraction digits (``_now`` keeps them)."""
+    return when.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
-    now = _now()
+
+def _body(holder: str, message: str, ttl_s: int, current: Any) -> dict[str, Any]:
+    now = _micro(_now())
     same = current is not None and current.spec and current.spec.holder_identity == holder
     transitions = 0
     if current is not None and current.spec is not None:
         transitions = (current.spec.lease_transitions or 0) + (0 if same else 1)
-    acquired = current.spec.acquire_time if same else now
-    meta = client.V1ObjectMeta(
-        name=LEASE_NAME,
-        annotations={MESSAGE_ANNOTATION: message},
-        labels={"app.kubernetes.io/managed-by": "sophia"},
-        resource_version=current.metadata.resource_version if current is not None else None,
-    )
-    spec = client.V1LeaseSpec(
-        holder_identity=holder,
-        lease_duration_seconds=ttl_s,
-        acquire_time=acquired,
-        renew_time=now,
-        lease_transitions=transitions,
-    )
-    return client.V1Lease(
-        api_version="coordination.k8s.io/v1", kind="Lease", metadata=meta, spec=spec
-    )
+    # The holder's own acquireTime goes back as the server wrote it (no re-formatting).
+    acquired = current.spec.to_dict().get("acquireTime") if same else now
+    meta: dict[str, Any] = {
+        "name": LEASE_NAME,
+        "annotations": {MESSAGE_ANNOTATION: message},
+        "labels": {"app.kubernetes.io/managed-by": "sophia"},
+    }
+    if current is not None and current.metadata.resource_version:
+        meta["resourceVersion"] = current.metadata.resource_version
+    return {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": meta,
+        "spec": {
+            "holderIdentity": holder,
+            "leaseDurationSeconds": ttl_s,
+            "acquireTime": acquired or now,
+            "renewTime": now,
+            "leaseTransitions": transitions,
+        },
+    }
 
 
 def try_acquire(api: Any, namespace: str, holder: str, message: str, ttl_s: int) -> LockInfo:
     """Take (or renew) the lock once; returns the lock as it now stands (held by someone)."""
-    from kubernetes import client
-
-    coord = client.CoordinationV1Api(api)
     current = _read(api, namespace)
     info = _info(namespace, current)
     if info.held and info.holder != holder:
@@ -132,9 +139,9 @@ def try_acquire(api: Any, namespace: str, holder: str, message: str, ttl_s: int)
     body = _body(holder, message, ttl_s, current)
     try:
         if current is None:
-            call("create deploy lock", coord.create_namespaced_lease, namespace, body)
+            raw.create(api, "create deploy lock", _leases(namespace), body)
         else:
-            call("take deploy lock", coord.replace_namespaced_lease, LEASE_NAME, namespace, body)
+            raw.replace(api, "take deploy lock", f"{_leases(namespace)}/{LEASE_NAME}", body)
     except ApiError as e:
         if e.status == 409:  # someone else won the race: report the winner
             return lock_status(api, namespace)
@@ -173,9 +180,6 @@ def acquire(
 
 def release(api: Any, namespace: str, holder: str | None) -> bool:
     """Drop the lock if ``holder`` holds it (``None``: whoever holds it). True if removed."""
-    from kubernetes import client
-
-    coord = client.CoordinationV1Api(api)
     current = _read(api, namespace)
     if current is None:
         return False
@@ -186,7 +190,7 @@ def release(api: Any, namespace: str, holder: str | None) -> bool:
             hint="use `sophia lock release --force` to break it",
         )
     try:
-        call("release deploy lock", coord.delete_namespaced_lease, LEASE_NAME, namespace)
+        raw.delete(api, "release deploy lock", f"{_leases(namespace)}/{LEASE_NAME}")
     except ApiError as e:
         if e.status == 404:
             return False
@@ -238,9 +242,7 @@ class HeldLock:
             wait = self.interval_s
 
     def _renew_once(self) -> str | None:
-        from kubernetes import client
-
-        coord = client.CoordinationV1Api(self.api)
+        path = f"{_leases(self.namespace)}/{LEASE_NAME}"
         for _ in range(3):  # a 409 means the Lease changed under us: look again
             current = _read(self.api, self.namespace)
             if current is None or current.spec is None:
@@ -250,20 +252,12 @@ class HeldLock:
             body = _body(self.holder, self.message, self.ttl_s, current)
             started = time.monotonic()
             try:
-                call(
-                    "renew deploy lock",
-                    coord.replace_namespaced_lease,
-                    LEASE_NAME,
-                    self.namespace,
-                    body,
-                )
+                raw.replace(self.api, "renew deploy lock", path, body)
             except ApiError as e:
                 if e.status == 409:
                     continue
                 if e.status == 404:
-                    return (
-                        "the Lease was deleted (was it broken with `sophia lock release --force`?)"
-                    )
+                    return DELETED
                 raise
             self._valid_until = started + self.ttl_s
             return None

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sophia_platform.kube.client import ApiError, call
+from sophia_platform.kube import raw
+from sophia_platform.kube.client import ApiError
 
 
 def namespace_exists(api: Any, namespace: str) -> bool:
     """Tell whether ``namespace`` exists (a 403 on the read counts as existing: we may not look)."""
-    from kubernetes import client
-
     try:
-        call(f"read namespace {namespace}", client.CoreV1Api(api).read_namespace, namespace)
+        raw.get(api, f"read namespace {namespace}", f"/api/v1/namespaces/{namespace}")
     except ApiError as e:
         if e.status == 404:
             return False
@@ -29,13 +28,11 @@ def namespace_exists(api: Any, namespace: str) -> bool:
 
 def ensure_namespace(api: Any, namespace: str) -> bool:
     """Create ``namespace`` if it does not exist; True if this call created it."""
-    from kubernetes import client
-
     if namespace_exists(api, namespace):
         return False
-    body = client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace))
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
     try:
-        call(f"create namespace {namespace}", client.CoreV1Api(api).create_namespace, body)
+        raw.create(api, f"create namespace {namespace}", "/api/v1/namespaces", body)
     except ApiError as e:
         if e.status == 409:
             return False  # made meanwhile by someone else

@@ -1,9 +1,12 @@
-"""Read API objects as plain JSON, skipping the generated models (fast in a fresh process).
+"""API objects as plain JSON, skipping the generated models (fast in a fresh process).
 
 The generated client builds a pydantic model class for every type it touches, which costs
 seconds in a short-lived ``sophia status``. Readers here GET the JSON and wrap it in
 :class:`Raw`, a dict whose attributes follow the models' snake_case names, so code written
-against the models (``pod.metadata.deletion_timestamp``) reads raw objects unchanged.
+against the models (``pod.metadata.deletion_timestamp``) reads raw objects unchanged. The few
+writes a deploy makes (namespace, Lease, records, a stuck Helm revision) go the same way,
+with plain JSON bodies: a ``sophia deploy`` never imports the ``kubernetes`` package when the
+kubeconfig holds a token or a client certificate.
 """
 
 from __future__ import annotations
@@ -81,11 +84,51 @@ class Raw:
 
 def get(api: Any, what: str, path: str, **query: str) -> Raw:
     """GET ``path`` (with query parameters) as a :class:`Raw` object."""
-    return send(api, what, "GET", path, **query)
+    return Raw(json.loads(send(api, what, "GET", path, **query)))
+
+
+def text(api: Any, what: str, path: str, **query: str) -> str:
+    """GET ``path`` as text (a pod's log)."""
+    return send(api, what, "GET", path, **query).decode(errors="replace")
+
+
+def create(api: Any, what: str, path: str, body: dict[str, Any]) -> Raw:
+    """POST ``body`` to the collection ``path``; the created object (409: it exists)."""
+    return Raw(json.loads(send(api, what, "POST", path, body=body)))
+
+
+def replace(api: Any, what: str, path: str, body: dict[str, Any]) -> Raw:
+    """PUT ``body`` at ``path`` (guarded by its ``metadata.resourceVersion`` when set)."""
+    return Raw(json.loads(send(api, what, "PUT", path, body=body)))
+
+
+def delete(api: Any, what: str, path: str, **query: str) -> None:
+    """DELETE the object at ``path`` (404: it was not there)."""
+    send(api, what, "DELETE", path, **query)
 
 
 MERGE_PATCH = "application/merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"  # server-side apply (JSON is YAML)
+
+
+def patch(api: Any, what: str, path: str, body: dict[str, Any]) -> Raw:
+    """A JSON merge patch of the object at ``path`` (a list in it replaces the live one)."""
+    return Raw(json.loads(send(api, what, "PATCH", path, body=body, content_type=MERGE_PATCH)))
+
+
+def server_side_apply(api: Any, what: str, path: str, doc: dict[str, Any]) -> Raw:
+    """Server-side apply ``doc`` at its object ``path`` as field manager sophia (forced)."""
+    answer = send(
+        api,
+        what,
+        "PATCH",
+        path,
+        body=doc,
+        content_type=APPLY_PATCH,
+        fieldManager="sophia",
+        force="true",
+    )
+    return Raw(json.loads(answer))
 
 
 def send(
@@ -93,53 +136,54 @@ def send(
     what: str,
     method: str,
     path: str,
+    *,
     body: Any = None,
     content_type: str = "application/json",
     **query: str,
-) -> Raw:
-    """``method`` on ``path`` with a JSON ``body``; the answer as :class:`Raw` (else ApiError).
-
-    Writes go the same fast way as reads: no ``kubernetes`` import, no discovery round.
-    """
+) -> bytes:
+    """Send one request; the answer's body, or an :class:`ApiError` (the one timeout policy)."""
     from urllib3.exceptions import HTTPError
 
     params = "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
     target = path + (f"?{params}" if params else "")
-    data = json.dumps(body).encode() if body is not None else None
-    ctype = content_type if data is not None else None
     fast = api.read_path if isinstance(api, Api) else None
+    payload = json.dumps(body).encode() if body is not None else None
     try:
         if fast is not None:  # no kubernetes import: see kube/kubeconfig.py
-            status, answer = fast.request(method, target, REQUEST_TIMEOUT, data, ctype)
+            status, answer = fast.request(method, target, payload, REQUEST_TIMEOUT, content_type)
         else:
-            url = api.configuration.host + target
-            headers = {"Accept": "application/json", **({"Content-Type": ctype} if ctype else {})}
-            api.update_params_for_auth(headers, [], ["BearerToken"], url, method, None)
-            response = api.rest_client.request(  # it serialises ``body`` as JSON
-                method, url, headers=headers, body=body, _request_timeout=REQUEST_TIMEOUT
-            )
-            status, answer = response.status, response.read()
+            status, answer = _official(api, method, target, payload, content_type)
     except (HTTPError, OSError) as e:
         raise unreachable(what, e) from e
     if not 200 <= status < 300:
         raise answered(what, status, _reason(answer), answer)
-    loaded: dict[str, Any] = json.loads(answer) if answer else {}
-    return Raw(loaded)
+    return bytes(answer)
 
 
-def patch(api: Any, what: str, path: str, body: dict[str, Any]) -> Raw:
-    """A JSON merge patch (lists in it replace the live ones whole)."""
-    return send(api, what, "PATCH", path, body, MERGE_PATCH)
+def _official(
+    api: Any, method: str, target: str, payload: bytes | None, content_type: str
+) -> tuple[int, bytes]:
+    """The same request through the official client's pool and auth (exec plugins, ...)."""
+    url = api.configuration.host + target
+    headers = {"Accept": "application/json"}
+    if payload is not None:
+        headers["Content-Type"] = content_type
+    api.update_params_for_auth(headers, [], ["BearerToken"], url, method, None)
+    response = api.rest_client.pool_manager.request(
+        method,
+        url,
+        body=payload,
+        headers=headers,
+        preload_content=True,
+        timeout=_timeout(),
+    )
+    return int(response.status), bytes(response.data)
 
 
-def server_side_apply(api: Any, what: str, path: str, doc: dict[str, Any]) -> Raw:
-    """Server-side apply ``doc`` at its object ``path`` as field manager sophia (forced)."""
-    return send(api, what, "PATCH", path, doc, APPLY_PATCH, fieldManager="sophia", force="true")
+def _timeout() -> Any:
+    import urllib3
 
-
-def delete(api: Any, what: str, path: str, **query: str) -> Raw:
-    """DELETE ``path`` (ApiError 404 when absent)."""
-    return send(api, what, "DELETE", path, **query)
+    return urllib3.Timeout(connect=REQUEST_TIMEOUT[0], read=REQUEST_TIMEOUT[1])
 
 
 def _reason(body: bytes) -> str:

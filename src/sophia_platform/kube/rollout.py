@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sophia_platform.kube import raw
-from sophia_platform.kube.client import ApiError, call
+from sophia_platform.kube.client import ApiError
 
 NAME_LABEL = "app.kubernetes.io/name"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
@@ -265,31 +265,21 @@ def describe_failure(
     api: Any, namespace: str, problem: PodProblem, log_lines: int = 20
 ) -> PodFailure:
     """Collect the failing pod's recent events and last log lines (best effort)."""
-    from kubernetes import client
-
-    core = client.CoreV1Api(api)
     events: list[str] = []
     logs: list[str] = []
+    base = f"/api/v1/namespaces/{namespace}"
     try:
-        found = call(
-            "list events",
-            core.list_namespaced_event,
-            namespace,
-            field_selector=f"involvedObject.name={problem.pod}",
-        ).items
+        selector = f"involvedObject.name={problem.pod}"
+        found = raw.get(api, "list events", f"{base}/events", fieldSelector=selector).items or []
         for ev in sorted(found, key=lambda e: str(e.last_timestamp or e.event_time or ""))[-8:]:
             events.append(f"{ev.type or ''} {ev.reason or ''}: {ev.message or ''}".strip())
     except ApiError:
         events.append("(events unavailable)")
     try:
-        text = call(
-            "read logs",
-            core.read_namespaced_pod_log,
-            problem.pod,
-            namespace,
-            tail_lines=log_lines,
+        text = raw.text(
+            api, "read logs", f"{base}/pods/{problem.pod}/log", tailLines=str(log_lines)
         )
-        logs = [line for line in str(text).splitlines() if line][-log_lines:]
+        logs = [line for line in text.splitlines() if line][-log_lines:]
     except ApiError:
         logs = ["(no logs: the container never ran or the node serves none)"]
     return PodFailure(

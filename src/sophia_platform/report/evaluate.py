@@ -223,8 +223,7 @@ def _manual_steps(src: Sources) -> Metric:
         "pulumi/esc/gh secret set in docs) + deploy workflows that only run by hand "
         "(workflow_dispatch only) + Secrets in the namespace not written by the secret flow",
         evidence=evidence[:MAX_EVIDENCE],
-        fix="sophia cleanup apply && sophia secrets sync --from esc --to kubernetes --env "
-        + _env(src),
+        fix=f"sophia cleanup apply && sophia secrets sync {_env(src)} --from esc --to kubernetes",
     )
 
 
@@ -292,7 +291,7 @@ def _secrets_flow(src: Sources) -> Check:
         "id": "dod-secrets-flow",
         "group": "dod",
         "title": "All secrets flow GitHub → Pulumi → app automatically",
-        "fix": f"sophia secrets workflow && sophia secrets check --env {_env(src)}",
+        "fix": f"sophia secrets workflow && sophia secrets check {_env(src)}",
     }
     problems: list[str] = []
     count = src.audit.metrics.secret_sync_workflows
@@ -332,17 +331,36 @@ def _secret_rows(src: Sources) -> list[Evidence]:
     return rows[:MAX_EVIDENCE]
 
 
-def _zero_manual(manual: Metric) -> Check:
+def _line(
+    group: str,
+    check_id: str,
+    title: str,
+    status: Status | bool,
+    reason: str,
+    fix: str = "",
+    evidence: list[Evidence] | None = None,
+) -> Check:
+    """One Definition-of-Done item or checklist line; a bool status is pass (True) / fail."""
+    if isinstance(status, bool):
+        status = "pass" if status else "fail"
     return Check(
-        id="dod-zero-manual",
-        group="dod",
-        title="Zero manual steps",
-        status=manual.status,
-        reason=manual.reason or f"{manual.value:g} manual steps"
-        if manual.value is not None
-        else manual.reason,
-        evidence=manual.evidence,
-        fix=manual.fix,
+        id=check_id,
+        group=group,
+        title=title,
+        status=status,
+        reason=reason,
+        evidence=evidence or [],
+        fix=fix,
+    )
+
+
+def _zero_manual(manual: Metric) -> Check:
+    reason = manual.reason
+    if not reason and manual.value is not None:
+        reason = f"{manual.value:g} manual steps"
+    title = "Zero manual steps"
+    return _line(
+        "dod", "dod-zero-manual", title, manual.status, reason, manual.fix, manual.evidence
     )
 
 
@@ -350,15 +368,8 @@ def _zero(src: Sources, check_id: str, title: str, rules: tuple[str, ...]) -> Ch
     hits = _findings(src, *rules)
     counts = Counter(f.rule_id for f in hits)
     reason = ", ".join(f"{n} {rule}" for rule, n in counts.items()) or "none found"
-    return Check(
-        id=check_id,
-        group="dod",
-        title=title,
-        status="fail" if hits else "pass",
-        reason=reason,
-        evidence=_evidence(hits),
-        fix="sophia cleanup plan && sophia cleanup apply",
-    )
+    fix = "sophia cleanup plan && sophia cleanup apply"
+    return _line("dod", check_id, title, not hits, reason, fix, _evidence(hits))
 
 
 # --- daily checklists ----------------------------------------------------------------------
@@ -374,67 +385,45 @@ def _rule_check(
 ) -> Check:
     known = [r for r in rules if r in all_rules()]
     if not known:
-        return Check(
-            id=check_id,
-            group=group,
-            title=title,
-            status="unknown",
-            reason="unknown (this build's audit has no rule for it)",
-            fix=fix,
-        )
+        reason = "unknown (this build's audit has no rule for it)"
+        return _line(group, check_id, title, "unknown", reason, fix)
     hits = _findings(src, *known)
-    return Check(
-        id=check_id,
-        group=group,
-        title=title,
-        status="fail" if hits else "pass",
-        reason=f"{len(hits)} finding(s) of {', '.join(known)}" if hits else "none found",
-        evidence=_evidence(hits),
-        fix=fix,
-    )
+    reason = f"{len(hits)} finding(s) of {', '.join(known)}" if hits else "none found"
+    return _line(group, check_id, title, not hits, reason, fix, _evidence(hits))
 
 
 def _secret_health(src: Sources) -> list[Check]:
     group = "secret-health"
     env = _env(src)
+    title = "Every secret present and in sync in every layer"
     if src.secrets is None:
-        layers = Check(
-            id="secrets-layers",
-            group=group,
-            title="Every secret present and in sync in every layer",
-            status="unknown",
-            reason=_unknown(src, "secrets"),
-            fix=f"sophia secrets check --env {env}",
-        )
+        fix = f"sophia secrets check {env}"
+        layers = _line(group, "secrets-layers", title, "unknown", _unknown(src, "secrets"), fix)
     else:
         ok = src.secrets.healthy
         broken = src.secrets.broken_services
-        layers = Check(
-            id="secrets-layers",
-            group=group,
-            title="Every secret present and in sync in every layer",
-            status="pass" if ok else "fail",
-            reason=f"{len(src.secrets.rows)} secrets across {', '.join(src.secrets.layers)}"
+        reason = (
+            f"{len(src.secrets.rows)} secrets across {', '.join(src.secrets.layers)}"
             if ok
-            else f"services that would break: {', '.join(broken) or 'none'}",
-            evidence=_secret_rows(src),
-            fix=f"sophia secrets sync --from esc --to kubernetes --env {env}",
+            else f"services that would break: {', '.join(broken) or 'none'}"
         )
+        fix = f"sophia secrets sync {env} --from esc --to kubernetes"
+        layers = _line(group, "secrets-layers", title, ok, reason, fix, _secret_rows(src))
     count = src.audit.metrics.secret_sync_workflows
-    one = Check(
-        id="secrets-one-workflow",
-        group=group,
-        title="Exactly one secret sync workflow",
-        status="pass" if count == 1 else "fail",
-        reason=f"{count} found",
-        evidence=_evidence(_findings(src, "redundant-workflow")),
-        fix="sophia secrets workflow && sophia cleanup apply",
+    one = _line(
+        group,
+        "secrets-one-workflow",
+        "Exactly one secret sync workflow",
+        count == 1,
+        f"{count} found",
+        "sophia secrets workflow && sophia cleanup apply",
+        _evidence(_findings(src, "redundant-workflow")),
     )
     return [
         layers,
         one,
         _rule_check(src, "secrets-no-placeholders", group, "No placeholder secrets",
-                    ("placeholder-secret",), "sophia secrets set NAME --env " + env),
+                    ("placeholder-secret",), f"sophia secrets set NAME {env}"),
         _rule_check(src, "secrets-none-committed", group, "No secrets committed to git",
                     ("committed-secret",), "rotate the secret, then sophia cleanup apply"),
     ]  # fmt: skip
@@ -444,13 +433,13 @@ def _deploy_health(src: Sources) -> list[Check]:
     group = "deployment-health"
     env = _env(src)
     methods = deploy_methods(src)
-    one = Check(
-        id="deploy-one-method",
-        group=group,
-        title="One deployment method in the repository",
-        status="pass" if len(methods) <= 1 else "fail",
-        reason=", ".join(methods) or "none found",
-        fix="sophia cleanup apply",
+    one = _line(
+        group,
+        "deploy-one-method",
+        "One deployment method in the repository",
+        len(methods) <= 1,
+        ", ".join(methods) or "none found",
+        "sophia cleanup apply",
     )
     if src.cluster is None:
         reason = _unknown(src, "cluster")
@@ -459,61 +448,51 @@ def _deploy_health(src: Sources) -> list[Check]:
             ("deploy-no-drift", "Live objects match the release", f"sophia diff {env}"),
             ("deploy-last-ok", "The last deploy succeeded", f"sophia history {env}"),
         ]
-        return [one] + [
-            Check(id=i, group=group, title=t, status="unknown", reason=reason, fix=fix)
-            for i, t, fix in rows
-        ]
+        return [one] + [_line(group, i, t, "unknown", reason, fix) for i, t, fix in rows]
     status = src.cluster.status
     sick = [s for s in status.services if not s.healthy]
-    healthy = Check(
-        id="deploy-services-healthy",
-        group=group,
-        title="Every service healthy",
-        status="pass" if status.healthy else "fail",
-        reason=f"{len(status.services) - len(sick)}/{len(status.services)} services healthy",
-        evidence=[
-            Evidence(
-                source="cluster",
-                detail=f"{s.name}: {s.problem or 'not ready'} ({s.ready}/{s.desired})",
-            )
-            for s in sick
-        ][:MAX_EVIDENCE],
-        fix=f"sophia deploy {env}",
+    sick_rows = [
+        Evidence(
+            source="cluster", detail=f"{s.name}: {s.problem or 'not ready'} ({s.ready}/{s.desired})"
+        )
+        for s in sick
+    ]
+    healthy = _line(
+        group,
+        "deploy-services-healthy",
+        "Every service healthy",
+        status.healthy,
+        f"{len(status.services) - len(sick)}/{len(status.services)} services healthy",
+        f"sophia deploy {env}",
+        sick_rows[:MAX_EVIDENCE],
     )
-    drift = Check(
-        id="deploy-no-drift",
-        group=group,
-        title="Live objects match the release",
-        status="fail" if status.drifted else "pass",
-        reason=f"{len(status.helm.drift)} difference(s)"
-        if status.helm and status.drifted
-        else "no drift",
-        evidence=[
-            Evidence(source="cluster", detail=d) for d in (status.helm.drift if status.helm else [])
-        ][:MAX_EVIDENCE],
-        fix=f"sophia deploy {env}",
+    differences = status.helm.drift if status.helm else []
+    drift = _line(
+        group,
+        "deploy-no-drift",
+        "Live objects match the release",
+        not status.drifted,
+        f"{len(differences)} difference(s)" if status.helm and status.drifted else "no drift",
+        f"sophia deploy {env}",
+        [Evidence(source="cluster", detail=d) for d in differences][:MAX_EVIDENCE],
     )
     recs = src.cluster.records
     last = recs[-1] if recs else None
+    title = "The last deploy succeeded"
     if last is None:
-        last_ok = Check(id="deploy-last-ok", group=group, title="The last deploy succeeded",
-                        status="unknown", reason="unknown (no deploy recorded yet)",
-                        fix=f"sophia deploy {env}")  # fmt: skip
+        reason = "unknown (no deploy recorded yet)"
+        last_ok = _line(group, "deploy-last-ok", title, "unknown", reason, f"sophia deploy {env}")
     else:
         good = last.outcome in {"succeeded", "recovered"}
-        last_ok = Check(
-            id="deploy-last-ok",
-            group=group,
-            title="The last deploy succeeded",
-            status="pass" if good else "fail",
-            reason=f"revision {last.revision} {last.action}: {last.outcome}",
-            evidence=[
-                Evidence(
-                    source="records",
-                    detail=f"{last.started_at} by {last.user}: {last.message or last.outcome}",
-                )
-            ],
-            fix=f"sophia rollback {env}" if not good else f"sophia history {env}",
+        detail = f"{last.started_at} by {last.user}: {last.message or last.outcome}"
+        last_ok = _line(
+            group,
+            "deploy-last-ok",
+            title,
+            good,
+            f"revision {last.revision} {last.action}: {last.outcome}",
+            f"sophia rollback {env}" if not good else f"sophia history {env}",
+            [Evidence(source="records", detail=detail)],
         )
     return [one, healthy, drift, last_ok]
 
@@ -525,16 +504,16 @@ def _docs_health(src: Sources) -> list[Check]:
         for f in _findings(src, "swarm-reference", "compose-file", *docs_rules(DOC_RETIRED))
         if f.path.lower().endswith(_DOC_SUFFIXES)
     ]
-    kube_only = Check(
-        id="docs-kubernetes-only",
-        group=group,
-        title="Deployment guide points to Kubernetes only",
-        status="fail" if retired else "pass",
-        reason=f"{len(retired)} place(s) in docs name a retired deploy method"
+    kube_only = _line(
+        group,
+        "docs-kubernetes-only",
+        "Deployment guide points to Kubernetes only",
+        not retired,
+        f"{len(retired)} place(s) in docs name a retired deploy method"
         if retired
         else "none found",
-        evidence=_evidence(retired),
-        fix="sophia cleanup apply",
+        "sophia cleanup apply",
+        _evidence(retired),
     )
     return [
         _docs_check(src, "docs-secret-names", "All docs reference correct secret names",

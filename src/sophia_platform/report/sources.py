@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sophia_platform import git
 from sophia_platform.audit import AuditResult, ScanOptions, scan
-from sophia_platform.errors import SophiaError
+from sophia_platform.errors import SophiaError, UsageError
 from sophia_platform.report.manual import ManualFacts, manual_facts, relevant
 from sophia_platform.report.model import SourceState
 
@@ -95,6 +95,9 @@ def gather(path: Path, options: Options | None = None) -> Sources:
     _spec(src, options)
     if src.spec is not None:
         src.env = options.env or src.spec.default_environment
+        if src.env not in src.spec.environments:
+            known = ", ".join(src.spec.environments)
+            raise UsageError(f"unknown environment {src.env!r}; sophia.yaml defines: {known}")
         if options.cluster:
             _cluster(src, options)
         else:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import os
 import types
 import typing
 from dataclasses import dataclass, field
@@ -26,12 +25,12 @@ from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from sophia_platform.errors import InputError, SpecError
 from sophia_platform.spec.checks import cross_check
+from sophia_platform.spec.location import DEFAULT_NAME, resolve_spec_path
 from sophia_platform.spec.model import Spec
 from sophia_platform.spec.problems import Loc, Problem, format_loc
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_EXPANDED_NODES = 200_000
-DEFAULT_NAME = "sophia.yaml"
 
 Positions = dict[Loc, tuple[int, int]]
 
@@ -48,14 +47,6 @@ class LoadResult:
     def ok(self) -> bool:
         """True when the file is valid."""
         return self.spec is not None and not self.problems
-
-
-def resolve_spec_path(path: Path | None = None) -> Path:
-    """The spec file to use: the given path, ``$SOPHIA_SPEC``, or ``./sophia.yaml``."""
-    if path is not None:
-        return path
-    env = os.environ.get("SOPHIA_SPEC")
-    return Path(env) if env else Path(DEFAULT_NAME)
 
 
 def load_spec(path: Path | None = None) -> Spec:

@@ -47,11 +47,6 @@ def _is_ip_literal(value: str) -> bool:
     return True
 
 
-def is_production(env: str) -> bool:
-    """Environments named like production get the strict rules (pinned images, real secrets)."""
-    return env.lower() in {"production", "prod"} or env.lower().startswith("prod")
-
-
 class Environment(_Model):
     """One deployment target: a kube context, a namespace and an ESC environment."""
 

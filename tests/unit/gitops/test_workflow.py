@@ -70,6 +70,15 @@ def test_workflow_passes_actionlint(repo: Repo, actionlint: Path) -> None:
     steps = [s.get("uses", "") for s in jobs["audit"]["steps"]]
     assert any(u.startswith("github/codeql-action/upload-sarif@") for u in steps)
     assert any("sophia report --format md" in s.get("run", "") for s in jobs["audit"]["steps"])
+    # A pull request runs the gates only; its audit gate reads the files it changes.
+    assert doc["on"]["pull_request"] == {"branches": ["main"]}
+    gate = next(s for s in jobs["audit"]["steps"] if "--since" in s.get("run", ""))
+    assert gate["if"] == "github.event_name == 'pull_request'"
+    assert gate["run"] == 'sophia audit --since "origin/$BASE_REF" --format concise\n'
+    assert gate["env"] == {"BASE_REF": "${{ github.base_ref }}"}  # not spliced into the script
+    assert jobs["audit"]["steps"][0]["with"]["fetch-depth"] == 0
+    assert jobs["build"]["if"] == "github.event_name != 'pull_request'"
+    assert deploy["if"] == "github.ref == 'refs/heads/main'"
     # every action is pinned to a full commit SHA
     for job in jobs.values():
         for step in job["steps"]:

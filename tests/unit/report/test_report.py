@@ -128,10 +128,30 @@ def test_cli_fail_on_and_out(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "r.md"
-    assert main(["report", str(repo), "--out", str(out), "--fail-on", "dod"]) == 1
+    assert main(["report", "--repo", str(repo), "--out", str(out), "--fail-on", "dod"]) == 1
     assert "| Hardcoded IPs |" in out.read_text()
     assert "--fail-on dod: not passing" in capsys.readouterr().err
-    assert main(["report", str(repo), "--format", "xml"]) == 2
-    assert main(["report", str(repo), "--fail-on", "nothing"]) == 2
+    assert main(["report", "--repo", str(repo), "--format", "xml"]) == 2
+    assert main(["report", "--repo", str(repo), "--fail-on", "nothing"]) == 2
     assert main(["report", "--schema"]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == "Report"
+
+
+def test_cli_env_is_the_positional_and_path_the_repo_option(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["report", "local", "--repo", str(repo), "--format", "json", "--no-cluster"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["environment"] == "local"
+    assert "deprecated" not in captured.err
+    # The old forms still work, each with a warning: PATH as the argument, --env ENV.
+    assert main(["report", str(repo), "--env", "local", "--format", "json", "--no-cluster"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["environment"] == "local"
+    assert f"use --repo {repo}" in captured.err and "--env is deprecated" in captured.err
+    monkeypatch.chdir(repo.parent)  # a bare directory name that is a git repository
+    assert main(["report", repo.name, "--format", "json", "--no-cluster"]) == 0
+    assert json.loads(capsys.readouterr().out)["repository"] == repo.name
+    # An environment the spec lacks is bad input, not a path; a path with --repo is refused.
+    assert main(["report", "nowhere", "--repo", str(repo), "--no-cluster"]) == 2
+    assert main(["report", str(repo), "--repo", str(repo)]) == 2

@@ -1,0 +1,182 @@
+"""What a read command needs of a validated ``sophia.yaml``, remembered by the file's content.
+
+``sophia status`` asks the spec for little (each environment's context, namespace and
+release; each service's kind and replicas), but validating it costs what the whole command
+should: importing pydantic and building the model, about half a second of CPU. So
+:func:`facts` validates a file once — with :func:`~sophia_platform.spec.load_spec`, every
+cross-check included — and keeps that little as JSON under the SHA-256 of the file's bytes
+and of the code that validated it (this package's version and the ``spec`` modules). The
+next command on the same bytes reads the JSON and never imports pydantic; an edited file, or
+another sophia, is a miss and is validated again, so a broken spec is refused as before.
+
+The cache is ``${XDG_CACHE_HOME:-~/.cache}/sophia-platform/spec/`` (or
+``$SOPHIA_SPEC_CACHE``); losing it costs one validation. It holds no secret value: names,
+contexts, namespaces and replica counts only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sophia_platform import __version__
+
+if TYPE_CHECKING:
+    from sophia_platform.spec.model import Spec
+
+FORMAT = 1
+KEEP = 256
+# The modules whose code decides whether a file is valid: their bytes are part of the key.
+_VALIDATORS = ("model.py", "loader.py", "checks.py", "problems.py", "facts.py")
+
+
+def is_production(env: str) -> bool:
+    """Environments named like production get the strict rules (pinned images, real secrets)."""
+    return env.lower() in {"production", "prod"} or env.lower().startswith("prod")
+
+
+@dataclass(frozen=True)
+class EnvironmentFacts:
+    """An environment as ``deploy.target.resolve`` reads it."""
+
+    context: str
+    namespace: str
+    release: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceFacts:
+    """A service as ``sophia status`` reads it."""
+
+    kind: str = "deployment"
+    replicas: int = 1
+
+
+@dataclass(frozen=True)
+class SpecFacts:
+    """The part of a validated spec that ``status`` uses (attribute names as on ``Spec``)."""
+
+    project: str
+    default_environment: str
+    environments: dict[str, EnvironmentFacts]
+    services: dict[str, ServiceFacts] = field(default_factory=dict)
+    source_path: Path | None = None
+
+    @classmethod
+    def of(cls, spec: Spec) -> SpecFacts:
+        """The facts of a validated spec."""
+        return cls(
+            project=spec.project,
+            default_environment=spec.default_environment,
+            environments={
+                name: EnvironmentFacts(e.context, e.namespace, e.release)
+                for name, e in spec.environments.items()
+            },
+            services={name: ServiceFacts(s.kind, s.replicas) for name, s in spec.services.items()},
+            source_path=spec.source_path,
+        )
+
+
+def cache_dir(environ: dict[str, str] | None = None) -> Path:
+    """Where the facts of validated specs are kept."""
+    env = os.environ if environ is None else environ
+    if env.get("SOPHIA_SPEC_CACHE"):
+        return Path(env["SOPHIA_SPEC_CACHE"])
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sophia-platform" / "spec"
+
+
+def _key(content: bytes) -> str:
+    digest = hashlib.sha256(f"sophia-spec-facts {FORMAT} {__version__}\0".encode())
+    package = resources.files("sophia_platform.spec")
+    for name in _VALIDATORS:
+        digest.update(package.joinpath(name).read_bytes())
+    digest.update(b"\0")
+    digest.update(content)
+    return digest.hexdigest()
+
+
+def _decode(text: str, path: Path) -> SpecFacts:
+    data: dict[str, Any] = json.loads(text)
+    return SpecFacts(
+        project=str(data["project"]),
+        default_environment=str(data["default_environment"]),
+        environments={k: EnvironmentFacts(**v) for k, v in data["environments"].items()},
+        services={k: ServiceFacts(**v) for k, v in data["services"].items()},
+        source_path=path,
+    )
+
+
+def facts(path: Path) -> SpecFacts:
+    """The facts of the spec at ``path``, validating it first (raising like ``load_spec``).
+
+    Validation is skipped when these exact bytes were validated before by this code.
+    """
+    try:
+        content = path.read_bytes()
+    except OSError:
+        content = None  # load_spec names the missing file and `sophia init`
+    if content is not None:
+        entry = cache_dir() / f"{_key(content)}.json"
+        try:
+            return _decode(entry.read_text(encoding="utf-8"), path)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # not validated yet, or an unreadable entry: validate (and remember)
+    return SpecFacts.of(load(path))
+
+
+def load(path: Path) -> Spec:
+    """``load_spec(path)``, remembering the facts of the bytes it validated."""
+    from sophia_platform.spec.loader import load_spec
+
+    try:
+        before = path.read_bytes()
+    except OSError:
+        before = None
+    spec = load_spec(path)
+    try:
+        after = path.read_bytes()
+    except OSError:
+        after = None
+    if before is not None and before == after:  # unchanged while it was validated
+        _remember(cache_dir() / f"{_key(before)}.json", SpecFacts.of(spec))
+    return spec
+
+
+def _remember(entry: Path, found: SpecFacts) -> None:
+    """Keep the facts (best effort: a read-only cache only costs the next validation).
+
+    Written to a temporary file and renamed, so a reader never sees half an entry. (Not
+    ``atomicfile``: ``spec`` sits beside it in the layers and imports none of its siblings.)
+    """
+    data = asdict(found)
+    data.pop("source_path")
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".facts-")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, sort_keys=True)
+        os.replace(tmp, entry)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        return
+    _prune(entry.parent)
+
+
+def _prune(folder: Path) -> None:
+    """Keep the :data:`KEEP` newest entries (one per version of each spec file edited)."""
+    with contextlib.suppress(OSError):
+        entries = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[KEEP:]:
+            old.unlink(missing_ok=True)
