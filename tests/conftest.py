@@ -20,4 +20,9 @@ def example_spec_path() -> Path:
 
 # Fixtures of real components: the local Kubernetes control plane (tests/plugins/k8s.py) and
 # local servers implementing documented external APIs (tests/servers/).
-pytest_plugins = ["tests.plugins.k8s", "tests.plugins.browser", "tests.servers.esc"]
+pytest_plugins = [
+    "tests.plugins.k8s",
+    "tests.plugins.browser",
+    "tests.plugins.gitops_tools",
+    "tests.servers.esc",
+]

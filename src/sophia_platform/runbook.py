@@ -100,6 +100,74 @@ ACTS: tuple[Act, ...] = (
         ),
     ),
     Act(
+        "GitOps: git push main deploys (real Flux controllers, a real git server)",
+        (
+            Step(
+                "sophia dev gitops up --repo sophia-ai",
+                "source-controller + helm-controller (Flux v2.9.5) and a git server on "
+                "127.0.0.1; a push asks Flux to reconcile",
+                expect="repository: http://127.0.0.1:",
+            ),
+            Step(
+                "git init -q -b main && git config user.name 'Dana Dev' && "
+                "git config user.email dana@example.com",
+                "this folder becomes the repository Flux watches",
+            ),
+            Step('git remote add origin "$(sophia dev gitops url sophia-ai)"'),
+            Step(
+                "sophia gitops init local --engine flux --release-timeout 40s --retries 1",
+                "kubernetes/: the chart, local/values.yaml, a GitRepository and a HelmRelease, "
+                "all from sophia.yaml",
+                expect="wrote",
+            ),
+            Step(
+                "git add -A && git commit -qm 'GitOps for local' && git push -q origin main",
+                "git push deploys from here on",
+            ),
+            Step(
+                "sophia gitops bootstrap local",
+                "what `flux bootstrap --path` does: apply the GitRepository and the HelmRelease",
+                expect="HelmRelease/",
+            ),
+            Step(
+                "sophia gitops reconcile local",
+                "Flux takes over the release deployed above, at the branch head",
+                expect="succeeded at",
+            ),
+            Step(
+                "sophia gitops set-image local --tag 2026.12.1",
+                "CI's deploy step: the new tag into kubernetes/local/values.yaml, commit, push",
+                expect="pushed to origin main",
+            ),
+            Step(
+                "sophia gitops status local --wait",
+                "push -> every service ready on 2026.12.1",
+                expect="push -> every service ready in",
+            ),
+            Step(
+                "sophia gitops set-image local --tag never-ready --service api",
+                "push a release that never becomes ready",
+            ),
+            Step(
+                "sophia gitops status local --wait --grace 5",
+                "Flux gives up and rolls it back; exit 1 with the failing pod's events",
+                exit_code=1,
+                expect="api: pod api-",
+            ),
+            Step(
+                "sophia rollback local --timeout 180",
+                "GitOps-managed, so through git: a commit restoring the last good values, "
+                "pushed, waited on",
+                expect="succeeded at",
+            ),
+            Step(
+                "sophia history local --last 5",
+                "helm and GitOps deploys in one list: who, which commit, outcome, push -> ready",
+                expect="gitops",
+            ),
+        ),
+    ),
+    Act(
         "The GPU cluster over SSH: five loopback hosts (real sshd, STAND-IN k3s)",
         (
             Step(

@@ -15,6 +15,7 @@ from tests.plugins.k8s import processes_mentioning
 pytestmark = pytest.mark.cluster
 
 
+@pytest.mark.timeout(2400)  # the whole runbook, GitOps act included (see test_readme_runbook)
 def test_demo_prints_and_runs_each_command_and_never_prints_a_secret(
     tmp_path: Path, k8s_binaries: None
 ) -> None:
@@ -24,7 +25,7 @@ def test_demo_prints_and_runs_each_command_and_never_prints_a_secret(
     argv += ["--state-dir", str(state), "--down"]
     try:
         proc = subprocess.run(
-            argv, capture_output=True, text=True, env=env, timeout=900, check=False
+            argv, capture_output=True, text=True, env=env, timeout=1800, check=False
         )
     finally:
         for down in (["hosts", "down"], ["cluster", "down", "--state-dir", str(state)]):
@@ -40,6 +41,11 @@ def test_demo_prints_and_runs_each_command_and_never_prints_a_secret(
     assert "deploy succeeded: sophia-ai revision 1" in out
     assert "CrashLoopBackOff" in out and "rolled back to revision 1" in out
     assert "rollback succeeded: sophia-ai revision 5" in out
+    # The GitOps act: real Flux took the pushes; the broken one was remediated.
+    assert "push -> every service ready in" in out
+    assert "Dana Dev <dana@example.com>" in out
+    assert "RollbackSucceeded" in out and "api: pod api-" in out
+    assert "rollback local through git: values of" in out
     assert "where to look next" in out
     values = _stored_values(env, workdir)
     assert len(values) == 42

@@ -87,6 +87,8 @@ def _stored_values(
     return {k: v.reveal() for k, v in LocalProvider(ctx).load().items()}
 
 
+# Five acts on one cluster, the GitOps one with real Flux upgrades and a remediation: minutes.
+@pytest.mark.timeout(2400)
 def test_the_readme_block_works_as_typed(tmp_path: Path, k8s_binaries: None) -> None:
     block = runbook.readme_block((ROOT / "README.md").read_text(encoding="utf-8"))
     lines = runbook.command_lines(block)

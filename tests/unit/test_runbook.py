@@ -33,19 +33,41 @@ def test_a_line_out_of_order_is_no_step() -> None:
         runbook.steps_for(lines[1:])
 
 
-def test_every_step_is_a_sophia_command_that_exists(capsys: pytest.CaptureFixture[str]) -> None:
+def _commands(line: str) -> list[list[str]]:
+    """The simple commands of a line: split at `&&`, pipes and `$(...)`, each as words."""
+    inner = [part.split(")", 1)[0] for part in line.split("$(")[1:]]
+    outer = line.split("$(", 1)[0] + " ".join(p.split(")", 1)[-1] for p in line.split("$(")[1:])
+    parts = [p for chunk in [outer, *inner] for p in chunk.replace("&&", "|").split("|")]
+    return [shlex.split(p) for p in parts if p.strip()]
+
+
+def test_every_step_is_a_sophia_or_git_command_that_exists(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # sophia does the work; git is how a user pushes (GitOps: `git push main` deploys).
     for step in runbook.steps():
-        words = shlex.split(step.command.split("|")[-1])
-        assert words[0] == "sophia", step.command
-        # `--help` of the subcommand: an unknown command or option would exit 2.
-        sub = [w for w in words[1:] if not w.startswith("-")][:3]
-        while sub:
-            code = main([*sub, "--help"])
-            if code == 0:
-                break
-            sub = sub[:-1]
-        assert sub, f"no such command: {step.command}"
+        commands = _commands(step.command)
+        assert any(words[0] == "sophia" for words in commands) or all(
+            words[0] == "git" for words in commands
+        ), step.command
+        for words in commands:
+            assert words[0] in {"sophia", "git", "head", "base64"}, step.command
+            if words[0] != "sophia":
+                continue
+            # `--help` of the subcommand: an unknown command or option would exit 2.
+            sub = [w for w in words[1:] if not w.startswith("-")][:3]
+            while sub:
+                code = main([*sub, "--help"])
+                if code == 0:
+                    break
+                sub = sub[:-1]
+            assert sub, f"no such command: {step.command}"
     capsys.readouterr()
+
+
+def test_no_two_steps_are_the_same_line() -> None:
+    lines = [step.command for step in runbook.steps()]
+    assert len(lines) == len(set(lines)), "the README block maps lines to steps: keep them unique"
 
 
 def test_the_demo_calls_no_core_function_behind_the_commands() -> None:

@@ -22,11 +22,18 @@ pattern ending in ``/`` matches everything under that folder.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import json
+import os
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sophia_platform.atomicfile import write_atomic
 from sophia_platform.audit.model import Finding
 from sophia_platform.audit.rules import RULE_IDS
 from sophia_platform.errors import InputError
@@ -105,18 +112,84 @@ def load_config(root: Path, path: Path | None = None) -> AuditConfig:
         if path is not None:
             raise InputError(f"{file}: no such audit config; create it or drop --config")
         return AuditConfig()
-    # Imported here: parsing and validation (ruamel, pydantic) cost start-up time that a
-    # repository without a config file should not pay.
-    from sophia_platform.audit.config_schema import parse
-
-    return _runtime(parse(file), file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{file}: cannot read audit config ({type(exc).__name__})") from exc
+    return config_from_text(text, str(file))
 
 
 def config_from_text(text: str, shown: str = CONFIG_FILE) -> AuditConfig:
-    """The config in ``text`` (a ``.sophia-audit.yml`` read from a git blob, say)."""
-    from sophia_platform.audit.config_schema import parse_text
+    """The config in ``text`` (a ``.sophia-audit.yml`` read from disk or a git blob).
 
-    return _runtime(parse_text(text, shown), shown)
+    Parsing and validating (ruamel, pydantic) cost more start-up time than the pre-commit
+    hook's whole scan, so a validated config is kept in the user's cache, keyed by its text
+    and this module's schema: the next run with the same file imports neither library.
+    """
+    key = _cache_key(text)
+    cached = _cached(key)
+    if cached is not None:
+        return cached
+    from sophia_platform.audit.config_schema import parse_text  # deferred: see above
+
+    config = _runtime(parse_text(text, shown), shown)
+    _store(key, config)
+    return config
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sophia-platform" / "audit-config"
+
+
+@functools.cache
+def _schema_digest() -> bytes:
+    """What makes a cached config stale besides its text: the schema, this module, the rules."""
+    digest = hashlib.sha256(",".join(RULE_IDS).encode())
+    for name in ("config.py", "config_schema.py"):
+        digest.update(resources.files("sophia_platform.audit").joinpath(name).read_bytes())
+    return digest.digest()
+
+
+def _cache_key(text: str) -> str:
+    digest = hashlib.sha256(_schema_digest())
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:32]
+
+
+def _cached(key: str) -> AuditConfig | None:
+    try:
+        data = json.loads((_cache_dir() / f"{key}.json").read_text(encoding="utf-8"))
+        return AuditConfig(
+            exclude=tuple(data["exclude"]),
+            allow=_allow(data["allow"]["paths"], data["allow"]["values"]),
+            allow_rules={k: _allow(v["paths"], v["values"]) for k, v in data["rules"].items()},
+            canonical=dict(data["canonical"]),
+            default_excludes=bool(data["default_excludes"]),
+            vendored=bool(data["vendored"]),
+            include=tuple(data["include"]),
+            baseline=data["baseline"],
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # no entry, or one this version cannot read: parse the file again
+
+
+def _store(key: str, config: AuditConfig) -> None:
+    def allow(item: Allow) -> dict[str, list[str]]:
+        return {"paths": list(item.paths), "values": sorted(item.values)}
+
+    data = {
+        "exclude": list(config.exclude),
+        "allow": allow(config.allow),
+        "rules": {k: allow(v) for k, v in config.allow_rules.items()},
+        "canonical": config.canonical,
+        "default_excludes": config.default_excludes,
+        "vendored": config.vendored,
+        "include": list(config.include),
+        "baseline": config.baseline,
+    }
+    with contextlib.suppress(OSError):  # a read-only or full cache costs the next run a parse
+        write_atomic(_cache_dir() / f"{key}.json", json.dumps(data).encode(), parents=True)
 
 
 def _runtime(raw: RawAuditConfig, file: Path | str) -> AuditConfig:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -37,15 +35,6 @@ class RawAuditConfig(BaseModel):
     vendored: bool = True  # skip vendored and generated files (see audit.vendored)
     include: list[str] = Field(default_factory=list)  # vendored/generated paths to scan anyway
     baseline: str | None = None
-
-
-def parse(file: Path) -> RawAuditConfig:
-    """Read and validate one config file; errors name the file and the key."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{file}: cannot read audit config ({type(exc).__name__})") from exc
-    return parse_text(text, str(file))
 
 
 def parse_text(text: str, file: str) -> RawAuditConfig:

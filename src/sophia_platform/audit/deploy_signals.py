@@ -36,10 +36,11 @@ def _argv(*words: str) -> str:
     return _Q + _SEP.join(words) + _Q
 
 
-# Deploy methods. Each: (substring that must be present, pattern).
-DEPLOY_METHODS: dict[str, tuple[str, re.Pattern[str]]] = {
+# Deploy methods. Each: (substrings one of which every match contains, pattern); the pattern
+# runs only on a text holding one of them.
+DEPLOY_METHODS: dict[str, tuple[tuple[str, ...], re.Pattern[str]]] = {
     "docker-swarm": (
-        "docker",
+        ("docker",),
         re.compile(
             r"\bdocker\s+(?:stack\s+deploy|service\s+(?:create|update))\b|"
             + _argv("docker", "stack", "deploy")
@@ -48,7 +49,7 @@ DEPLOY_METHODS: dict[str, tuple[str, re.Pattern[str]]] = {
         ),
     ),
     "docker-compose": (
-        "compose",
+        ("compose",),
         re.compile(
             r"\bdocker(?:-compose|\s+compose)\b[^\n|;&]{0,200}?\sup\b|"
             r"""["']docker-compose["'][^\]\n]{0,200}?["']up["']|"""
@@ -57,7 +58,7 @@ DEPLOY_METHODS: dict[str, tuple[str, re.Pattern[str]]] = {
         ),
     ),
     "ssh-docker": (
-        "ssh",
+        ("ssh",),
         re.compile(
             r"""\b(?:ssh|sshpass)\b[^\n]{0,300}?\bdocker(?:-compose|\s+compose)?\s+"""
             r"""(?:run|up|stack\s+deploy|service\s+create|load|pull|start|restart)\b|"""
@@ -67,7 +68,7 @@ DEPLOY_METHODS: dict[str, tuple[str, re.Pattern[str]]] = {
         ),
     ),
     "kubectl-helm": (
-        "",
+        ("helm", "kubectl"),
         re.compile(
             r"\b(?:helm\s+(?:upgrade|install)|kubectl\s+(?:apply|create\s+-f|replace|set\s+image|"
             r"rollout\s+restart)|k3s\s+kubectl\s+apply)\b|"
@@ -77,14 +78,14 @@ DEPLOY_METHODS: dict[str, tuple[str, re.Pattern[str]]] = {
         ),
     ),
     "paas": (
-        "",
+        ("railway", "vercel", "fly", "northflank", "render", "heroku"),
         re.compile(
             r"\b(?:railway\s+up|vercel\s+(?:deploy|--prod)|fly(?:ctl)?\s+deploy|"
             r"northflank\s+(?:create|update|deploy)|render\s+deploy|heroku\s+container:release)\b"
         ),
     ),
     "one-path": (
-        "deploy",
+        ("deploy",),
         re.compile(r"(?:\bsophia|(?<![\w/.-])\./deploy\.sh|\bdeploy\.sh)\s+deploy\b"),
     ),
 }
@@ -106,6 +107,7 @@ def code_text(text: str) -> str:
     return "\n".join(line for line in text.split("\n") if not _COMMENT_OR_PRINT.match(line))
 
 
+@lru_cache(maxsize=8)  # both workflow rules ask for the same file's methods
 def deploy_methods(text: str) -> tuple[str, ...]:
     """The deploy methods used in ``text`` (comments and echoed instructions ignored)."""
     lowered = text.lower()
@@ -114,8 +116,8 @@ def deploy_methods(text: str) -> tuple[str, ...]:
         return ()
     code = code_text(text)
     found = []
-    for method, (needle, pattern) in DEPLOY_METHODS.items():
-        if needle and needle not in code:
+    for method, (needles, pattern) in DEPLOY_METHODS.items():
+        if not any(needle in code for needle in needles):
             continue
         hits = [m.group() for m in pattern.finditer(code)]
         if method == "kubectl-helm":
@@ -201,6 +203,9 @@ _TRIAL = re.compile(r"--dry-run|--test\b|--check\b|--validate\b")
 def writes_esc(text: str) -> bool:
     """True when ``text`` writes secrets into Pulumi ESC (CLI, argv list, REST API, SDK)."""
     if "esc" not in text and "pulumi" not in text and "Environment" not in text:
+        return False
+    # Every ESC_WRITE match holds one of these ("esc" is in every "description").
+    if "env" not in text and "pulumi" not in text and "Environment" not in text:
         return False
     return ESC_WRITE.search(code_text(text)) is not None
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from sophia_platform import git
 from sophia_platform.audit.baseline import Baseline, load_baseline
 from sophia_platform.audit.config import AuditConfig, load_config
-from sophia_platform.audit.filepass import FilePass, run_pass
+from sophia_platform.audit.filepass import FilePass, placement, run_pass
 from sophia_platform.audit.model import AuditResult, Finding, Metrics, ScanStats
 from sophia_platform.audit.rules import RULE_IDS, CorpusRule, RepoContext, Rule, all_rules
 from sophia_platform.audit.rules.base import fingerprint
@@ -39,7 +39,8 @@ from sophia_platform.audit.walker import (
 )
 from sophia_platform.errors import InputError
 
-PARALLEL_MIN_FILES = 4000  # below this, starting workers costs more than it saves
+# Below this many bytes to read, forking a worker costs more than it saves (jobs=0, auto).
+PARALLEL_MIN_BYTES = 2_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ class ScanOptions:
     baseline: Baseline | None = None
     apply_suppressions: bool = True  # False: report inline/allow-listed findings too
     canonical: dict[str, str] = field(default_factory=dict)  # overrides config `canonical`
-    jobs: int = 1  # worker processes for the per-file pass; 0 = one per core (at most 2)
+    jobs: int = 1  # worker processes for the per-file pass; 0 = auto (2 cores at most, big repos)
     # Scan only part of the repository: these files (or folders), and/or the files changed
     # since a git revision. Repository-wide rules (``needs_whole_repo``) need every file, so
     # they do not run on a part; AuditResult.skipped_rules names them.
@@ -169,25 +170,67 @@ def _file_pass(
     options: ScanOptions,
     scope: Scope,
 ) -> FilePass:
-    jobs = options.jobs if options.jobs > 0 else min(2, os.cpu_count() or 1)
-    if jobs == 1 or (options.jobs == 0 and len(paths) < PARALLEL_MIN_FILES):
+    """The per-file pass, split over worker processes when that pays (``jobs``).
+
+    The work is split by the bytes the rules will read (files skipped by name cost nothing),
+    into contiguous chunks so the merged pass equals a sequential one; this process runs the
+    first chunk itself while forked workers run the others.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    jobs = options.jobs if options.jobs > 0 else min(2, cores or 1)
+    if jobs == 1:
+        return run_pass(root, paths, config, rule_ids, options.max_file_bytes, scope)
+    sizes = _read_sizes(root, paths, config, scope, options.max_file_bytes)
+    total = sum(sizes)
+    if options.jobs == 0 and total < PARALLEL_MIN_BYTES:
+        return run_pass(root, paths, config, rule_ids, options.max_file_bytes, scope)
+    chunks = _chunks(paths, sizes, jobs)
+    if len(chunks) == 1:
         return run_pass(root, paths, config, rule_ids, options.max_file_bytes, scope)
     import multiprocessing  # deferred: most scans are sequential and start-up counts in CI
     from concurrent.futures import ProcessPoolExecutor
 
-    # Contiguous chunks keep the merged order identical to a sequential pass.
-    size = -(-len(paths) // jobs)
-    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
     merged = FilePass()
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=len(chunks) - 1, mp_context=context) as pool:
         futures = [
             pool.submit(run_pass, root, chunk, config, rule_ids, options.max_file_bytes, scope)
-            for chunk in chunks
+            for chunk in chunks[1:]
         ]
+        merged.merge(run_pass(root, chunks[0], config, rule_ids, options.max_file_bytes, scope))
         for future in futures:
             merged.merge(future.result())
     return merged
+
+
+def _read_sizes(
+    root: Path, paths: list[str], config: AuditConfig, scope: Scope, max_bytes: int
+) -> list[int]:
+    """Bytes the pass will read per path: 0 for files skipped by name, missing or too large."""
+    sizes = []
+    for rel in paths:
+        size = 0
+        if placement(rel, config, scope, archive_rules=True) in ("live", "archived"):
+            try:
+                size = os.lstat(os.path.join(root, rel)).st_size
+            except OSError:
+                size = 0
+        sizes.append(size if size <= max_bytes else 0)
+    return sizes
+
+
+def _chunks(paths: list[str], sizes: list[int], parts: int) -> list[list[str]]:
+    """``paths`` cut into at most ``parts`` contiguous runs of about equal total size."""
+    total = sum(sizes)
+    chunks: list[list[str]] = []
+    start, acc = 0, 0
+    for i, size in enumerate(sizes):
+        acc += size
+        if len(chunks) < parts - 1 and acc * parts >= total * (len(chunks) + 1):
+            chunks.append(paths[start : i + 1])
+            start = i + 1
+    chunks.append(paths[start:])
+    return [c for c in chunks if c]
 
 
 def _select(wanted: frozenset[str] | None) -> dict[str, Rule]:

@@ -17,10 +17,8 @@ rollback_app = typer.Typer(add_completion=False)
 history_app = typer.Typer(add_completion=False)
 diff_app = typer.Typer(add_completion=False)
 
-TimeoutOpt = Annotated[int, typer.Option("--timeout", help="Seconds to wait for the rollout.")]
-GraceOpt = Annotated[
-    float, typer.Option("--grace", help="Seconds a pod may stay failing before the deploy stops.")
-]
+TimeoutOpt = params.TimeoutOpt
+GraceOpt = params.GraceOpt
 LockWaitOpt = Annotated[
     float, typer.Option("--lock-wait", help="Seconds to wait for another deploy's lock.")
 ]
@@ -261,6 +259,9 @@ def history(
     env: EnvArg = None,
     env_alias: EnvAlias = None,
     kubeconfig: KubeconfigOpt = None,
+    last: Annotated[
+        int | None, typer.Option("--last", min=1, help="Only the N newest revisions.")
+    ] = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Every revision: who deployed what, when, from which commit, and how it ended."""
@@ -270,6 +271,7 @@ def history(
     from sophia_platform.deploy.history import collect
 
     entries = collect(params.spec(), env, kubeconfig=kubeconfig)
+    entries = entries[-last:] if last else entries
     if output.wants_json(json_output):
         output.emit_json(entries)
         return

@@ -36,32 +36,34 @@ def rollout_table(snapshot: RolloutSnapshot) -> Table:
     return table
 
 
+# Step kind -> its line; the fields are those of the Step, plus ``where`` and ``why``.
+_STEP_LINES = {
+    "preflight": "preflight",
+    "lock": "taking the deploy lock of {namespace}",
+    "lock-wait": "waiting for the lock held by {holder}",
+    "recover": "recovering: revision {revision} is stuck; marking it failed",
+    "apply": "helm upgrade --install {where}",
+    "watch": "waiting for revision {revision} to roll out",
+    "rollback": "{why} {release}: revision {revision} -> {to}",
+    "uninstall": "first install failed: uninstalling {where}",
+    "namespace": "created namespace {namespace}",
+    "namespace-missing": "namespace {namespace} does not exist: a deploy creates it",
+}
+
+
 def describe(step: Step) -> str:
     """One line for a step a deploy or rollback reports."""
     kind = step.kind.value
-    where = f"{step.release} ({step.namespace})"
-    if kind == "preflight":
-        return "preflight"
-    if kind == "lock":
-        return f"taking the deploy lock of {step.namespace}"
-    if kind == "lock-wait":
-        return f"waiting for the lock held by {step.holder}"
-    if kind == "recover":
-        return f"recovering: revision {step.revision} is stuck; marking it failed"
-    if kind == "apply":
-        return f"helm upgrade --install {where}"
-    if kind == "watch":
-        return f"waiting for revision {step.revision} to roll out"
-    if kind == "rollback":
-        why = "automatic rollback" if step.automatic else "rollback"
-        return f"{why} {step.release}: revision {step.revision} -> {step.to}"
-    if kind == "uninstall":
-        return f"first install failed: uninstalling {where}"
-    if kind == "namespace":
-        return f"created namespace {step.namespace}"
-    if kind == "namespace-missing":
-        return f"namespace {step.namespace} does not exist: a deploy creates it"
-    return f"{kind} {where}"
+    return _STEP_LINES.get(kind, "{kind} {where}").format(
+        kind=kind,
+        where=f"{step.release} ({step.namespace})",
+        why="automatic rollback" if step.automatic else "rollback",
+        release=step.release,
+        namespace=step.namespace,
+        revision=step.revision,
+        to=step.to,
+        holder=step.holder,
+    )
 
 
 class LiveObserver:

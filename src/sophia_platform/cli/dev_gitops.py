@@ -72,6 +72,23 @@ def down_cmd(state_dir: ClusterDirOpt = None, json_output: JsonOpt = False) -> N
     output.console().print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
 
 
+@app.command("url")
+def url_cmd(
+    name: Annotated[str, typer.Argument(help="Repository on the git server.")] = "sophia",
+    state_dir: ClusterDirOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Print a repository's git URL, e.g. `git remote add origin "$(sophia dev gitops url)"`."""
+    from sophia_platform.gitops import devloop
+
+    _cluster, loop_dir = _dirs(state_dir)
+    url = devloop.repo_url(loop_dir, name)
+    if output.wants_json(json_output):
+        output.emit_json({"name": name, "url": url})
+        return
+    output.console().print(url, highlight=False, soft_wrap=True)
+
+
 @app.command("status")
 def status_cmd(state_dir: ClusterDirOpt = None, json_output: JsonOpt = False) -> None:
     """Which processes run, the git URL and the repositories; exit 1 if not running."""

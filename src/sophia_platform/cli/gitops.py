@@ -17,19 +17,21 @@ app = typer.Typer(
 )
 ci_app = typer.Typer(help="The one CI workflow.", no_args_is_help=True, add_completion=False)
 
+
+@ci_app.callback()
+def _ci_group() -> None:
+    """The one CI workflow (a group: with one command Typer would make `ci` that command)."""
+
+
 EnvArg = params.EnvArg
 JsonOpt = params.JsonOpt
 DryRunOpt = params.DryRunOpt
-RepoOpt = Annotated[
-    Path | None,
-    typer.Option("--repo", help="The repository checkout (default: the one holding sophia.yaml)."),
-]
-PathOpt = Annotated[str, typer.Option("--path", help="Folder of the GitOps tree in the repo.")]
+RepoOpt = params.CheckoutOpt
+PathOpt = params.GitOpsPathOpt
+DEFAULT_PATH = params.GITOPS_PATH
 KubeconfigOpt = params.KubeconfigOpt
-TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds to wait.")]
-GraceOpt = Annotated[
-    float, typer.Option("--grace", help="Seconds a pod may stay failing before the wait stops.")
-]
+TimeoutOpt = params.TimeoutOpt
+GraceOpt = params.GraceOpt
 
 
 def _spec() -> Any:
@@ -80,7 +82,7 @@ def init_cmd(
     ] = 3,
     interval: Annotated[str, typer.Option("--interval", help="How often to poll git.")] = "1m",
     repo: RepoOpt = None,
-    path: PathOpt = "kubernetes",
+    path: PathOpt = DEFAULT_PATH,
     dry_run: DryRunOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
@@ -118,7 +120,11 @@ def init_cmd(
         return
     con = output.console()
     for change in result.changed:
-        con.print(change.diff, highlight=False, markup=False, end="")
+        if change.action == "create":  # a diff from nothing is the whole file: name it
+            lines = change.diff.count("\n+") - 1
+            con.print(f"+ {change.path} ({lines} lines)", highlight=False, markup=False)
+        else:
+            con.print(change.diff, highlight=False, markup=False, end="")
     verb = "would write" if dry_run else "wrote"
     unchanged = len(result.files) - len(result.changed)
     con.print(
@@ -134,7 +140,7 @@ def init_cmd(
 def bootstrap_cmd(
     env: EnvArg = None,
     repo: RepoOpt = None,
-    path: PathOpt = "kubernetes",
+    path: PathOpt = DEFAULT_PATH,
     kubeconfig: KubeconfigOpt = None,
     dry_run: DryRunOpt = False,
     json_output: JsonOpt = False,
@@ -155,44 +161,75 @@ def bootstrap_cmd(
 def status_cmd(
     env: EnvArg = None,
     watch: Annotated[bool, typer.Option("--watch", help="Refresh until Ctrl-C.")] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="First wait until the engine has taken the branch head: ready, or given up "
+            "and remediated (it is not asked to reconcile; a push does that).",
+        ),
+    ] = False,
     interval: Annotated[float, typer.Option("--interval", min=0.2)] = 2.0,
+    timeout: TimeoutOpt = 300,
+    grace: GraceOpt = 10.0,
     repo: RepoOpt = None,
-    path: PathOpt = "kubernetes",
+    path: PathOpt = DEFAULT_PATH,
     kubeconfig: KubeconfigOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Branch head, fetched and applied revisions, Ready, services; exit 1 unless all line up."""
     from sophia_platform.cli.gitops_view import status_table
-    from sophia_platform.errors import CheckFailed, ExternalError, UsageError
+    from sophia_platform.errors import CheckFailed, UsageError
     from sophia_platform.gitops.status import collect_status
 
     spec = _spec()
     env = _env(spec, env)
     checkout = checkout_of(spec, repo)
     json_mode = output.wants_json(json_output)
-    if watch and json_mode:
+    if watch and (json_mode or wait):
         raise UsageError("--watch is for people; poll `sophia gitops status --json` instead")
     if watch:
-        con = output.console()
-        try:
-            while True:
-                try:
-                    st = collect_status(spec, env, checkout, root=path, kubeconfig=kubeconfig)
-                    con.print(status_table(st))
-                except ExternalError as e:
-                    con.print(f"{time.strftime('%H:%M:%S')} {e}", highlight=False)
-                con.file.flush()
-                time.sleep(interval)
-        except KeyboardInterrupt:
-            output.err_console().print("watch stopped")
+        _watch(spec, env, checkout, path, kubeconfig, interval)
         return
+    waited = None
+    if wait:
+        from sophia_platform.gitops.actions import await_head
+
+        ctx = _context(env, repo, path, kubeconfig)
+        waited = await_head(ctx, timeout_s=timeout, grace_s=grace, on_update=_progress(json_mode))
     st = collect_status(spec, env, checkout, root=path, kubeconfig=kubeconfig)
     if json_mode:
         output.emit_json(st.to_dict())
     else:
-        output.console().print(status_table(st))
+        con = output.console()
+        if waited is not None and waited.outcome == "failed":
+            con.print(f"{env}: {waited.message}", highlight=False, markup=False)
+            for line in waited.events:
+                con.print(f"  {line}", highlight=False, markup=False)
+        con.print(status_table(st))
     if not st.ok:
         raise CheckFailed(f"{env}: {st.message}")
+
+
+def _watch(
+    spec: Any, env: str, checkout: Path, path: str, kubeconfig: Path | None, interval: float
+) -> None:
+    from sophia_platform.cli.gitops_view import status_table
+    from sophia_platform.errors import ExternalError
+    from sophia_platform.gitops.status import collect_status
+
+    con = output.console()
+    try:
+        while True:
+            try:
+                st = collect_status(spec, env, checkout, root=path, kubeconfig=kubeconfig)
+                con.print(status_table(st))
+            except ExternalError as e:
+                con.print(f"{time.strftime('%H:%M:%S')} {e}", highlight=False)
+            con.file.flush()
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        output.err_console().print("watch stopped")
 
 
 def _progress(json_mode: bool) -> Any:
@@ -230,10 +267,10 @@ def _finish(result: Any, json_mode: bool) -> None:
 def reconcile_cmd(
     env: EnvArg = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for the rollout.")] = True,
-    timeout: TimeoutOpt = 300.0,
+    timeout: TimeoutOpt = 300,
     grace: GraceOpt = 10.0,
     repo: RepoOpt = None,
-    path: PathOpt = "kubernetes",
+    path: PathOpt = DEFAULT_PATH,
     kubeconfig: KubeconfigOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
@@ -285,7 +322,7 @@ def _suspend(
 def suspend_cmd(
     env: EnvArg = None,
     repo: RepoOpt = None,
-    path: PathOpt = "kubernetes",
+    path: PathOpt = DEFAULT_PATH,
     kubeconfig: KubeconfigOpt = None,
     dry_run: DryRunOpt = False,
     json_output: JsonOpt = False,
@@ -298,7 +335,7 @@ def suspend_cmd(
 def resume_cmd(
     env: EnvArg = None,
     repo: RepoOpt = None,
-    path: PathOpt = "kubernetes",
+    path: PathOpt = DEFAULT_PATH,
     kubeconfig: KubeconfigOpt = None,
     dry_run: DryRunOpt = False,
     json_output: JsonOpt = False,
@@ -321,7 +358,7 @@ def set_image_cmd(
     ] = None,
     push: Annotated[bool, typer.Option("--push/--no-push", help="Push to origin.")] = True,
     repo: RepoOpt = None,
-    path: PathOpt = "kubernetes",
+    path: PathOpt = DEFAULT_PATH,
     dry_run: DryRunOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
@@ -374,7 +411,7 @@ def workflow_cmd(
     ] = None,
     branch: Annotated[str, typer.Option("--branch")] = "main",
     repo: RepoOpt = None,
-    path: PathOpt = "kubernetes",
+    path: PathOpt = DEFAULT_PATH,
     dry_run: DryRunOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
@@ -458,7 +495,7 @@ def guard_helm_deploy(
         )
     if dry_run:
         return
-    ctx = Context.open(spec, name, checkout, root="kubernetes", kubeconfig=kubeconfig)
+    ctx = Context.open(spec, name, checkout, root=DEFAULT_PATH, kubeconfig=kubeconfig)
     changed = suspend(ctx)
     state = "suspended" if changed else "was already suspended"
     output.err_console().print(
@@ -485,7 +522,7 @@ def gitops_rollback(
     if found is None:
         return False
     spec, name, checkout = found
-    ctx = Context.open(spec, name, checkout, root="kubernetes", kubeconfig=kubeconfig)
+    ctx = Context.open(spec, name, checkout, root=DEFAULT_PATH, kubeconfig=kubeconfig)
     plan, commit, result = rollback(
         ctx,
         to,

@@ -37,9 +37,24 @@ def status_table(st: Any) -> Group:
             s["name"], f"{s['ready']}/{s['desired']}", s["image_tag"] or "-", s["problem"] or ""
         )
     parts: list[Any] = [head, revs, *(Text(o) for o in st.objects), services]
+    if st.deploy is not None:
+        parts.append(Text(deploy_line(st.deploy)))
     parts.append(Text(st.message))
     parts += [Text(f"  {e}") for e in st.events]
     return Group(*parts)
+
+
+def deploy_line(rec: dict[str, Any]) -> str:
+    """Who deployed the applied revision and how long it took from the push to ready."""
+    took = rec.get("duration_s")
+    clock = "push" if rec.get("pushed_at") else "commit (push time unknown here)"
+    timing = (
+        f"{clock} -> every service ready in {took:.1f}s" if took is not None else "timing unknown"
+    )
+    sha = _short(rec.get("git_sha"))
+    return (
+        f"deploy r{rec.get('revision')}: {sha} by {rec.get('user')}, {rec.get('outcome')}; {timing}"
+    )
 
 
 def frame_line(frame: Any) -> str:

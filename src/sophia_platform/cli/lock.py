@@ -19,8 +19,20 @@ def _connect(env: str | None, kubeconfig: Path | None) -> tuple[Any, Any]:
     from sophia_platform.deploy.target import resolve
     from sophia_platform.kube.client import connect
 
-    target = resolve(params.spec(), env, kubeconfig=kubeconfig)
+    # Only the environment's target is needed: the remembered facts of a validated spec.
+    target = resolve(params.spec_facts(), env, kubeconfig=kubeconfig)
     return target, connect(target.kubeconfig, target.context)
+
+
+def _to_change(env: str | None, kubeconfig: Path | None, dry_run: bool) -> tuple[Any, Any] | None:
+    """Connect for a change; with --dry-run show the lock as it stands instead (None)."""
+    from sophia_platform.kube.lease import lock_status
+
+    target, api = _connect(env, kubeconfig)
+    if not dry_run:
+        return target, api
+    _show(lock_status(api, target.namespace))
+    return None
 
 
 def _show(info: Any) -> None:
@@ -65,13 +77,12 @@ def acquire(
     kubeconfig: KubeconfigOpt = None,
 ) -> None:
     """Block deploys of an environment (e.g. during an incident) until released or expired."""
-    env = params.environment(env, env_alias)
     from sophia_platform.kube import lease
 
-    target, api = _connect(env, kubeconfig)
-    if dry_run:
-        _show(lease.lock_status(api, target.namespace))
+    connected = _to_change(params.environment(env, env_alias), kubeconfig, dry_run)
+    if connected is None:
         return
+    target, api = connected
     from sophia_platform.kube.namespaces import ensure_namespace
 
     ensure_namespace(api, target.namespace)
@@ -88,13 +99,12 @@ def release(
     kubeconfig: KubeconfigOpt = None,
 ) -> None:
     """Release the lock you hold (or, with --force, anyone's)."""
-    env = params.environment(env, env_alias)
     from sophia_platform.kube import lease
 
-    target, api = _connect(env, kubeconfig)
-    if dry_run:
-        _show(lease.lock_status(api, target.namespace))
+    connected = _to_change(params.environment(env, env_alias), kubeconfig, dry_run)
+    if connected is None:
         return
+    target, api = connected
     holder = None if force else lease.default_holder(with_pid=False)
     removed = lease.release(api, target.namespace, holder)
     output.console().print(f"{target.namespace}: {'released' if removed else 'was not locked'}")

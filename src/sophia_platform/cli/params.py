@@ -54,6 +54,18 @@ DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show the plan; chang
 KubeconfigOpt = Annotated[
     Path | None, typer.Option("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG).")
 ]
+TimeoutOpt = Annotated[int, typer.Option("--timeout", help="Seconds to wait for the rollout.")]
+GraceOpt = Annotated[
+    float, typer.Option("--grace", help="Seconds a pod may stay failing before the wait stops.")
+]
+CheckoutOpt = Annotated[
+    Path | None,
+    typer.Option("--repo", help="The repository checkout (default: the one holding sophia.yaml)."),
+]
+GITOPS_PATH = "kubernetes"  # gitops.layout.DEFAULT_PATH (not imported: --help stays fast)
+GitOpsPathOpt = Annotated[
+    str, typer.Option("--path", help="Folder of the GitOps tree in the repository.")
+]
 
 
 def environment(positional: str | None, alias: str | None) -> str | None:

@@ -37,11 +37,27 @@ def _ctx(env: str | None, **options: Any) -> Any:
 
 
 @contextmanager
-def _layers(env: str | None, layers: str | None, **options: Any) -> Iterator[tuple[Any, Any]]:
-    """The provider context and the ``--layers`` (default: configured ones), opened."""
+def _layers(
+    env: str | None,
+    layers: str | None,
+    github_org: str | None,
+    github_repo: str | None,
+    kubeconfig: Path | None,
+    kube_context: str | None,
+) -> Iterator[tuple[Any, Any]]:
+    """The provider context and the ``--layers`` (default: configured ones), opened.
+
+    The options are the ones ``check`` and ``trace`` share, in the order they declare them.
+    """
     from sophia_platform.secrets.session import opened_layers
 
-    ctx = _ctx(env, **options)
+    ctx = _ctx(
+        env,
+        github_org=github_org,
+        github_repo=github_repo,
+        kubeconfig=kubeconfig,
+        kube_context=kube_context,
+    )
     with opened_layers(ctx, layers.split(",") if layers else None) as providers:
         yield ctx, providers
 
@@ -138,14 +154,7 @@ def check(
     from sophia_platform.cli.secrets_render import render_check
     from sophia_platform.secrets.check import check as run_check
 
-    with _layers(
-        env,
-        layers,
-        github_org=github_org,
-        github_repo=github_repo,
-        kubeconfig=kubeconfig,
-        kube_context=context,
-    ) as (ctx, providers):
+    with _layers(env, layers, github_org, github_repo, kubeconfig, context) as (ctx, providers):
         report = run_check(ctx.manifest, providers, ctx.env_name)
     if output.wants_json(json_out):
         output.emit_json(
@@ -185,14 +194,7 @@ def trace(
     from sophia_platform.cli.secrets_render import render_trace
     from sophia_platform.secrets.trace import trace as run_trace
 
-    with _layers(
-        env,
-        layers,
-        github_org=github_org,
-        github_repo=github_repo,
-        kubeconfig=kubeconfig,
-        kube_context=context,
-    ) as (ctx, providers):
+    with _layers(env, layers, github_org, github_repo, kubeconfig, context) as (ctx, providers):
         report = run_trace(name, ctx.manifest, providers, ctx.env_name)
     if output.wants_json(json_out):
         output.emit_json(report)

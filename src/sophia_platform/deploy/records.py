@@ -40,6 +40,7 @@ class DeployRecord:
     duration_s: float | None = None
     message: str = ""
     rolled_back_to: int | None = None
+    pushed_at: str | None = None  # GitOps: when the commit reached the branch (None: unknown)
 
     @property
     def name(self) -> str:

@@ -8,14 +8,12 @@ if ``up`` fails, and the error carries the tail of the failing component's log.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
 import shutil
 import ssl
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -38,9 +36,10 @@ from sophia_platform.devcluster.nodes import (
 from sophia_platform.devcluster.pki import create_pki
 from sophia_platform.devcluster.processes import (
     ProcessRecord,
+    StartupWatch,
     Supervisor,
     is_running,
-    log_tail,
+    state_lock,
 )
 from sophia_platform.devcluster.toolchain import binary_version, find_tool
 from sophia_platform.errors import ExternalError
@@ -152,18 +151,6 @@ class _State:
         write_text_atomic(path, json.dumps(asdict(self), indent=1))
 
 
-@contextlib.contextmanager
-def _locked(state_dir: Path) -> Iterator[None]:
-    """Serialise up/down on one state directory (two terminals, two test sessions)."""
-    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with (state_dir / ".lock").open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def _binaries() -> dict[str, Path]:
     found: dict[str, Path] = {}
     missing = []
@@ -195,39 +182,6 @@ def _http_ok(client: httpx.Client, url: str) -> bool:
         return False
 
 
-class _Watch:
-    """Waits for a condition while checking that the started components are still alive."""
-
-    def __init__(self, sup: Supervisor, started: dict[str, ProcessRecord]) -> None:
-        self.sup = sup
-        self.started = started
-
-    def check_alive(self) -> None:
-        for name, record in self.started.items():
-            if not is_running(record):
-                code = self.sup.exit_code(record)
-                how = f"exited with status {code}" if code is not None else "died"
-                tail = log_tail(record.log)
-                raise ExternalError(
-                    f"{name} {how} during start-up; last lines of {record.log}:\n{tail}"
-                )
-
-    def until(self, what: str, check: Callable[[], bool], timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        delay = 0.05
-        while True:
-            self.check_alive()
-            if check():
-                return
-            if time.monotonic() > deadline:
-                logs = ", ".join(str(r.log) for r in self.started.values())
-                raise ExternalError(
-                    f"timed out after {timeout_s:.0f}s waiting for {what}; logs: {logs}"
-                )
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.5)
-
-
 def up(
     state_dir: Path,
     nodes: Sequence[NodeSpec],
@@ -252,7 +206,7 @@ def up(
 
 def _up(state_dir: Path, nodes: Sequence[NodeSpec], timeout_s: float) -> UpResult:
     started_at = time.monotonic()
-    with _locked(state_dir):
+    with state_lock(state_dir):
         layout = comp.Layout(state_dir)
         sup = Supervisor(state_dir)
         records = sup.records()
@@ -265,7 +219,7 @@ def _up(state_dir: Path, nodes: Sequence[NodeSpec], timeout_s: float) -> UpResul
             and _api_ready(layout, state.server)
         )
         if reusable and state is not None:
-            created = _ensure_nodes(layout, nodes, _Watch(sup, records), timeout_s)
+            created = _ensure_nodes(layout, nodes, StartupWatch(sup, records), timeout_s)
             made = addons.ensure(_core_api(layout).api_client)
             return UpResult(
                 state_dir,
@@ -314,7 +268,7 @@ def _up(state_dir: Path, nodes: Sequence[NodeSpec], timeout_s: float) -> UpResul
 def _merge(layout: comp.Layout, path: Path, server: str, switch_context: bool) -> MergeResult:
     """Merge the context into ``path`` and remember where, for ``down``."""
     document = kubeconfig_document(server, layout.pki)
-    with _locked(layout.state_dir):
+    with state_lock(layout.state_dir):
         merged = merge_into(path, document, CONTEXT, switch_context=switch_context)
         known = [m for m in _merge_records(layout) if m["path"] != str(merged.path)]
         record = [*known, {"path": str(merged.path), "server": server}]
@@ -358,7 +312,7 @@ def _start(
     write_kubeconfig(layout.kubeconfig, server, pki)
     _write_kwok_config(layout.kwok_config)
     addons.write_provisioner_files(layout)
-    watch = _Watch(sup, started)
+    watch = StartupWatch(sup, started)
 
     started["etcd"] = sup.start("etcd", comp.etcd_argv(binaries["etcd"], layout, ports))
     with httpx.Client() as plain:
@@ -437,7 +391,7 @@ def _exists(what: str, read: Callable[..., object], *args: object) -> bool:
 
 
 def _ensure_nodes(
-    layout: comp.Layout, nodes: Sequence[NodeSpec], watch: _Watch, timeout_s: float
+    layout: comp.Layout, nodes: Sequence[NodeSpec], watch: StartupWatch, timeout_s: float
 ) -> list[str]:
     """Make the simulated nodes match ``nodes`` (create, update, prune); wait for Ready."""
     api = _core_api(layout)
@@ -481,7 +435,7 @@ def down(state_dir: Path, *, keep: bool = False, grace_s: float = 10.0) -> DownR
     started_at = time.monotonic()
     if not state_dir.exists():
         return DownResult(state_dir, [], [], [], removed_state=False, seconds=0.0)
-    with _locked(state_dir):
+    with state_lock(state_dir):
         stopped, killed, stale = [], [], []
         # Tools started next to the cluster in a sub-folder of its state (the GitOps loop's
         # controllers) talk to this API server: they stop first, and never outlive it.

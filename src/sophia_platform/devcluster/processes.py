@@ -9,12 +9,13 @@ a crash is recognised as stale even after the kernel reused the PID for somethin
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,3 +184,57 @@ def log_tail(path: Path, lines: int = 15) -> str:
     except OSError:
         return ""
     return "\n".join(text.strip().splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def state_lock(state_dir: Path) -> Iterator[None]:
+    """Serialise start/stop on one state directory (two terminals, two test sessions).
+
+    The control plane and the GitOps loop both hold it around ``up`` and ``down``.
+    """
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with (state_dir / ".lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class StartupWatch:
+    """Waits for a condition while checking that the started processes are still alive.
+
+    A process that exits during start-up ends the wait at once with its exit status and the
+    last lines of its log, instead of a timeout.
+    """
+
+    def __init__(self, sup: Supervisor, started: dict[str, ProcessRecord]) -> None:
+        self.sup = sup
+        self.started = started
+
+    def check_alive(self) -> None:
+        """Raise if a started process has died."""
+        for name, record in self.started.items():
+            if not is_running(record):
+                code = self.sup.exit_code(record)
+                how = f"exited with status {code}" if code is not None else "died"
+                tail = log_tail(record.log)
+                raise ExternalError(
+                    f"{name} {how} during start-up; last lines of {record.log}:\n{tail}"
+                )
+
+    def until(self, what: str, check: Callable[[], bool], timeout_s: float) -> None:
+        """Poll ``check`` (backing off to 0.5 s) until true; raise on a death or the timeout."""
+        deadline = time.monotonic() + timeout_s
+        delay = 0.05
+        while True:
+            self.check_alive()
+            if check():
+                return
+            if time.monotonic() > deadline:
+                logs = ", ".join(str(r.log) for r in self.started.values())
+                raise ExternalError(
+                    f"timed out after {timeout_s:.0f}s waiting for {what}; logs: {logs}"
+                )
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)

@@ -45,7 +45,13 @@ class Context:
         return cls(spec, env, checkout, info, target, connect(target.kubeconfig, target.context))
 
     def wait(
-        self, commit: str, *, timeout_s: float, grace_s: float, on_update: Callable[[Frame], None]
+        self,
+        commit: str,
+        *,
+        timeout_s: float,
+        grace_s: float,
+        on_update: Callable[[Frame], None],
+        fail_fast: bool = True,
     ) -> Converged:
         """Watch the engine and the rollout until ``commit`` is live (or fails)."""
         return converge.wait_for(
@@ -58,6 +64,7 @@ class Context:
             timeout_s=timeout_s,
             grace_s=grace_s,
             on_update=on_update,
+            fail_fast=fail_fast,
         )
 
     def record(self, ready_at: float | None = None) -> list[records.DeployRecord]:
@@ -72,6 +79,7 @@ class Context:
             release=self.target.release,
             root=self.info.root,
             ready_at=ready_at,
+            branch=self.info.branch,
         )
 
     def record_failure(self, commit: str, message: str) -> None:
@@ -88,15 +96,18 @@ class Context:
             info = repo.commit_info(self.checkout, commit)
             if latest is None or info is None or commit[:12] not in latest.chart:
                 return
+            pushed = repo.pushed_at(self.checkout, info.sha, self.info.branch)
+            started = converge.started_at(info, pushed)
             rec = records.DeployRecord(
                 release=t.release,
                 environment=self.env,
                 revision=latest.revision,
                 action="gitops",
                 user=f"{info.author} <{info.email}>",
-                started_at=records.utcnow(),
+                started_at=started,
                 git_sha=info.sha,
                 images=repo.tags_at(self.checkout, info.sha, self.env, root=self.info.root),
+                pushed_at=started if pushed is not None else None,
             )
         rec.outcome, rec.message, rec.finished_at = "failed", message, records.utcnow()
         records.save(self.api, t.namespace, rec)
@@ -130,17 +141,25 @@ def reconcile(
     ctx: Context,
     *,
     wait: bool = True,
+    request: bool = True,
+    fail_fast: bool = True,
     timeout_s: float = 300.0,
     grace_s: float = 10.0,
     on_update: Callable[[Frame], None] = lambda _frame: None,
 ) -> ReconcileResult:
-    """Ask the engine to reconcile now; with ``wait``, until the branch head is live."""
+    """Ask the engine to reconcile now; with ``wait``, until the branch head is live.
+
+    Without ``request`` nothing is asked of the engine: the wait only watches it take the
+    branch head (a push already triggered it); ``fail_fast`` as in :func:`converge.wait_for`.
+    """
     head = repo.remote_head(ctx.checkout, ctx.info.repo_url, ctx.info.branch)
-    stamp = engines.request_reconcile(ctx.api, ctx.info.engine, ctx.info.name)
+    stamp = engines.request_reconcile(ctx.api, ctx.info.engine, ctx.info.name) if request else ""
     result = ReconcileResult(ctx.env, ctx.info.engine, head, stamp, "requested")
     if not wait or head is None:
         return result
-    conv = ctx.wait(head, timeout_s=timeout_s, grace_s=grace_s, on_update=on_update)
+    conv = ctx.wait(
+        head, timeout_s=timeout_s, grace_s=grace_s, on_update=on_update, fail_fast=fail_fast
+    )
     result.duration_s = round(conv.elapsed, 2)
     if conv.ok:
         result.outcome = "succeeded"
@@ -148,8 +167,29 @@ def reconcile(
         return result
     _fail(result, conv)
     ctx.record()
-    ctx.record_failure(head, conv.message)
+    why = conv.message
+    if conv.failure is not None and conv.failure.pod not in why:
+        why = f"{result.events[0]}; {why}"  # the engine's words name no pod: keep which one
+    ctx.record_failure(head, why)
     return result
+
+
+def await_head(
+    ctx: Context,
+    *,
+    timeout_s: float = 300.0,
+    grace_s: float = 10.0,
+    on_update: Callable[[Frame], None] = lambda _frame: None,
+) -> ReconcileResult:
+    """Watch the engine take the branch head, until ready or until it gives up and remediates."""
+    return reconcile(
+        ctx,
+        request=False,
+        fail_fast=False,
+        timeout_s=timeout_s,
+        grace_s=grace_s,
+        on_update=on_update,
+    )
 
 
 def set_suspended(ctx: Context, suspended: bool, *, dry_run: bool = False) -> bool:

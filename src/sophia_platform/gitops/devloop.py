@@ -27,13 +27,15 @@ import httpx
 from sophia_platform.atomicfile import write_text_atomic
 from sophia_platform.devcluster import cluster
 from sophia_platform.devcluster import components as comp
-
-# The control plane's own start-up wait and state-folder lock serve the loop too.
-from sophia_platform.devcluster.cluster import _locked
-from sophia_platform.devcluster.cluster import _Watch as Watch
 from sophia_platform.devcluster.kubeconfig import CONTEXT
-from sophia_platform.devcluster.processes import ProcessRecord, Supervisor, is_running
-from sophia_platform.errors import ExternalError
+from sophia_platform.devcluster.processes import (
+    ProcessRecord,
+    StartupWatch,
+    Supervisor,
+    is_running,
+    state_lock,
+)
+from sophia_platform.errors import CheckFailed, ExternalError, UsageError
 from sophia_platform.gitops import gitserver, tools
 from sophia_platform.gitops.layout import FLUX_NAMESPACE
 from sophia_platform.kube.apply import apply
@@ -41,9 +43,13 @@ from sophia_platform.kube.client import connect
 
 PROCESSES = ("source-controller", "helm-controller", "git-server")
 READY_TIMEOUT_S = 120.0
-HOOK = (
-    "#!/bin/sh\n# Installed by sophia dev gitops: a push asks Flux to reconcile now.\nexec {cmd}\n"
-)
+# git waits for post-receive before it answers the push, and the notifier is a Python process
+# that loads the Kubernetes client (seconds on a busy machine): it runs detached, so the push
+# returns as soon as the branch moved, and its one line goes to a log next to the hook.
+HOOK = """#!/bin/sh
+# Installed by sophia dev gitops: a push asks Flux to reconcile now (in the background).
+{cmd} </dev/null >>{log} 2>&1 &
+"""
 
 
 @dataclass(frozen=True)
@@ -193,15 +199,30 @@ def create_repo(state_dir: Path, name: str, *, branch: str = "main") -> str:
     url = f"{state['git_url']}{name}.git"
     hook = path / "hooks" / "post-receive"
     cmd = shlex.join([sys.executable, "-m", "sophia_platform.gitops.notify", url])
-    write_text_atomic(hook, HOOK.format(cmd=cmd), mode=0o755)
+    log = shlex.quote(str(path / "hooks" / "post-receive.log"))
+    write_text_atomic(hook, HOOK.format(cmd=cmd, log=log), mode=0o755)
     return url
+
+
+def repo_url(state_dir: Path, name: str) -> str:
+    """The URL of an existing repository on the loop's git server."""
+    state = _load(state_dir)
+    if state is None:
+        raise CheckFailed("the GitOps loop is not up", hint="sophia dev gitops up")
+    if not (state_dir / "repos" / f"{name}.git").is_dir():
+        known = ", ".join(p.stem for p in sorted((state_dir / "repos").glob("*.git"))) or "none"
+        raise UsageError(
+            f"no repository {name!r} on the git server (it has: {known})",
+            hint=f"sophia dev gitops up --repo {name}",
+        )
+    return f"{state['git_url']}{name}.git"
 
 
 def up(cluster_dir: Path, state_dir: Path, *, repo: str | None = None) -> LoopUp:
     """Start the controllers and the git server (or reuse running ones)."""
     started_at = time.monotonic()
     kubeconfig = _kubeconfig(cluster_dir)
-    with _locked(state_dir):
+    with state_lock(state_dir):
         sup = Supervisor(state_dir)
         records = sup.records()
         state = _load(state_dir)
@@ -254,7 +275,7 @@ def up(cluster_dir: Path, state_dir: Path, *, repo: str | None = None) -> LoopUp
             ]
             (state_dir / "repos").mkdir(exist_ok=True)
             started["git-server"] = sup.start("git-server", server_argv, env=env)
-            watch = Watch(sup, started)
+            watch = StartupWatch(sup, started)
             for name, port in (
                 ("source-controller", ports.source_health),
                 ("helm-controller", ports.helm_health),
@@ -311,7 +332,7 @@ def status(state_dir: Path) -> LoopStatus:
 
 def down(state_dir: Path) -> list[str]:
     """Stop every process of the loop; returns the names stopped. Repositories are kept."""
-    with _locked(state_dir):
+    with state_lock(state_dir):
         sup = Supervisor(state_dir)
         stopped = []
         for name, record in sup.records().items():

@@ -38,6 +38,7 @@ class ObjectState:
     attempted: str | None = None
     stalled: bool = False
     observed_current: bool = True  # status reflects the latest spec generation
+    ready_since: str | None = None  # the Ready condition's lastTransitionTime (ISO 8601)
 
     def line(self) -> str:
         """One line per object, Flux style: ``Kind/name Ready=... reason: message``."""
@@ -116,6 +117,7 @@ def _state(kind: str, name: str, obj: Any | None) -> ObjectState:
         suspended=bool(obj.spec.suspend),
         stalled=bool(stalled and stalled.status == "True"),
         observed_current=generation is None or observed == generation,
+        ready_since=(str(ready.last_transition_time or "") or None) if ready else None,
     )
 
 

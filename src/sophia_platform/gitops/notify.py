@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         sys.stderr.write("usage: python -m sophia_platform.gitops.notify URL\n")
         return 2
-    sys.stdin.read()  # post-receive gets "<old> <new> <ref>" lines; any push counts
+    sys.stdin.read()  # "<old> <new> <ref>" lines when run as the hook itself; any push counts
     try:
         kubeconfig: Path | None = kubeconfig_path(None)
         api = connect(kubeconfig, CONTEXT)

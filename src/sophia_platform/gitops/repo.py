@@ -252,6 +252,36 @@ def commit_info(repo: Path, revision: str) -> Commit | None:
     return found[0] if found else None
 
 
+def pushed_at(repo: Path, sha: str, branch: str) -> int | None:
+    """When this checkout pushed ``sha`` to ``origin``'s ``branch`` (unix time), from git's reflog.
+
+    A push updates the remote-tracking ref ``refs/remotes/origin/BRANCH`` and git logs it as
+    ``update by push`` (core.logAllRefUpdates is on in non-bare repositories). None when this
+    checkout did not push the commit (someone else did, or the reflog expired).
+    """
+    proc = git.run(
+        [
+            "reflog",
+            "show",
+            "--date=unix",
+            "--format=%H%x1f%gd%x1f%gs",
+            f"refs/remotes/origin/{branch}",
+        ],
+        repo,
+        check=False,
+    )
+    if proc.returncode != 0:
+        return None
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        parts = line.split("\x1f")
+        if len(parts) != 3 or not parts[0].startswith(sha) or parts[2] != "update by push":
+            continue
+        stamp = parts[1].rsplit("@{", 1)[-1].rstrip("}")
+        if stamp.isdigit():
+            return int(stamp)
+    return None
+
+
 def tags_at(repo: Path, revision: str, env: str, *, root: str = "kubernetes") -> dict[str, str]:
     """Service -> image tag in the environment's values file at ``revision``."""
     text = values_at(repo, revision, Layout(env, root).values)

@@ -20,7 +20,7 @@ from sophia_platform.gitops import engines, repo
 from sophia_platform.gitops.layout import Engine, Layout, object_name
 from sophia_platform.gitops.tree import load_yaml
 from sophia_platform.kube import rollout
-from sophia_platform.kube.client import connect
+from sophia_platform.kube.client import ApiError, connect
 from sophia_platform.spec import Spec
 
 
@@ -58,6 +58,7 @@ class GitOpsStatus:
     objects: list[str] = field(default_factory=list)
     services: list[dict[str, Any]] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
+    deploy: dict[str, Any] | None = None  # the deploy record of the applied revision
 
     @property
     def ok(self) -> bool:
@@ -127,6 +128,41 @@ def _failed_record(
     return found[-1] if found else None
 
 
+def _refresh_records(
+    api: Any,
+    state: engines.EngineState,
+    checkout: Path,
+    info: TreeInfo,
+    namespace: str,
+    release: str,
+) -> records.DeployRecord | None:
+    """Write the records of applied revisions that have none; the newest GitOps record.
+
+    So ``history`` and the report's deployment-time metric read one source however the
+    deploy was observed (a waiter, or this status). Credentials that may read but not write
+    ConfigMaps leave the records as they are: status still answers.
+    """
+    from sophia_platform.gitops.converge import sync_records
+
+    try:
+        sync_records(
+            api, state, checkout, env=info.env, namespace=namespace, release=release,
+            root=info.root, branch=info.branch,
+        )  # fmt: skip
+    except ApiError as e:
+        if e.status not in (401, 403):
+            raise
+    found = [r for r in records.load_all(api, namespace, release) if r.action == "gitops"]
+    return found[-1] if found else None
+
+
+def _record_view(rec: records.DeployRecord | None, applied: str | None) -> dict[str, Any] | None:
+    if rec is None or not same_commit(rec.git_sha, applied):
+        return None
+    keys = ("revision", "user", "git_sha", "images", "outcome", "pushed_at", "duration_s")
+    return {k: getattr(rec, k) for k in keys}
+
+
 def collect_status(
     spec: Spec,
     env: str,
@@ -170,6 +206,7 @@ def collect_status(
     events = _events(api, target.namespace, target.release) if unhealthy else []
     if not state.release.ready:
         events += engines.warnings(api, info.engine, info.name)
+    applied_record = _refresh_records(api, state, checkout, info, target.namespace, target.release)
     failed = _failed_record(api, target.namespace, target.release, state.release.attempted)
     if failed and not same_commit(applied, state.release.attempted):
         sha = (failed.git_sha or "")[:12]
@@ -196,4 +233,5 @@ def collect_status(
         objects=objects,
         services=services,
         events=events,
+        deploy=_record_view(applied_record, applied),
     )

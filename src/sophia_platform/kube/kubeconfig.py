@@ -13,12 +13,16 @@ returns ``None`` and every request goes through it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import select
 import ssl
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 _SUPPORTED_USER_KEYS = frozenset(
     {
@@ -95,15 +99,22 @@ def load(path: Path) -> Kubeconfig:
 
 @dataclass
 class ReadPath:
-    """What plain HTTPS requests to one cluster need: server, headers, an SSL context, a pool."""
+    """What plain HTTPS requests to one cluster need: server, headers, an SSL context.
+
+    Requests go over the standard library's ``http.client`` (urllib3 is a tenth of a short
+    ``sophia status``), one keep-alive connection per thread: the deploy's Lease renewer
+    and its rollout watch run side by side.
+    """
 
     server: str
     headers: dict[str, str] = field(repr=False)
     ssl_context: ssl.SSLContext | None = field(repr=False)
-    _pool: Any = field(default=None, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+    _open: list[Any] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def get(self, path: str, timeout: tuple[float, float]) -> tuple[int, bytes]:
-        """GET ``server + path``; returns (status, body). Raises urllib3/OS errors."""
+        """GET ``server + path``; returns (status, body). Raises OSError on a transport error."""
         return self.request("GET", path, None, timeout)
 
     def request(
@@ -116,29 +127,71 @@ class ReadPath:
     ) -> tuple[int, bytes]:
         """Send ``method`` to ``server + path`` (``body``: JSON); returns (status, body).
 
-        Never retried here (``retries=False``): whether a write may be repeated is the
-        caller's decision (409 on create, ``resourceVersion`` on replace).
+        Never retried here: whether a write may be repeated is the caller's decision (409 on
+        create, ``resourceVersion`` on replace). A kept-alive connection the server has
+        closed is noticed before a request is written on it (as urllib3 does), not after.
         """
-        import urllib3
+        import http.client
 
-        if self._pool is None:
-            self._pool = urllib3.PoolManager(ssl_context=self.ssl_context, retries=False)
+        split = urlsplit(self.server)
         headers = {**self.headers, "Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = content_type  # JSON, or a patch type of JSON
-        response = self._pool.request(
-            method,
-            self.server + path,
-            body=body,
-            headers=headers,
-            timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
+        conn = self._connection(split, timeout)
+        try:
+            conn.request(method, split.path + path, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+        except http.client.HTTPException as e:
+            self._drop(conn)
+            raise ConnectionError(f"{type(e).__name__}: {e}") from e
+        except OSError:
+            self._drop(conn)
+            raise
+        if response.will_close:
+            self._drop(conn)
+        return int(response.status), bytes(data)
+
+    def _connection(self, split: Any, timeout: tuple[float, float]) -> Any:
+        import http.client
+
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and conn.sock is not None and not _dropped(conn.sock):
+            return conn
+        if conn is not None:
+            self._drop(conn)
+        conn = http.client.HTTPSConnection(
+            split.hostname or "", split.port or 443, timeout=timeout[0], context=self.ssl_context
         )
-        return int(response.status), bytes(response.data)
+        conn.connect()  # within the connect deadline; then reads get theirs
+        conn.sock.settimeout(timeout[1])
+        self._local.conn = conn
+        with self._lock:
+            self._open.append(conn)
+        return conn
+
+    def _drop(self, conn: Any) -> None:
+        conn.close()
+        if getattr(self._local, "conn", None) is conn:
+            self._local.conn = None
+        with self._lock, contextlib.suppress(ValueError):
+            self._open.remove(conn)
 
     def close(self) -> None:
-        """Close the pool."""
-        if self._pool is not None:
-            self._pool.clear()
+        """Close every connection."""
+        with self._lock:
+            found, self._open = self._open, []
+        for conn in found:
+            conn.close()
+
+
+def _dropped(sock: Any) -> bool:
+    """True when an idle kept-alive socket was closed by the server (readable means EOF)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def read_path(config: Kubeconfig, context: str) -> ReadPath | None:

@@ -31,9 +31,15 @@ _TIME_KEYS = frozenset(
 )
 
 
+_CAMEL: dict[str, str] = {}  # snake_case attribute -> JSON key, for the few dozen names used
+
+
 def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+    key = _CAMEL.get(name)
+    if key is None:
+        head, *rest = name.split("_")
+        key = _CAMEL[name] = head + "".join(part[:1].upper() + part[1:] for part in rest)
+    return key
 
 
 def _wrap(value: Any) -> Any:
@@ -142,19 +148,22 @@ def send(
     **query: str,
 ) -> bytes:
     """Send one request; the answer's body, or an :class:`ApiError` (the one timeout policy)."""
-    from urllib3.exceptions import HTTPError
-
     params = "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
     target = path + (f"?{params}" if params else "")
     fast = api.read_path if isinstance(api, Api) else None
     payload = json.dumps(body).encode() if body is not None else None
-    try:
-        if fast is not None:  # no kubernetes import: see kube/kubeconfig.py
+    if fast is not None:  # no kubernetes, no urllib3 import: see kube/kubeconfig.py
+        try:
             status, answer = fast.request(method, target, payload, REQUEST_TIMEOUT, content_type)
-        else:
+        except OSError as e:
+            raise unreachable(what, e) from e
+    else:
+        from urllib3.exceptions import HTTPError
+
+        try:
             status, answer = _official(api, method, target, payload, content_type)
-    except (HTTPError, OSError) as e:
-        raise unreachable(what, e) from e
+        except (HTTPError, OSError) as e:
+            raise unreachable(what, e) from e
     if not 200 <= status < 300:
         raise answered(what, status, _reason(answer), answer)
     return bytes(answer)

@@ -145,7 +145,8 @@ def _hardcoded_ips(src: Sources) -> Metric:
 def _deployment_time(src: Sources) -> Metric:
     proxy = (
         f"median duration of the last {_DEPLOY_RECORDS} successful deploys in the cluster's "
-        "deploy records (start to all services ready)"
+        "deploy records (sophia deploy: start to all services ready; GitOps: push to all "
+        "services ready on the pushed commit)"
     )
     base: dict[str, Any] = {
         "id": "deployment-time",
@@ -161,7 +162,10 @@ def _deployment_time(src: Sources) -> Metric:
     done = [
         r
         for r in src.cluster.records
-        if r.action == "deploy" and r.outcome == "succeeded" and r.duration_s is not None
+        # A helm deploy's time, or a GitOps deploy's push-to-ready time: one source for both.
+        if r.action in {"deploy", "gitops"}
+        and r.outcome == "succeeded"
+        and r.duration_s is not None
     ][-_DEPLOY_RECORDS:]
     if not done:
         reason = "unknown (no successful deploy recorded yet)"

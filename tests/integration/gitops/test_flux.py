@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,12 +92,67 @@ def test_push_tag_change_deploys_every_service(genv: GitOpsEnv, k8s_cluster: Any
     assert last.user == "Dev One <dev1@example.com>"
     assert last.images["api"] == "2.0.0" and last.outcome == "succeeded"
     assert last.duration_s is not None and 0 < last.duration_s < 120
+    # the clock started at the push (git's reflog of origin/main here), not at the commit
+    pushed = repo.pushed_at(genv.work, bump.commit, "main")
+    assert pushed is not None and last.pushed_at is not None
+    assert last.started_at == last.pushed_at
+    assert datetime.fromisoformat(last.pushed_at).timestamp() == pushed
+    assert data["deploy"]["git_sha"] == bump.commit and data["deploy"]["pushed_at"]
     history = genv.sophia("history", "local", "--json")
     assert history.returncode == 0, history.stderr
     # canary secret values: in the cluster's Secrets only, never in git, CRs or output
     tree = "".join(p.read_text() for p in genv.work.rglob("*.yaml") if ".git" not in p.parts)
     crs = json.dumps(engines.read(genv.api, "flux", genv.name).history)
     assert_no_canary(tree, crs, out.stdout, out.stderr, history.stdout, genv.git("log", "-p"))
+
+
+def test_status_wait_sees_a_push_through_and_writes_its_record(genv: GitOpsEnv) -> None:
+    # Nobody asks Flux to reconcile: the git server's hook does, on the push.
+    bump = repo.set_image(genv.spec, genv.work, "local", "2.1.0")
+    assert bump.commit is not None
+    out = genv.sophia("gitops", "status", "local", "--wait", "--timeout", "180")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "push -> every service ready in" in out.stdout
+    assert bump.commit[:12] in out.stdout and "Dev One <dev1@example.com>" in out.stdout
+    assert all(genv.images()[name].endswith(":2.1.0") for name in OURS)
+    recs = records.load_all(genv.api, genv.namespace, genv.spec.project)
+    mine = next(r for r in recs if r.git_sha == bump.commit)
+    assert mine.action == "gitops" and mine.outcome == "succeeded" and mine.pushed_at
+    # a record removed (another checkout observed the deploy, say) is written again by status
+    from kubernetes import client
+
+    client.CoreV1Api(genv.api).delete_namespaced_config_map(mine.name, genv.namespace)
+    again = genv.sophia("gitops", "status", "local", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["deploy"]["git_sha"] == bump.commit
+    rewritten = next(
+        r
+        for r in records.load_all(genv.api, genv.namespace, genv.spec.project)
+        if r.git_sha == bump.commit
+    )
+    # the ready time is then the HelmRelease's Ready transition: still push -> ready
+    assert rewritten.duration_s is not None and 0 < rewritten.duration_s < 180
+    assert rewritten.pushed_at == mine.pushed_at
+
+
+def test_status_wait_on_a_never_ready_push_waits_for_the_remediation(genv: GitOpsEnv) -> None:
+    _converge(genv)
+    good = genv.git("rev-parse", "HEAD")
+    bad = repo.set_image(genv.spec, genv.work, "local", "never-ready", services=["api"])
+    assert bad.commit is not None
+    out = genv.sophia("gitops", "status", "local", "--wait", "--grace", "3", "--timeout", "240")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "RollbackSucceeded" in out.stdout  # Flux remediated before the wait ended
+    assert "api: pod api-" in out.stdout and "CrashLoopBackOff" in out.stdout
+    state = engines.read(genv.api, "flux", genv.name)
+    assert same_commit(state.release.revision, good)
+    recs = records.load_all(genv.api, genv.namespace, genv.spec.project)
+    failed = next(r for r in recs if r.git_sha == bad.commit)
+    assert failed.outcome == "failed" and "api: pod api-" in failed.message
+    # Flux's rollback is recorded as a rollback: no deploy time for the report to count
+    remediation = [r for r in recs if r.action == "rollback"]
+    assert remediation and remediation[-1].duration_s is None
+    assert remediation[-1].rolled_back_to is not None
 
 
 def test_never_ready_release_is_remediated_and_rolled_back_through_git(

@@ -8,6 +8,7 @@ import pytest
 
 from sophia_platform.audit import ScanOptions, scan
 from sophia_platform.audit.baseline import load_baseline, write_baseline
+from sophia_platform.audit.scanner import _chunks
 from sophia_platform.errors import InputError
 
 
@@ -160,6 +161,27 @@ def test_parallel_pass_matches_sequential(tmp_path: Path) -> None:
     one, two = scan(root, ScanOptions(jobs=1)), scan(root, ScanOptions(jobs=2))
     assert one.findings == two.findings
     assert one.stats.files_scanned == two.stats.files_scanned == 40
+
+
+def test_parallel_pass_with_vendored_files_and_skips_matches_sequential(tmp_path: Path) -> None:
+    files = {f"node_modules/p{i}/i.js": 'x = "10.0.0.9"\n' for i in range(30)}
+    files.update({f"s{i}.py": f'HOST = "10.1.{i}.5"\n' * (i + 1) for i in range(20)})
+    files["big.py"] = 'HOST = "10.2.0.5"\n' * 5000
+    root = git_repo(tmp_path, files)
+    one, two = scan(root, ScanOptions(jobs=1)), scan(root, ScanOptions(jobs=2))
+    assert one.findings == two.findings
+    assert one.stats.skipped == two.stats.skipped  # same files, same order
+    assert one.metrics == two.metrics
+
+
+def test_chunks_are_contiguous_and_balanced_by_size() -> None:
+    paths = [f"f{i}" for i in range(10)]
+    sizes = [0, 0, 100, 0, 0, 0, 0, 0, 0, 100]
+    chunks = _chunks(paths, sizes, 2)
+    assert [p for c in chunks for p in c] == paths  # every path once, in order
+    assert chunks[0] == paths[:3]  # the first 100 bytes; skipped files cost nothing
+    assert _chunks(paths, [1] * 10, 3) == [paths[:4], paths[4:7], paths[7:]]
+    assert _chunks(["a"], [5], 2) == [["a"]]
 
 
 def test_file_level_finding_ignored_on_first_line(tmp_path: Path) -> None:

@@ -86,3 +86,49 @@ def test_cluster_down_stops_the_tools_started_next_to_it(tmp_path: Path) -> None
     result = cluster.down(tmp_path)
     assert "helm-controller" in result.stopped
     assert not is_running(record)
+
+
+def test_the_push_hook_runs_the_notifier_detached_and_logs_it(tmp_path: Path) -> None:
+    import json
+
+    from sophia_platform.gitops import devloop
+
+    state = tmp_path / "loop"
+    (state / "repos").mkdir(parents=True)
+    (state / "gitops.json").write_text(json.dumps({"git_url": "http://127.0.0.1:9/"}))
+    url = devloop.create_repo(state, "app")
+    assert url == "http://127.0.0.1:9/app.git" == devloop.repo_url(state, "app")
+    bare = state / "repos" / "app.git"
+    work = tmp_path / "work"
+    git(tmp_path, "init", "-q", "-b", "main", str(work))
+    git(work, "commit", "-q", "--allow-empty", "-m", "one")
+    # KUBECONFIG names nothing that answers: the notifier fails, the push does not
+    env = {"KUBECONFIG": str(tmp_path / "none"), "PATH": "/usr/bin:/bin", "HOME": str(work)}
+    push = subprocess.run(
+        ["git", "push", "-q", str(bare), "HEAD:main"],
+        cwd=work, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert push.returncode == 0, push.stderr
+    assert "sophia:" not in push.stderr  # the notifier's words go to the log, not the pusher
+    log = bare / "hooks" / "post-receive.log"
+    deadline = time.monotonic() + 60
+    while "sophia:" not in (log.read_text() if log.exists() else ""):
+        assert time.monotonic() < deadline, "the detached notifier wrote nothing"
+        time.sleep(0.2)
+    assert "could not ask Flux to reconcile" in log.read_text()
+
+
+def test_repo_url_names_the_repositories_there_are(tmp_path: Path) -> None:
+    import json
+
+    from sophia_platform.errors import CheckFailed, UsageError
+    from sophia_platform.gitops import devloop
+
+    state = tmp_path / "loop"
+    with pytest.raises(CheckFailed, match="not up"):
+        devloop.repo_url(state, "app")
+    (state / "repos").mkdir(parents=True)
+    (state / "gitops.json").write_text(json.dumps({"git_url": "http://127.0.0.1:9/"}))
+    devloop.create_repo(state, "app")
+    with pytest.raises(UsageError, match=r"no repository 'other'.*it has: app"):
+        devloop.repo_url(state, "other")

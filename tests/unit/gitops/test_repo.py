@@ -118,3 +118,29 @@ def test_remote_head(repo: Repo) -> None:
     head = repo.git("rev-parse", "HEAD")
     assert gitrepo.remote_head(repo.work, str(repo.origin), "main") == head
     assert gitrepo.remote_head(repo.work, str(repo.origin), "nope") is None
+
+
+def test_pushed_at_reads_the_push_from_the_reflog_of_origin(repo: Repo) -> None:
+    _tree(repo)
+    pushed = gitrepo.set_image(repo.spec, repo.work, "local", "cafe01")
+    assert pushed.commit is not None
+    stamp = gitrepo.pushed_at(repo.work, pushed.commit, "main")
+    committed = int(repo.git("log", "-1", "--format=%ct", pushed.commit))
+    assert stamp is not None and committed <= stamp <= committed + 60
+    assert gitrepo.pushed_at(repo.work, pushed.commit[:12], "main") == stamp  # a short sha
+    # a commit made but not pushed, and a branch never pushed, have no push time
+    local = gitrepo.set_image(repo.spec, repo.work, "local", "cafe02", push=False)
+    assert local.commit is not None
+    assert gitrepo.pushed_at(repo.work, local.commit, "main") is None
+    assert gitrepo.pushed_at(repo.work, pushed.commit, "release") is None
+
+
+def test_pushed_at_is_unknown_for_a_commit_someone_else_pushed(repo: Repo, tmp_path: Path) -> None:
+    _tree(repo)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(repo.origin), str(other))
+    theirs = gitrepo.set_image(repo.spec, other, "local", "beef01")
+    assert theirs.pushed and theirs.commit is not None
+    repo.git("fetch", "-q", "origin")  # here it arrives by fetch, not by our push
+    assert gitrepo.pushed_at(repo.work, theirs.commit, "main") is None
+    assert gitrepo.pushed_at(other, theirs.commit, "main") is not None

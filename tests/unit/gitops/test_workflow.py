@@ -9,22 +9,11 @@ import pytest
 from ruamel.yaml import YAML
 
 from sophia_platform.errors import UsageError
-from sophia_platform.gitops import tools
 from sophia_platform.gitops.manifests import TreeOptions
 from sophia_platform.gitops.tree import init
 from sophia_platform.gitops.workflow import ACTIONS, WorkflowOptions, plan
 
 from .conftest import Repo
-
-
-@pytest.fixture(scope="session")
-def actionlint() -> Path:
-    found = tools.find("actionlint")
-    if found is None:
-        tools.build()  # ~20 s from the Go module proxy; a failed build fails the test
-        found = tools.find("actionlint")
-    assert found is not None
-    return found
 
 
 def _gitops(repo: Repo) -> None:
@@ -117,3 +106,46 @@ def test_check_lists_the_deploy_workflows_it_replaces(repo: Repo) -> None:
 def test_no_environment_is_an_error(repo: Repo) -> None:
     with pytest.raises(UsageError, match="no environment"):
         plan(repo.spec, repo.work, WorkflowOptions(envs=()))
+
+
+def test_gates_and_registry_come_from_sophia_yaml(repo: Repo, actionlint: Path) -> None:
+    # Defaults first: ruff and pytest, images under the spec's registry.
+    default = YAML(typ="safe").load(plan(repo.spec, repo.work, WorkflowOptions(("local",))).text)
+    runs = [s.get("run", "") for s in default["jobs"]["quality"]["steps"]]
+    assert "ruff check .\n" in runs and "pytest -q\n" in runs
+    images = [r["image"] for r in default["jobs"]["build"]["strategy"]["matrix"]["include"]]
+    assert images == ["registry.example.com/acme/acme-api", "registry.example.com/acme/acme-worker"]
+    # Then the `ci:` block of the file, read by the loader (not set on the model).
+    yaml = YAML()
+    spec_file = repo.work / "sophia.yaml"
+    data = yaml.load(spec_file.read_text())
+    data["registry"] = "ghcr.io/acme"
+    data["ci"] = {
+        "python": "3.11",
+        "install": ["pip install -e .[dev]"],
+        "lint": ["ruff check src", "mypy src"],
+        "test": ["pytest tests/unit -q -x"],
+    }
+    with spec_file.open("w") as handle:
+        yaml.dump(data, handle)
+    out = subprocess.run(
+        ["sophia", "ci", "workflow", "local", "--dry-run", "--json"],
+        cwd=repo.work,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    import json
+
+    text = json.loads(out.stdout)["text"]
+    assert _lint(actionlint, repo, text).returncode == 0
+    doc = YAML(typ="safe").load(text)
+    steps = doc["jobs"]["quality"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    assert "pip install -e .[dev]\n" in runs
+    assert "ruff check src\nmypy src\n" in runs and "pytest tests/unit -q -x\n" in runs
+    assert any(s.get("with", {}).get("python-version") == "3.11" for s in steps)
+    build = doc["jobs"]["build"]
+    assert build["strategy"]["matrix"]["include"][0]["image"].startswith("ghcr.io/acme/")
+    assert build["permissions"].get("packages") == "write"  # ghcr.io needs it, nothing else

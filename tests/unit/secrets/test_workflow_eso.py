@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from ruamel.yaml import YAML
 
 from sophia_platform.secrets.eso import eso_documents, render_eso
@@ -40,23 +37,13 @@ def test_workflow_structure(example_spec_path: Path) -> None:
     assert text.count("${{ toJSON(secrets) }}") == len(sync_steps)
 
 
-def _actionlint() -> str | None:
-    built = Path.home() / "go" / "bin" / "actionlint"  # go install github.com/rhysd/actionlint/...
-    return (
-        os.environ.get("SOPHIA_ACTIONLINT_BIN")
-        or shutil.which("actionlint")
-        or (str(built) if built.exists() else None)
-    )
-
-
-@pytest.mark.skipif(_actionlint() is None, reason="actionlint not built (optional)")
-def test_workflow_passes_actionlint(example_spec_path: Path, tmp_path: Path) -> None:
+def test_workflow_passes_actionlint(
+    example_spec_path: Path, tmp_path: Path, actionlint: Path
+) -> None:
     path = tmp_path / ".github" / "workflows" / "sync.yml"
     path.parent.mkdir(parents=True)
     path.write_text(render_workflow(load_spec(example_spec_path)))
-    done = subprocess.run(
-        [str(_actionlint()), str(path)], capture_output=True, text=True, check=False
-    )
+    done = subprocess.run([str(actionlint), str(path)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
