@@ -46,6 +46,9 @@ def inputs(size: int) -> dict[str, str]:
         "docs/numbers.md": ".".join(str(rng.randrange(999)) for _ in range(size // 4))[:size],
         "config/pairs.yml": " ".join(f"key{i}=token{i}" for i in range(size // 14))[:size],
         "scripts/long_lines.sh": ("echo " + "x" * 4000 + "\n") * (size * 7 // 4000),
+        # Docs rules: one line of distinct secret-like names, one of unfinished deploy commands.
+        "docs/names.md": " ".join(f"VENDOR{i}_API_KEY" for i in range(size // 16))[:size],
+        "docs/commands.md": ("docker compose -f x.yml ssh host docker " * (size // 40))[:size],
     }
 
 

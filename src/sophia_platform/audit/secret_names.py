@@ -12,6 +12,8 @@ _SECRET_LAST = frozenset(
         "credential", "credentials", "apikey", "secretkey", "accesskey", "privatekey", "pat",
     }
 )  # fmt: skip
+SECRET_LAST_WORDS = _SECRET_LAST
+"""Words that make a name a credential when they end it (``…_KEY``, ``…_TOKEN``, ``…_PAT``)."""
 _NOT_SECRET_BEFORE_KEY = frozenset(
     {
         "primary", "foreign", "sort", "partition", "cache", "public", "idempotency", "dedup",

@@ -31,6 +31,11 @@ class FindingLike(Protocol):
 FIXED_RULES: tuple[str, ...] = tuple(cls.id for cls in RULES if cls.fixed_by_cleanup)
 """The rules whose findings the cleanup fixes (others are left to people)."""
 
+MANUAL_STEPS: dict[str, str] = {
+    cls.id: cls.manual_step for cls in RULES if cls.manual_step and not cls.fixed_by_cleanup
+}
+"""Rules the cleanup does not fix (docs prose) and the step a person takes for each finding."""
+
 DEPLOY_COMMAND = "deploy-command"
 """Not an audit rule: an old deploy command the cleanup found itself (``docker compose up`` in
 docs). It is fixed with ``swarm-reference``, by the same rewriters and table."""

@@ -12,16 +12,31 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from sophia_platform.audit.config import load_config
 from sophia_platform.audit.model import SkippedFile
-from sophia_platform.audit.source import file_kind
-from sophia_platform.audit.walker import Listing, list_files, read_all
+from sophia_platform.audit.source import SourceFile, file_kind
+from sophia_platform.audit.vendored import Scope
+from sophia_platform.audit.walker import DEFAULT_MAX_FILE_BYTES, list_files, read_source
 from sophia_platform.cleanup import archive, configstore, deploy_commands, references
-from sophia_platform.cleanup.findings import DEPLOY_COMMAND, FIXED_RULES, FindingLike, Mention
+from sophia_platform.cleanup.findings import (
+    DEPLOY_COMMAND,
+    FIXED_RULES,
+    MANUAL_STEPS,
+    FindingLike,
+    Mention,
+)
 from sophia_platform.cleanup.naming import assign_names, nodes_from_spec
 from sophia_platform.cleanup.paths import inside
-from sophia_platform.cleanup.plan import Operation, Plan, Skipped, apply_edits, blob_id
+from sophia_platform.cleanup.plan import (
+    Operation,
+    Plan,
+    Skipped,
+    TextEdit,
+    apply_edits,
+    blob_id,
+)
 from sophia_platform.cleanup.rewriters import for_kind
 from sophia_platform.cleanup.rewriters.base import Site
 from sophia_platform.cleanup.spec_validation import validate_document
@@ -29,6 +44,7 @@ from sophia_platform.cleanup.specfile import SpecDocument
 
 _SKIP_PREFIXES = (f"{archive.ARCHIVE_DIR}/", ".sophia/", ".git/")
 _HIDDEN = "[line hidden: it holds a committed secret]"
+_INDEX_MAX_BYTES = 16_000_000
 
 
 @dataclass(frozen=True)
@@ -84,10 +100,14 @@ def make_plan(
     ]
     secret_lines = _secret_lines(findings)
     plan = Plan()
-    archived = _plan_archive(root, wanted, plan)
+    candidates = archive.archive_reasons(wanted)
+    repo = _read_repository(root, candidates)
+    if "redundant-deploy-path" in options.rules:
+        _plan_one_offs(root, repo, candidates, plan)
+    archived = _plan_archive(root, wanted, candidates, repo.index, plan)
     rest: list[FindingLike] = [f for f in wanted if f.path not in archived]
     if "swarm-reference" in options.rules:
-        rest += _unreported_commands(root, archived)
+        rest += [m for m in repo.commands if m.path not in archived]
     doc = SpecDocument.load(spec_path, create_for=root)
     store = configstore.read_values(root)
     hosts = [f for f in rest if f.rule_id == "hardcoded-ip" and f.data.get("address")]
@@ -99,6 +119,7 @@ def make_plan(
     plan.names = assign_names(contexts, nodes_from_spec(doc.plain()), known)
     used_names, used_secrets = _plan_edits(root, hosts, rest, plan, secret_lines)
     _plan_wrapper(root, archived, plan)
+    _list_references(root, repo, plan)
     _plan_spec(doc, used_names, used_secrets, plan, root, spec_path)
     for address, name in sorted(plan.names.items()):
         if name in used_names and store.get(name) != address:
@@ -119,7 +140,30 @@ def make_plan(
             plan.diff += _diff(path, old, address + "\n", set(), new_file=before is None)
     plan.names = {a: n for a, n in plan.names.items() if n in used_names}
     plan.secrets = sorted(used_secrets)
+    if set(options.rules) >= set(FIXED_RULES):  # a whole cleanup, not `--rules x` only
+        _list_manual(findings, archived, plan)
     return plan
+
+
+def _list_manual(findings: Sequence[FindingLike], archived: set[str], plan: Plan) -> None:
+    """List the findings no rewrite fixes (docs prose) with the step a person takes.
+
+    A line the plan already rewrites (an old deploy command in a doc, mapped by the command
+    table) is fixed; an archived file is retired. Everything else of a rule with a
+    ``manual_step`` is listed, never silently left.
+    """
+    edited = {(op.path, e.line) for op in plan.operations if op.kind == "edit" for e in op.edits}
+    for f in findings:
+        step = MANUAL_STEPS.get(f.rule_id)
+        if step is None or f.path in archived or f.path.startswith(_SKIP_PREFIXES):
+            continue
+        if (f.path, f.line) in edited:
+            continue
+        names, to = f.data.get("names", ""), f.data.get("suggestions", "")
+        pairs = zip(names.split(","), to.split(","), strict=False)
+        renames = ", ".join(f"{name} → {new}" for name, new in pairs if name and new)
+        why = f"prose, not rewritten: {step}" + (f" ({renames})" if renames else "")
+        plan.skipped.append(Skipped(f.rule_id, f.path, f.line, why))
 
 
 def _secret_lines(findings: Sequence[FindingLike]) -> dict[str, set[int]]:
@@ -130,17 +174,25 @@ def _secret_lines(findings: Sequence[FindingLike]) -> dict[str, set[int]]:
     return lines
 
 
-def _plan_archive(root: Path, findings: Sequence[FindingLike], plan: Plan) -> set[str]:
-    reasons = archive.archive_reasons(findings)
-    _keep_referenced_copies(root, findings, reasons, plan)
+def _plan_archive(
+    root: Path,
+    findings: Sequence[FindingLike],
+    reasons: dict[str, list[str]],
+    index: references.MentionIndex,
+    plan: Plan,
+) -> set[str]:
+    _keep_referenced_copies(index, findings, reasons, plan)
     moves: list[tuple[str, str, list[str]]] = []
+    rules_of: dict[str, set[str]] = defaultdict(set)
+    for finding in findings:
+        rules_of[finding.path].add(finding.rule_id)
     for path in sorted(reasons):
         target = archive.target_of(path)
         inside(root, path)
         if (root / target).exists() or not (root / path).is_file():
             plan.skipped.append(Skipped("compose-file", path, 1, f"{target} already exists"))
             continue
-        rules = sorted({f.rule_id for f in findings if f.path == path})
+        rules = sorted(rules_of[path]) or ["redundant-deploy-path"]  # a one-off has no finding
         why = "; ".join(reasons[path])
         plan.operations.append(Operation("move", path, why, target=target, rules=rules))
         moves.append((path, target, reasons[path]))
@@ -160,28 +212,173 @@ def _plan_archive(root: Path, findings: Sequence[FindingLike], plan: Plan) -> se
     return set(reasons)
 
 
-def _unreported_commands(root: Path, archived: set[str]) -> list[FindingLike]:
-    """``docker compose … up`` in docs and scripts that stay: the table maps it.
+@dataclass
+class _Repository:
+    """What one read of the repository's in-scope files yields."""
 
-    No audit rule reports it line by line (compose is found per file). A deploy script stays
-    when it is its group's canonical; its compose commands then point at the one path too.
+    index: references.MentionIndex
+    commands: list[FindingLike]
+    paths: list[str]  # the files read (in scope)
+    kinds: dict[str, str]  # path -> file kind (python, shell, docs, ...)
+
+
+def _read_repository(root: Path, candidates: dict[str, list[str]]) -> _Repository:
+    """One pass over the files the audit reads: mentions and unreported deploy commands.
+
+    It indexes mentions of the files that may be archived, and finds
+    ``docker compose … up`` in docs and scripts (no audit rule reports it line by line:
+    compose is found per file; a deploy script stays when it is its group's canonical, and
+    its compose commands then point at the one path too).
+
+    Vendored, generated and excluded files are not read: the cleanup never edits them, and
+    what they mention is not the repository's own use.
     """
     listing = list_files(root)
-    candidates = [
-        p
-        for p in listing.paths
-        if p not in archived
-        and not p.startswith(_SKIP_PREFIXES)
-        and file_kind(p) in ("docs", "shell", "other")  # "other": maybe a shebang script
-    ]
-    found: list[FindingLike] = []
-    for source in read_all(Listing(listing.root, candidates, listing.git_aware)):
-        if isinstance(source, SkippedFile) or source.kind not in ("docs", "shell"):
+    asked = [*candidates, *(p for p in listing.paths if ONE_OFF.match(p))]
+    words = {w for path in asked for w in references.file_words(path)}
+    words |= {w for path in asked for w in references.copy_words(path)}
+    index = references.MentionIndex(frozenset(words))
+    commands: list[FindingLike] = []
+    kinds: dict[str, str] = {}
+    config = load_config(root)
+    scope = Scope.of(listing.paths, enabled=config.vendored, include=config.include)
+    for rel in listing.paths:
+        if rel.startswith(_SKIP_PREFIXES) or config.excluded(rel) or scope.reason(rel):
             continue
-        for line, start, end in deploy_commands.unreported_commands(source.text):
-            data = {"construct": "docker compose up", "kind": source.kind}
-            found.append(Mention(DEPLOY_COMMAND, source.path, line, start + 1, line, end + 1, data))
+        # Files too large for the audit are still searched for mentions (a 1.3 MB report
+        # naming scripts that move); the cleanup edits none of them.
+        source = read_source(listing.root, rel, _INDEX_MAX_BYTES)
+        if isinstance(source, SkippedFile) or scope.generated(rel, source.text):
+            continue
+        index.add(rel, source.text)
+        kinds[rel] = source.kind
+        if source.size <= DEFAULT_MAX_FILE_BYTES and source.kind in ("docs", "shell"):
+            commands += _unreported_commands(source)
+    return _Repository(index, commands, list(kinds), kinds)
+
+
+ONE_OFF = re.compile(r"^scripts/[^/]*deploy[^/]*\.py$")
+"""Deploy-named Python scripts: the Definition of Done keeps at most :data:`ONE_OFF_MAX`."""
+ONE_OFF_MAX = 2
+
+
+def _plan_one_offs(
+    root: Path, repo: _Repository, candidates: dict[str, list[str]], plan: Plan
+) -> None:
+    """Archive the deployment one-offs left in ``scripts/`` when there are too many.
+
+    ``scripts/*deploy*.py`` that the audit does not flag (status checks, summaries, analyses
+    of the retired deploy paths) are archived when more than :data:`ONE_OFF_MAX` would stay,
+    except those that code or CI still runs or imports (an import of the module; a shell,
+    workflow, Makefile or Dockerfile line naming it; a Python line that runs it through
+    ``subprocess``/``os.system``): those stay and are listed with the manual step. Other
+    mentions (a report listing it, ``print("python3 x_deploy.py")``) are listed as references.
+    """
+    left = [p for p in repo.paths if ONE_OFF.match(p) and p not in candidates]
+    if len(left) <= ONE_OFF_MAX:
+        return
+    leaving = set(candidates) | set(left)
+    named = references.mentions_of(repo.index, left, leaving)
+    imported = references.referrers(repo.index, left, leaving)  # the bare module name too
+    for path in left:
+        users = set(named[path]) | {u for u in imported[path] if repo.kinds.get(u) == "python"}
+        code = sorted(u for u in users if _runs(root, u, repo.kinds.get(u, ""), path))
+        if not code:
+            candidates[path] = [
+                "a deployment one-off (`scripts/*deploy*.py`) besides `./deploy.sh`; "
+                f"at most {ONE_OFF_MAX} such scripts stay"
+            ]
+            continue
+        more = f" and {len(code) - 3} more" if len(code) > 3 else ""
+        why = (
+            f"a deployment one-off that {', '.join(code[:3])}{more} still run or import; "
+            "fold it into `./deploy.sh` (or retire it) and update those files by hand"
+        )
+        plan.skipped.append(Skipped("redundant-deploy-path", path, 1, why))
+
+
+_RUNNERS = re.compile(
+    r"(?:^|/)(?:Makefile|GNUmakefile|[^/]*\.mk|justfile|Procfile|Dockerfile[^/]*|package\.json"
+    r"|pyproject\.toml|setup\.cfg|tox\.ini)$"
+)
+_PY_RUNS = re.compile(r"^\s*(?:from|import)\s|subprocess|os\.system|Popen|check_call|check_output")
+
+
+def _runs(root: Path, user: str, kind: str, script: str) -> bool:
+    """Whether ``user`` (code, CI or build files; not docs or reports) runs or imports it."""
+    if kind not in ("python", "shell", "yaml") and not _RUNNERS.search(user):
+        return False
+    words = [*references.file_words(script), *references.copy_words(script)]
+    try:
+        text = inside(root, user).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True  # cannot tell: keep the script
+    for line in text.splitlines():
+        if not any(w in line for w in words) or line.lstrip().startswith("#"):
+            continue
+        if kind != "python" or _PY_RUNS.search(line):
+            return True
+    return False
+
+
+def _unreported_commands(source: SourceFile) -> list[FindingLike]:
+    found: list[FindingLike] = []
+    if file_kind(source.path) not in ("docs", "shell", "other"):  # "other": a shebang script
+        return found
+    for line, start, end in deploy_commands.unreported_commands(source.text):
+        data = {"construct": "docker compose up", "kind": source.kind}
+        found.append(Mention(DEPLOY_COMMAND, source.path, line, start + 1, line, end + 1, data))
     return found
+
+
+def _planned_text(root: Path, path: str, edits: dict[str, list[TextEdit]]) -> str:
+    """The text ``path`` will have after the plan's edits."""
+    text = inside(root, path).read_bytes().decode("utf-8", "replace")
+    return apply_edits(text, edits[path]) if path in edits else text
+
+
+def _list_references(root: Path, repo: _Repository, plan: Plan) -> None:
+    """Files that stay and name an archived file: listed, for a person to update.
+
+    A bare file name that a staying file also has (``deploy.sh``: the wrapper at the root)
+    means that file; only a mention with the folder then points at the archived one.
+    """
+    edits = {op.path: op.edits for op in plan.operations if op.kind == "edit"}
+    for path in edits:  # a rewritten line may no longer name the file
+        if path in repo.kinds:
+            repo.index.replace(path, _planned_text(root, path, edits))
+    moved = {op.path for op in plan.operations if op.kind == "move"}
+    written = {op.path for op in plan.operations if op.kind == "write"}
+    staying = (set(repo.paths) - moved) | written
+    taken = {PurePosixPath(p).name for p in staying}
+    rule_of = {op.path: _archive_rule(op.rules) for op in plan.operations if op.kind == "move"}
+    found = references.mentions_of(repo.index, sorted(moved), moved, taken)
+    texts: dict[str, str] = {}
+    for path, users in found.items():
+        target = archive.target_of(path)
+        for user, words in users.items():
+            if user not in texts:
+                texts[user] = _planned_text(root, user, edits)
+            line = references.first_line(texts[user], words)
+            why = (
+                f"refers to archived `{path}` (now `{target}`); point it at the one deploy "
+                "path or drop the reference by hand"
+            )
+            plan.skipped.append(Skipped(rule_of.get(path, "compose-file"), user, line, why))
+
+
+_ARCHIVE_RULES = (
+    "compose-file",
+    "redundant-deploy-path",
+    "redundant-workflow",
+    "swarm-reference",
+    "duplicate-file",
+)
+
+
+def _archive_rule(rules: list[str]) -> str:
+    """The rule a file was archived for (a file can have findings of several)."""
+    return next((r for r in _ARCHIVE_RULES if r in rules), "redundant-deploy-path")
 
 
 def _plan_wrapper(root: Path, archived: set[str], plan: Plan) -> None:
@@ -204,7 +401,10 @@ def _plan_wrapper(root: Path, archived: set[str], plan: Plan) -> None:
 
 
 def _keep_referenced_copies(
-    root: Path, findings: Sequence[FindingLike], reasons: dict[str, list[str]], plan: Plan
+    index: references.MentionIndex,
+    findings: Sequence[FindingLike],
+    reasons: dict[str, list[str]],
+    plan: Plan,
 ) -> None:
     """Duplicates that something imports or names stay where they are, reported instead."""
     copies = {
@@ -216,7 +416,7 @@ def _keep_referenced_copies(
     }
     # Mentions in files archived by this plan, or in the copies' canonicals, do not count.
     ignore = set(reasons) | set(copies.values())
-    for path, users in references.referrers(root, copies, ignore).items():
+    for path, users in references.referrers(index, copies, ignore).items():
         if users:
             del reasons[path]
             more = f" and {len(users) - 3} more" if len(users) > 3 else ""

@@ -137,6 +137,27 @@ def test_cli_fail_on_and_out(
     assert json.loads(capsys.readouterr().out)["title"] == "Report"
 
 
+def test_the_documentation_checklist_is_answered_by_the_docs_rules(repo: Path) -> None:
+    checks = _by_id(build(repo, Options()).checklists)
+    assert checks["docs-secret-names"].status == "pass"  # no doc names an undeclared secret
+    assert checks["docs-no-conflicts"].status == "pass"  # production: ./deploy.sh only
+    commit(
+        repo,
+        Step(
+            "a second production guide",
+            {"docs/prod.md": "## Production\n\nSet OPENAI_APIKEY_TOKEN, then `vercel --prod`.\n"},
+        ),
+        1_767_700_000,
+    )
+    checks = _by_id(build(repo, Options()).checklists)
+    names, conflicts = checks["docs-secret-names"], checks["docs-no-conflicts"]
+    assert names.status == "fail" and [e.location for e in names.evidence] == ["docs/prod.md:3"]
+    assert "docs-secret-name" in names.reason
+    assert conflicts.status == "fail"
+    assert [e.location for e in conflicts.evidence] == ["docs/prod.md:3"]
+    assert checks["docs-kubernetes-only"].status == "fail"
+
+
 def test_cli_env_is_the_positional_and_path_the_repo_option(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

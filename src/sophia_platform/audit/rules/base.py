@@ -53,8 +53,8 @@ class Rule(ABC):
     Everything other parts read about a rule lives on its class: the scanner (``kinds``,
     ``in_archive``, ``order``), the reporters (``title``, ``help``, ``help_uri``, ``tags``,
     ``security_severity``, ``precision``; :meth:`descriptor` is its SARIF form), the cleanup
-    (``fixed_by_cleanup``) and the tests' fixtures. Adding a rule is one module in this
-    package with one subclass; the registry (:mod:`sophia_platform.audit.rules`) finds it.
+    (``fixed_by_cleanup``, ``manual_step``) and the tests' fixtures. Adding a rule is one module
+    in this package with one subclass; the registry (:mod:`sophia_platform.audit.rules`) finds it.
     """
 
     id: ClassVar[str]
@@ -69,6 +69,9 @@ class Rule(ABC):
     security_severity: ClassVar[str | None] = None
     precision: ClassVar[str] = "high"  # SARIF/CodeQL: very-high | high | medium | low
     fixed_by_cleanup: ClassVar[bool] = False  # `sophia cleanup` fixes its findings
+    # What a person does about a finding the cleanup does not fix (rewriting prose is not
+    # safe): the cleanup plan lists such findings with this step. None: nothing to list.
+    manual_step: ClassVar[str | None] = None
     # Judges files against each other, so a scan of some files only (--since) skips it.
     needs_whole_repo: ClassVar[bool] = False
     kinds: ClassVar[frozenset[str] | None] = None  # file kinds to look at; None = all but lock

@@ -11,6 +11,13 @@ Works on tokens, not text: a string that *is* the address becomes the call; a st
 contains it becomes an f-string with the call in a replacement field (other braces doubled); an
 address in a comment or docstring becomes the key's name. A placeholder secret string becomes
 the same lookup. The result must ``compile()``.
+
+A module that does not compile as it is (an indentation error half-way down, an unterminated
+string) cannot run, so nothing it does can break; its addresses are still configuration
+debt. It is rewritten from its tokens up to the error: docstrings are the strings that stand
+alone as a statement, the import goes after the leading comments, docstring and
+``__future__`` imports, and the result must fail to compile exactly as the original did (same
+error, same place), so the rewrite added no new error. Sites after the error are listed.
 """
 
 from __future__ import annotations
@@ -53,12 +60,14 @@ class _Offsets:
         return line, offset - self.starts[line - 1]
 
 
-def _tokens(text: str, offsets: _Offsets) -> list[_Token]:
+def _tokens(
+    text: str, offsets: _Offsets, raw: list[tokenize.TokenInfo] | None = None
+) -> list[_Token]:
     fstart = getattr(tokenize, "FSTRING_START", -1)
     fend = getattr(tokenize, "FSTRING_END", -1)
     found: list[_Token] = []
     depth, opened = 0, 0
-    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+    for tok in raw if raw is not None else tokenize.generate_tokens(io.StringIO(text).readline):
         start = offsets.absolute(*tok.start)
         end = offsets.absolute(*tok.end)
         if tok.type == fstart:  # Python >= 3.12 splits f-strings into several tokens
@@ -75,19 +84,64 @@ def _tokens(text: str, offsets: _Offsets) -> list[_Token]:
     return found
 
 
-def _docstring_starts(tree: ast.AST) -> set[tuple[int, int]]:
+def _partial_tokens(text: str, upto: int | None = None) -> list[tokenize.TokenInfo]:
+    """The tokens of ``text`` up to the first error, and up to line ``upto`` when given."""
+    out: list[tokenize.TokenInfo] = []
+    tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+    while True:
+        try:
+            token = next(tokens)
+        except (StopIteration, SyntaxError, tokenize.TokenError):
+            return out
+        out.append(token)
+        if upto is not None and token.type == tokenize.NEWLINE and token.start[0] > upto:
+            return out  # tokenize is most of a rewrite's time: stop after the last site
+
+
+_SKIPPED = frozenset({tokenize.NL, tokenize.COMMENT, tokenize.ENCODING})
+_STATEMENT_START = frozenset({tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT})
+
+
+def _lone_strings(raw: list[tokenize.TokenInfo]) -> set[tuple[int, int]]:
+    """Starts of strings that are a statement on their own (docstrings), from tokens only."""
+    significant = [t for t in raw if t.type not in _SKIPPED]
     starts: set[tuple[int, int]] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            first = body[0] if body else None
-            if (
-                isinstance(first, ast.Expr)
-                and isinstance(first.value, ast.Constant)
-                and isinstance(first.value.value, str)
-            ):
-                starts.add((first.value.lineno, first.value.col_offset))
+    for i, tok in enumerate(significant):
+        if tok.type != tokenize.STRING:
+            continue
+        before = significant[i - 1].type if i else tokenize.NEWLINE
+        after = significant[i + 1].type if i + 1 < len(significant) else tokenize.ENDMARKER
+        if before in _STATEMENT_START and after in (tokenize.NEWLINE, tokenize.ENDMARKER):
+            starts.add(tok.start)
     return starts
+
+
+def _import_line(raw: list[tokenize.TokenInfo]) -> int:
+    """The 0-based line after the module docstring and ``__future__`` imports (tokens only)."""
+    significant = [t for t in raw if t.type not in _SKIPPED]
+    after, i = 0, 0
+    docstring = significant[:2] and significant[0].type == tokenize.STRING
+    if docstring and len(significant) > 1 and significant[1].type == tokenize.NEWLINE:
+        after, i = significant[1].end[0], 2
+    while i + 1 < len(significant) and significant[i].string == "from":
+        if significant[i + 1].string != "__future__":
+            break
+        end = next(
+            (j for j in range(i, len(significant)) if significant[j].type == tokenize.NEWLINE), None
+        )
+        if end is None:
+            break
+        after, i = significant[end].end[0], end + 1
+    return after
+
+
+def _compile_error(text: str) -> tuple[str, int] | None:
+    try:
+        compile(text, "<module>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        message = re.sub(r"\d+", "N", getattr(exc, "msg", str(exc)))  # "... on line 5"
+        return (message, getattr(exc, "lineno", 0) or 0)
+    return None
 
 
 def has_import(tree: ast.Module) -> bool:
@@ -100,8 +154,10 @@ def has_import(tree: ast.Module) -> bool:
     )
 
 
-def binds_lookup_name(tree: ast.Module) -> bool:
+def binds_lookup_name(tree: ast.Module, text: str | None = None) -> bool:
     """True when the module uses ``require_config`` for something other than our import."""
+    if text is not None and LOOKUP not in text:
+        return False  # the walk below is most of a rewrite's time on large modules
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if node.name == LOOKUP:
@@ -140,6 +196,18 @@ def import_edit(tree: ast.Module, lines: list[str]) -> TextEdit:
     return TextEdit(after + 1, 0, 0, "", new)
 
 
+def _token_import_edit(raw: list[tokenize.TokenInfo], lines: list[str]) -> TextEdit:
+    """:func:`import_edit` for a module that does not parse (placed from its tokens)."""
+    after = _import_line(raw)
+    if after == 0:
+        while after < len(lines) and (lines[after].startswith("#!") or _CODING.match(lines[after])):
+            after += 1
+    new = IMPORT_LINE
+    if after == len(lines) and lines and not lines[-1].endswith("\n"):
+        new = "\n" + IMPORT_LINE
+    return TextEdit(after + 1, 0, 0, "", new)
+
+
 def _call(name: str, quote: str = '"') -> str:
     return f"{LOOKUP}({quote}{name}{quote}).reveal()"
 
@@ -154,16 +222,23 @@ class PythonRewriter(Rewriter):
         lines = split_lines(text)
         offsets = _Offsets(lines)
         out = Rewrite()
+        tree: ast.Module | None
         try:
             tree = ast.parse(text)
-            tokens = _tokens(text, offsets)
-        except (SyntaxError, ValueError, tokenize.TokenError):
-            out.skipped += [(s, "the file does not compile as it is") for s in sites]
+        except (SyntaxError, ValueError):
+            tree = None  # it does not compile as it is: work from its tokens up to the error
+        # Strings that stand alone as a statement (docstrings, and bare strings, which
+        # nothing reads either) get the name; tokens are read up to the last site only.
+        raw = _partial_tokens(text, max((s.line for s in sites), default=0) + 1)
+        tokens = _tokens(text, offsets, raw)
+        docstrings = _lone_strings(raw)
+        unparsed_uses = re.search(r"\b" + LOOKUP + r"\b", text) and IMPORT_LINE not in text
+        if tree is None and unparsed_uses:
+            out.skipped += [(s, f"the module already uses the name {LOOKUP}") for s in sites]
             return out
-        if binds_lookup_name(tree):
+        if tree is not None and binds_lookup_name(tree, text):
             out.skipped += [(s, f"the module already defines {LOOKUP}") for s in sites]
             return out
-        docstrings = _docstring_starts(tree)
         groups: dict[_Token | None, list[Site]] = {}
         for site in sites:
             at = offsets.absolute(site.line, site.start)
@@ -172,7 +247,10 @@ class PythonRewriter(Rewriter):
         calls = False
         for token, group in groups.items():
             if token is None:
-                out.skipped += [(s, "not inside a string or comment") for s in group]
+                why = "not inside a string or comment"
+                if tree is None:
+                    why = "after the point where the file stops compiling; fix its syntax first"
+                out.skipped += [(s, why) for s in group]
                 continue
             position = offsets.position(token.start)
             if token.kind == "comment" or position in docstrings:
@@ -188,7 +266,9 @@ class PythonRewriter(Rewriter):
             else:
                 out.edits += edits
                 calls = True
-        if calls and not has_import(tree):
+        if calls and tree is None and IMPORT_LINE not in text:
+            out.edits.append(_token_import_edit(_partial_tokens(text), lines))
+        elif calls and tree is not None and not has_import(tree):
             out.edits.append(import_edit(tree, lines))
         return out
 
@@ -231,9 +311,12 @@ class PythonRewriter(Rewriter):
         return edits, None
 
     def check(self, original: str, rewritten: str) -> str | None:
-        """The rewritten module must compile."""
-        try:
-            compile(rewritten, "<rewritten>", "exec", dont_inherit=True)
-        except (SyntaxError, ValueError) as exc:
-            return f"the rewritten Python would not compile ({exc})"
-        return None
+        """The rewritten module must compile, or fail exactly as the original did."""
+        error = _compile_error(rewritten)
+        if error is None:
+            return None
+        before = _compile_error(original)
+        shift = rewritten.count("\n") - original.count("\n")  # the import line, if added
+        if before is not None and (before[0], before[1] + shift) == error:
+            return None
+        return f"the rewritten Python would not compile ({error[0]}, line {error[1]})"

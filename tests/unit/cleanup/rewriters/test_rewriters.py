@@ -86,10 +86,42 @@ def test_python_bytes_literal_is_skipped() -> None:
     assert result.edits == [] and result.skipped[0][1] == "bytes literal"
 
 
-def test_python_that_does_not_compile_is_skipped() -> None:
-    text = 'print "10.0.0.5"\n'
-    result = for_kind("python").rewrite(text, _sites(text, "10.0.0.5", N, "host"))  # type: ignore[union-attr]
-    assert result.skipped and not result.edits
+def test_python_that_does_not_compile_is_rewritten_up_to_the_error() -> None:
+    """A module broken half-way (seen in real repos) still loses its addresses, and fails to
+    compile exactly as before; a site past the error is listed, not guessed at."""
+    text = (
+        '"""Talks to 10.0.0.5."""\n'
+        "from __future__ import annotations\n"
+        'HOST = os.getenv("HOST", "10.0.0.5")\n'
+        "def f():\n"
+        "return 1\n"  # IndentationError here: tokenize goes on, compile() stops
+        'LATER = "10.0.0.5"\n'
+    )
+    new = rewrite("python", text)
+    assert new == (
+        f'"""Talks to {N}."""\n'
+        "from __future__ import annotations\n"
+        + IMPORT
+        + f'HOST = os.getenv("HOST", require_config("{N}").reveal())\n'
+        "def f():\n"
+        "return 1\n"
+        f'LATER = require_config("{N}").reveal()\n'
+    )
+    broken = text.replace("return 1\n", 'x = """unterminated\n')
+    rewriter = for_kind("python")
+    assert rewriter is not None
+    result = rewriter.rewrite(broken, _sites(broken, "10.0.0.5", N, "host"))
+    assert [site.line for site, _ in result.skipped] == [6]
+    assert "fix its syntax first" in result.skipped[0][1]
+    assert rewriter.check(broken, apply_edits(broken, result.edits)) is None
+
+
+def test_python_rewrite_that_would_add_an_error_is_refused() -> None:
+    rewriter = for_kind("python")
+    assert rewriter is not None
+    original = "def f():\nreturn 1\n"
+    assert rewriter.check(original, "x = (\n" + original) is not None
+    assert rewriter.check('HOST = "10.0.0.5"\n', 'HOST = require_config("X"\n') is not None
 
 
 @pytest.mark.parametrize(
