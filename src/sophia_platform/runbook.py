@@ -182,7 +182,7 @@ ACTS: tuple[Act, ...] = (
                 expect="would change",
             ),
             Step(
-                "sophia cluster up lab",
+                "sophia cluster up lab --accept-new-host-keys",
                 "server, join token into the store, agents in parallel, GPU plugin, smoke Jobs",
                 expect="context sophia-lab",
             ),
