@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -128,6 +129,7 @@ def main() -> int:
     finally:
         devloop.down(state / "cluster" / "gitops")
         cluster.down(state / "cluster")
+        shutil.rmtree(state, ignore_errors=True)  # the work tree and the git server's repos
     return 0
 
 

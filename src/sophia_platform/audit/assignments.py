@@ -16,13 +16,14 @@ class Assignment:
     value: str
     start: int
     end: int
+    quoted: bool = True  # False for a bare value: in code, an expression rather than a literal
 
 
 # key, an optional closing quote, a separator, then a quoted or bare value on the same line.
 _ASSIGN = re.compile(
     # A left boundary: without it a long alphanumeric run (a base64 blob, an inline source map)
     # is retried from every character, each try running to the end of the run (quadratic).
-    r"""(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,120})["']?"""
+    r"""(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,120})["'`]?"""
     r"""(?:[ \t]*:[ \t]*[A-Za-z_][\w\[\]., |]*?(?=[ \t]*=[^=]))?"""  # Python annotation
     r"""[ \t]*(?::=|=>|=|:)[ \t]*"""
     r"""(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>\$\{\{[^}\n]*\}\}|\$\{[^}\n]*\}|[^\s"'`,;#)}\]]+))"""
@@ -53,6 +54,11 @@ def _lines_with_hints(text: str) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
+def _line_end(text: str, at: int) -> int:
+    end = text.find("\n", at)
+    return len(text) if end == -1 else end
+
+
 def assignments(text: str) -> list[Assignment]:
     """Every ``KEY = value`` / ``key: value`` / ``getenv("KEY", "value")`` with a secret-ish key.
 
@@ -64,7 +70,10 @@ def assignments(text: str) -> list[Assignment]:
         # getenv-style defaults need a call on the line; most lines have none.
         patterns = (_ASSIGN, _GETENV) if "(" in text[start:end] else (_ASSIGN,)
         for pattern in patterns:
-            for match in pattern.finditer(text, start, end):
+            stop = end
+            if pattern is _GETENV and text[start:end].rstrip().endswith("("):
+                stop = _line_end(text, _line_end(text, end + 1) + 1)  # os.getenv(\n KEY,\n value
+            for match in pattern.finditer(text, start, stop):
                 for group in ("dq", "sq", "bare"):
                     if group in pattern.groupindex and match.group(group) is not None:
                         found.append(
@@ -73,10 +82,16 @@ def assignments(text: str) -> list[Assignment]:
                                 match.group(group),
                                 match.start(group),
                                 match.end(group),
+                                group != "bare",
                             )
                         )
                         break
     return found
+
+
+def names_itself(item: Assignment) -> bool:
+    """``PASSWORD = "password"``, ``"API_KEY": "api_key"``: a name for the setting, not a value."""
+    return item.value.strip().lower().replace("-", "_") == item.key.lower().replace("-", "_")
 
 
 def file_assignments(file: SourceFile) -> list[Assignment]:

@@ -101,6 +101,11 @@ _ENV_KEY = re.compile(r"(?m)^[ \t]*#?[ \t]*(?:export[ \t]+)?([A-Z][A-Z0-9_]{1,10
 
 def is_env_template(file: SourceFile) -> bool:
     """``.env.example``, ``integration.env.example``, ``secrets_template.env``: a declaration."""
+    # env.example / env.template (no leading dot) are env files to the secret rules, but not
+    # among the templates this rule's definition names.
+    name = file.name.lower()
+    if name.startswith("env."):
+        return False
     return file.kind == "env" and _TEMPLATE_NAME.search(file.name) is not None
 
 

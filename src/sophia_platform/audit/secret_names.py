@@ -21,13 +21,15 @@ _NOT_SECRET_BEFORE_KEY = frozenset(
         "kubernetes", "k8s", "esc", "github", "env", "config", "next", "page",
     }
 )  # fmt: skip
-_NOT_SECRET_NAMES = frozenset({"key", "pass", "token", "secret", "tokens", "keys"})
+# A bare ``key:`` / ``pass:`` is a selector or a flag; a bare ``token:`` / ``secret:`` holds one.
+_NOT_SECRET_NAMES = frozenset({"key", "pass", "tokens", "keys", "secrets"})
 _NOT_SECRET_WORDS = frozenset(
     {"name", "names", "path", "file", "url", "uri", "id", "ref", "env", "var", "type", "length",
      "len", "count", "header", "field", "prefix", "format", "policy", "endpoint", "expiry",
      "expires", "ttl", "store", "manager", "provider", "hint", "reset", "min", "max", "regex",
      "pattern", "label", "prompt", "placeholder", "rules", "strength", "hash", "algorithm",
-     "version", "mode", "enabled", "required", "dir", "location", "template", "validator"}
+     "version", "mode", "enabled", "required", "dir", "location", "template", "validator",
+     "here", "group", "groups"}
 )  # fmt: skip
 
 
@@ -50,5 +52,7 @@ def is_secret_key(name: str) -> bool:
     if last in _NOT_SECRET_WORDS:
         return False
     if last in _SECRET_LAST:
-        return not (last == "key" and len(parts) > 1 and parts[-2] in _NOT_SECRET_BEFORE_KEY)
+        if last != "key" or len(parts) < 2 or "private" in parts:
+            return True  # LAMBDA_PRIVATE_SSH_KEY: a private key whatever comes before "key"
+        return parts[-2] not in _NOT_SECRET_BEFORE_KEY
     return "password" in parts or ("secret" in parts and last not in _NOT_SECRET_WORDS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 from collections import Counter
@@ -39,3 +41,36 @@ def shannon_entropy(value: str) -> float:
     value = value[:4096]
     total = len(value)
     return -sum(n / total * math.log2(n / total) for n in Counter(value).values())
+
+
+_BASE64 = re.compile(r"^(?:[A-Za-z0-9+/]{4}){3,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
+
+
+def base64_text(value: str) -> str | None:
+    """The text a base64 value encodes, when it encodes printable ASCII (Kubernetes ``data:``).
+
+    A base64-encoded credential decodes to random bytes or to a token; one that decodes to
+    ``dummy_value_for_testing`` is a placeholder in disguise, judged by what it says.
+    """
+    if not _BASE64.match(value):
+        return None
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except binascii.Error:
+        return None
+    if not raw or any(b < 0x20 or b > 0x7E for b in raw):
+        return None
+    return raw.decode("ascii")
+
+
+_FIXTURE_WORDS = frozenset({"test", "testing", "mock", "fake", "fixture", "stub"})
+_FIXTURE_WORD = re.compile(r"[A-Za-z]+")
+
+
+def is_test_fixture(value: str) -> bool:
+    """``test-key``, ``mock_token``, ``test_password``: a value made for tests, not a placeholder.
+
+    ``dummy`` and ``placeholder`` values stay placeholders even when they mention tests.
+    """
+    found = {w.lower() for w in _FIXTURE_WORD.findall(value)}
+    return bool(found & _FIXTURE_WORDS) and not found & {"dummy", "placeholder", "your"}

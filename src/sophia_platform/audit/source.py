@@ -132,6 +132,8 @@ def file_kind(path: str, head: str = "") -> str:
         return "dockerfile"
     suffix = _suffix(name)
     if suffix in {".example", ".sample", ".template", ".tmpl", ".bak", ".orig", ".old"}:
+        if name[: -len(suffix)] == "env":
+            return "env"  # env.example, env.template: a dotenv file without the dot
         suffix = _suffix(name[: -len(suffix)])
     kind = _EXT_KIND.get(suffix)
     if kind is not None:

@@ -50,7 +50,8 @@ _TEMPLATE_MARKERS = (
     re.compile(r"%\([A-Za-z0-9_]+\)s"),  # %(token)s
     re.compile(r"\$[A-Z][A-Z0-9_]*"),  # $OPENAI_API_KEY: a shell variable that was not expanded
 )
-_YOUR_VALUE = re.compile(r"your[-_ .]?[a-z0-9]")
+# "your-key", and behind a vendor prefix: "sk-ant-your-key", "xoxb-your-token", "ghp_your_token".
+_YOUR_VALUE = re.compile(r"(?:[a-z0-9]{1,6}[-_]){0,2}your[-_ .]?[a-z0-9]")
 _HERE_SUFFIX = re.compile(r"[-_ .](?:goes[-_ .])?here$")
 _INSERT_PREFIX = re.compile(
     r"(?:insert|replace|enter|put|paste|add)[-_ ]?"
@@ -60,7 +61,12 @@ _FAKE_CREDENTIAL = re.compile(
     r"(?:dummy|fake|sample|example|test|demo|mock)[-_ ]?(?:api[-_ ]?)?"
     r"(?:key|token|secret|password|pass|value)$"
 )
-_MARKER_PREFIX = re.compile(r"(?:todo|tbd|fixme)\b")
+_MARKER_PREFIX = re.compile(r"(?:todo|tbd|fixme)\b|(?:dummy|placeholder|changeme)(?:[-_ .]|$)")
+# A value that says what belongs there: "base64_encoded_openai_key", "b64-encoded-token".
+_DESCRIPTION = re.compile(
+    r"(?:base64|b64)[-_]?encoded(?:[-_][a-z0-9]+){0,6}"
+    r"[-_](?:key|token|secret|password|passwd|passphrase|pat|credentials?)"
+)
 _X_RUN = re.compile(r"(?:[a-z0-9]{1,10}[-_])*x{3,}(?:[-_]x{3,})*")
 _MASK_CHARS = frozenset("*•●#.·")
 
@@ -87,6 +93,7 @@ def _instruction(value: str, folded: str) -> bool:
         _INSERT_PREFIX.match(folded)
         or _FAKE_CREDENTIAL.fullmatch(folded)
         or _MARKER_PREFIX.match(folded)
+        or _DESCRIPTION.fullmatch(value.strip())  # lower case only: OPENAI_API_KEY is a name
     )
 
 
@@ -94,7 +101,7 @@ def _masked_or_repeated(value: str, folded: str) -> bool:
     # "xxx", "XXXX-XXXX", "sk-xxxxxxxx", "****", "000000": no real credential looks like this.
     if _X_RUN.fullmatch(folded):
         return True
-    if set(folded) <= _MASK_CHARS:
+    if len(folded) >= 3 and set(folded) <= _MASK_CHARS:  # not ".*" (a regex)
         return True
     return len(folded) >= 6 and len(set(folded)) == 1
 

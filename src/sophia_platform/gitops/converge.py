@@ -264,7 +264,8 @@ def sync_records(
         version = int(snap.get("version") or 0)
         short = engines.chart_version_sha(snap.get("chartVersion"))
         old = existing.get(version)
-        if old is not None and not (old.action == "gitops" and same_commit(old.git_sha, short)):
+        ours = old is not None and old.action in {"gitops", "rollback"}
+        if old is not None and not (ours and same_commit(old.git_sha, short)):
             # The record of an earlier life of the release (helm-driven, then uninstalled):
             # Helm numbers revisions from 1 again, so this revision's record is written anew.
             old = None

@@ -61,6 +61,11 @@ def test_compose_file_negative(path: str, text: str) -> None:
             "services:\n  a:\n    image: x\nnetworks:\n  n:\n    driver: overlay\n",
             "overlay network",
         ),
+        (
+            "docs/arch.md",
+            "```yaml\nnetworks:\n  mesh:\n    driver: overlay\n```\n",
+            "overlay network",
+        ),
         ("stack.yml", "services:\n  a:\n    deploy:\n      mode: global\n", "mode: global"),
         (
             "stack.yml",

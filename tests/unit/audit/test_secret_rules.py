@@ -20,6 +20,17 @@ PLACEHOLDER_POSITIVE = [
         "    environment:\n      - PULUMI_ACCESS_TOKEN=xxxxxxxx\n",
         "PULUMI_ACCESS_TOKEN",
     ),
+    # Lessons from the hand-labelled corpus (synthetic fixtures, never repository content):
+    ("k8s/secret.yaml", '  SMTP_PASSWORD: "base64_encoded_smtp_password"\n', "SMTP_PASSWORD"),
+    # base64 of "dummy_value_for_tests": a Kubernetes data: value that decodes to a placeholder
+    ("k8s/secret.yaml", "  MAIL_API_KEY: ZHVtbXlfdmFsdWVfZm9yX3Rlc3Rz\n", "MAIL_API_KEY"),
+    ("k8s/issuer.yaml", "stringData:\n  token: <base64-encoded-dns-token>\n", "token"),
+    (".env.example", "DEPLOY_PRIVATE_SSH_KEY=<YOUR_PRIVATE_SSH_KEY>\n", "DEPLOY_PRIVATE_SSH_KEY"),
+    ("config/env.template", "MAIL_TOKEN=xoxb-your-mail-token\n", "MAIL_TOKEN"),
+    (".env.example", "DB_URL=postgresql://app:your_db_password_here@db:5432/app\n", "url-password"),
+    ("app/db.py", 'DSN = "postgresql://user:pass@localhost/app"\n', "url-password"),
+    ("status.json", '{"value": "redis://default:[REDIS_PASSWORD]@cache:6379"}\n', "url-password"),
+    ("app/cfg.ini", "smtp_password = changeme\n", "smtp_password"),
 ]
 PLACEHOLDER_NEGATIVE = [
     (".env", "OPENAI_API_KEY=\n"),
@@ -34,6 +45,19 @@ PLACEHOLDER_NEGATIVE = [
     ("config.yaml", "token_url: changeme\n"),
     ("app/config.py", "def get(key: str, default: str | SecretValue) -> SecretValue: ...\n"),
     ("app/config.py", "class Settings:\n    api_key: str = ...\n"),
+    # Lessons from the hand-labelled corpus:
+    ("app/db.py", "client = connect(host=h, password=password)\n"),  # a Python name
+    ("app/db.py", 'dsn = f"postgresql://app:{password}@db/app"\n'),  # an interpolation
+    ("app/kinds.py", 'PASSWORD = "password"\nAPI_KEY = "api_key"\n'),  # an enum of names
+    ("app/map.py", '{"MAIL_API_KEY": "mail_api_key"}\n'),  # env name -> store key
+    ("ops/map.json", '{"secret": "MAIL_API_KEY"}\n'),  # names the secret
+    ("load/locust.py", 'payload = {"password": "test_password"}\n'),  # a test fixture
+    ("app/tool.py", 'dummy_token = "dummy-token-for-a-manual-run"\n'),  # named as a fixture
+    ("tests/test_cfg.py", 'cfg = {"required_secret": "secret"}\n'),  # test code
+    ("app/patterns.py", '{"your_secret_here": "placeholder"}\n'),  # a pattern table
+    ("wf.yml", """  run: sed -i 's/TOKEN = ".*"/TOKEN = "${{ secrets.T }}"/' a.py\n"""),
+    ("k8s/secret.yaml", "  # postgresql://username:password@host:port/database\n"),
+    ("k8s/secret.yaml", "  DB_NAME: ZHVtbXlfdmFsdWVfZm9yX3Rlc3Rz\n"),  # not a secret name
 ]
 
 
@@ -68,7 +92,29 @@ SECRET_POSITIVE = [
     ),
     ("config.yaml", f"db_password: {CANARY}\n", "high-entropy"),
     ("app/a.py", f'JWT_SECRET = "{CANARY}"\n', "high-entropy"),
-    ("docker-compose.yml", "      - POSTGRES_PASSWORD=Sophia2024!db\n", "high-entropy"),
+    ("docker-compose.yml", "      - POSTGRES_PASSWORD=Qm7%xT2vR9pK\n", "high-entropy"),
+    # Lessons from the hand-labelled corpus (synthetic values):
+    ("docs/bot.md", f"Bot token: `1234567890:AA{CANARY}abcdefghi`\n", "telegram-bot-token"),
+    ("status.json", f'{{"secret_value": "FlyV1 fm2_{CANARY}{CANARY}"}}\n', "fly-token"),
+    (
+        "app/gpu.py",
+        'KEY = os.getenv("GPU_API_KEY", '
+        f'"secret_acme_3c7e1a9f5b2d4086e8c1f7a3b9d5e2c4.{CANARY}")\n',
+        "lambda-labs-key",
+    ),
+    ("app/a.py", f'refresh_secret = "eyJhbGciOiJIUzI1NiJ9.eyJ{CANARY}.{CANARY}"\n', "jwt"),
+    (
+        "report.json",
+        '"url": "https://nb.example.org/?token=3c7e1a9f5b2d4086e8c1f7a3b9d5e2c4"\n',
+        "high-entropy",
+    ),
+    ("docs/ops.md", f"- `DEPLOY_API_TOKEN`: {CANARY}\n", "high-entropy"),
+    ("docs/ops.md", f"## Vendor\n- Access Key: {CANARY}\n", "high-entropy"),
+    (
+        "app/a.py",
+        f'api_key=os.getenv(\n    "VENDOR_API_KEY",\n    "{CANARY}",\n)\n',
+        "high-entropy",
+    ),
 ]
 SECRET_NEGATIVE = [
     ("app/a.py", 'OPENAI_API_KEY = "sk-xxxxxxxxxxxxxxxxxxxxxxxx"\n'),
@@ -84,6 +130,13 @@ SECRET_NEGATIVE = [
     ("package-lock.json", f'"integrity": "sha512-{CANARY}"\n'),
     ("docker-compose.yml", "      - POSTGRES_PASSWORD=postgres\n"),
     ("app/a.py", 'password_hint = "Use8+Chars!"\n'),
+    # A readable default (words, a year, punctuation) is weak, not a generated credential.
+    ("docker-compose.yml", "      - POSTGRES_PASSWORD=Sophia2024!db\n"),
+    ("docs/a.md", 'curl -H "X-Admin-Key: acme_admin_2024" http://localhost/\n'),
+    # base64 of "dummy_value_for_tests" is a placeholder in disguise, not a credential
+    ("k8s/secret.yaml", "  MAIL_API_KEY: ZHVtbXlfdmFsdWVfZm9yX3Rlc3Rz\n"),
+    ("k8s/secret.yaml", '  MAIL_API_KEY: "base64_encoded_mail_api_key"\n'),
+    ("app/db.py", "client = connect(host=h, password=db_password_from_vault)\n"),
 ]
 
 

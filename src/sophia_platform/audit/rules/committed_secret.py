@@ -12,12 +12,17 @@ import hashlib
 import re
 from collections.abc import Iterator
 
-from sophia_platform.audit.assignments import file_assignments
+from sophia_platform.audit.assignments import file_assignments, names_itself
 from sophia_platform.audit.context import key_before
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule
 from sophia_platform.audit.secret_names import is_secret_key, words
-from sophia_platform.audit.secret_values import is_placeholder, is_reference, shannon_entropy
+from sophia_platform.audit.secret_values import (
+    base64_text,
+    is_placeholder,
+    is_reference,
+    shannon_entropy,
+)
 from sophia_platform.audit.source import SourceFile, finditer_in
 
 # (type, literals of which one must occur for the pattern to be tried, pattern)
@@ -31,11 +36,26 @@ _KNOWN: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
         ("slack-token", ("xox",), r"xox[baprs]-[A-Za-z0-9\-]{10,}"),
         ("aws-access-key", ("AKIA", "ASIA"), r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
         ("pulumi-token", ("pul-",), r"pul-[0-9a-f]{40}(?![A-Za-z0-9])"),
+        ("jwt", ("eyJ",), r"eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{16,}"),
+        ("telegram-bot-token", (":AA",), r"[0-9]{8,10}:AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9_\-])"),
+        ("fly-token", ("FlyV1 ",), r"FlyV1 fm[12]_[A-Za-z0-9+/=_,\-]{40,}"),
+        ("lambda-labs-key", ("secret_",), r"secret_[a-z0-9\-]+_[0-9a-f]{32}\.[A-Za-z0-9]{16,}"),
     )
 )
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?P<body>[\s\S]{0,8000}?)-----END"
 )
+# ?token=… / &api_key=… in a URL: the assignment pass reads the whole URL as one value.
+_QUERY_SECRET = re.compile(
+    r"[?&](?P<key>[A-Za-z_]{0,40}(?:token|key|secret))=(?P<value>[\w\-.~]{16,})"
+)
+# "- Access Key: <value>" in docs: a label of words (spaces between), then one bare token.
+_LABELLED = re.compile(
+    r"^[ \t]*(?:[-*][ \t]+)?\**(?P<key>[A-Za-z]+(?: [A-Za-z]+){1,4})\**:[ \t]+"
+    r"`?(?P<value>[A-Za-z0-9+/=_\-]{16,200})`?[ \t]*$",
+    re.MULTILINE,
+)
+_LABEL_HINT = re.compile(r"(?i) (?:key|token|secret|password):")
 _TOKEN_CHARS = re.compile(r"^[A-Za-z0-9+/=_\-.~!@#$%^&*]+$")
 _DOTTED_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
 
@@ -53,7 +73,7 @@ def looks_random(value: str) -> bool:
         return False
     if re.fullmatch(r"[0-9a-fA-F]+", value):
         return len(value) >= 32 and shannon_entropy(value) >= 3.0
-    if "example" in value.lower():
+    if "example" in value.lower() or readable(value):
         return False
     return shannon_entropy(value) >= 3.5
 
@@ -73,7 +93,36 @@ def looks_like_password(key: str, value: str) -> bool:
         any(c.isdigit() for c in value),
         any(not c.isalnum() for c in value),
     )
-    return sum(classes) >= 3 and shannon_entropy(value) >= 3.0
+    return sum(classes) >= 3 and shannon_entropy(value) >= 3.0 and not readable(value)
+
+
+_RUNS = re.compile(r"[A-Za-z]+|[0-9]+|[^A-Za-z0-9]+")
+_VOWELS = frozenset("aeiouyAEIOUY")
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_CLUSTER = re.compile(r"[^aeiouyAEIOUY]{5,}")
+
+
+def readable(value: str) -> bool:
+    """``Sophia_Admin_2024!``, ``sophia2024!``: words, a year, punctuation — a human default.
+
+    Such a value is a weak default password, not a generated credential; the policy leaves it
+    out of ``committed-secret``. A made-up password (``Xk9#mP2$qLw7``) has many short runs.
+    """
+    runs = _RUNS.findall(value)
+    words = [w for r in runs if r.isalpha() for w in _WORDS.findall(r)]
+    if len(runs) > 7 or not words or len(words[0]) < 3:
+        return False
+    return all(_wordlike(w) for w in words)
+
+
+def _wordlike(word: str) -> bool:
+    """``admin``, ``Sophia``, ``AI``: one case pattern, vowels, no long consonant clusters."""
+    if len(word) <= 3:
+        return True
+    if not (word.islower() or word.isupper() or word[1:].islower()) or len(word) > 14:
+        return False
+    vowels = sum(c in _VOWELS for c in word) / len(word)
+    return 0.2 <= vowels <= 0.8 and not _CLUSTER.search(word)
 
 
 def token_ok(value: str) -> bool:
@@ -127,10 +176,29 @@ class CommittedSecretRule(Rule):
                 end = start + match.group().index("-----", 5) + 5
                 taken.append((start, match.end()))
                 yield self._hit(file, start, end, body, "private-key", "")
+        if "://" in text:
+            for match in finditer_in(_QUERY_SECRET, text, file.lines_with("://")):
+                value = match.group("value")
+                if is_secret_key(match.group("key")) and looks_random(value):
+                    taken.append(match.span("value"))
+                    start, end = match.span("value")
+                    yield self._hit(file, start, end, value, "high-entropy", match.group("key"))
+        if _LABEL_HINT.search(text):
+            for match in _LABELLED.finditer(text):
+                key, value = match.group("key").replace(" ", "_"), match.group("value")
+                if is_secret_key(key) and looks_random(value):
+                    taken.append(match.span("value"))
+                    start, end = match.span("value")
+                    yield self._hit(file, start, end, value, "high-entropy", key)
         for item in file_assignments(file):
             if any(s <= item.start < e for s, e in taken) or not is_secret_key(item.key):
                 continue
+            if (file.kind == "python" and not item.quoted) or names_itself(item):
+                continue  # a bare value in Python is a name or an expression, not a literal
             value = item.value
+            decoded = base64_text(value)
+            if decoded is not None and (is_placeholder(decoded) or not looks_random(decoded)):
+                continue  # base64 of readable text: a disguised placeholder, not a credential
             if is_reference(value) or is_placeholder(value):
                 continue
             if not looks_random(value) and not looks_like_password(item.key, value):

@@ -103,7 +103,7 @@ class SwarmReferenceRule(Rule):
         if "overlay" in text:
             for match in _OVERLAY_FLAG.finditer(text):
                 yield self._hit(file, match.start(), match.end(), "overlay network")
-            if file.kind == "yaml":
+            if file.kind in ("yaml", "docs"):  # docs: a compose file in a code block
                 for match in _OVERLAY_KEY.finditer(text):
                     start = match.start() + len(match.group()) - len(match.group().lstrip())
                     yield self._hit(file, start, match.end(), "overlay network")

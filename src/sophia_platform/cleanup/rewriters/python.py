@@ -187,18 +187,16 @@ def import_edit(tree: ast.Module, lines: list[str]) -> TextEdit:
         if not (is_doc or is_future):
             break
         after = node.end_lineno or node.lineno
-    if after == 0:
-        while after < len(lines) and (lines[after].startswith("#!") or _CODING.match(lines[after])):
-            after += 1
-    new = IMPORT_LINE
-    if after == len(lines) and lines and not lines[-1].endswith("\n"):
-        new = "\n" + IMPORT_LINE
-    return TextEdit(after + 1, 0, 0, "", new)
+    return _import_after(after, lines)
 
 
 def _token_import_edit(raw: list[tokenize.TokenInfo], lines: list[str]) -> TextEdit:
     """:func:`import_edit` for a module that does not parse (placed from its tokens)."""
-    after = _import_line(raw)
+    return _import_after(_import_line(raw), lines)
+
+
+def _import_after(after: int, lines: list[str]) -> TextEdit:
+    """The import inserted after 0-based line ``after`` (0: after a shebang/coding line)."""
     if after == 0:
         while after < len(lines) and (lines[after].startswith("#!") or _CODING.match(lines[after])):
             after += 1
