@@ -156,8 +156,11 @@ class Counts:
     deploy_py: list[str] = field(default_factory=list)
 
 
-def counts(root: Path, result: AuditResult, skip: frozenset[str]) -> Counts:
-    """Measure the tree (``skip``: vendored/generated files)."""
+def counts(
+    root: Path, result: AuditResult, skip: frozenset[str], known_members: set[str]
+) -> Counts:
+    """Measure the tree (``skip``: vendored/generated files; ``known_members``: the sync
+    group's paths seen by an earlier call, kept up to date)."""
     files = [p for p in git(root, "ls-files", "-z").split("\0") if p and p not in skip]
     live = [p for p in files if not p.startswith("archive/")]
     compose = {p for p in live if _COMPOSE_NAME.search(p)}
@@ -172,9 +175,20 @@ def counts(root: Path, result: AuditResult, skip: frozenset[str]) -> Counts:
             and not f.path.startswith("archive/")
         }
     )
+    # The metric counts a sync's members (workflows and the scripts they run); the DoD counts
+    # workflows: the members under .github/workflows/ (from the group the audit reported).
+    members = {
+        m
+        for f in result.findings
+        if f.rule_id == "redundant-workflow"
+        for m in [*f.data.get("members", "").split(","), f.data.get("canonical", "")]
+    }
+    members |= set(known_members)
+    syncs = sum(1 for m in members if m.startswith(".github/workflows/") and (root / m).is_file())
+    known_members.update(members)
     return Counts(
         compose=sorted(compose),
-        syncs=result.metrics.secret_sync_workflows,
+        syncs=syncs if members else result.metrics.secret_sync_workflows,
         redundant_syncs=sum(1 for f in result.findings if f.rule_id == "redundant-workflow"),
         ips_code=ips,
         deploy_py=sorted(p for p in live if _DEPLOY_PY.match(p)),
@@ -231,7 +245,8 @@ def check_target(corpus: Path, repo: str, commit: str, why: str) -> bool:
 def _check_tree(tree: Path, label: str, written: int, missing: int) -> bool:
     before_scan = scan(tree)
     skip = out_of_scope(before_scan)
-    before = counts(tree, before_scan, skip)
+    members: set[str] = set()
+    before = counts(tree, before_scan, skip, members)
     files = [p for p in git(tree, "ls-files", "-z").split("\0") if p]
     code_before = compiling(tree, [p for p in files if p not in skip])
     snap_before = snapshot(tree)
@@ -240,7 +255,7 @@ def _check_tree(tree: Path, label: str, written: int, missing: int) -> bool:
     plan = make_plan(tree, before_scan.findings)
     apply_plan(tree, plan)
     after_scan = scan(tree)
-    after = counts(tree, after_scan, skip)
+    after = counts(tree, after_scan, skip, members)
     moves = {op.path: op.target or "" for op in plan.operations if op.kind == "move"}
     touched = {p for op in plan.operations for p in op.touched()}
     snap_after = snapshot(tree)

@@ -168,8 +168,44 @@ ACTS: tuple[Act, ...] = (
         ),
     ),
     Act(
+        "The GPU cluster over SSH: five loopback hosts (real sshd, STAND-IN k3s)",
+        (
+            Step(
+                "sophia dev hosts up lab",
+                "a real sshd per node on 127.0.0.1; their k3s is a test-only STAND-IN "
+                "(tests/standin, via $SOPHIA_K3S_STANDIN)",
+                expect="STAND-IN",
+            ),
+            Step(
+                "sophia cluster plan lab --accept-new-host-keys",
+                "first contact: pins each host key in ./known_hosts; lists every install",
+                expect="would change",
+            ),
+            Step(
+                "sophia cluster up lab --accept-new-host-keys",
+                "server, join token into the store, agents in parallel, GPU plugin, smoke Jobs",
+                expect="context sophia-lab",
+            ),
+            Step(
+                "sophia cluster verify lab",
+                "nodes Ready, versions, labels, taints, GPUs, device plugin, smoke",
+                expect="matches sophia.yaml",
+            ),
+            Step(
+                "sophia cluster up lab",
+                "again: converged, it changes nothing",
+                expect="converged: nothing to change",
+            ),
+        ),
+    ),
+    Act(
         "Clean up",
         (
+            Step(
+                "sophia dev hosts down",
+                "stops the loopback hosts and the control plane behind them",
+                teardown=True,
+            ),
             Step(
                 "sophia dev cluster down",
                 "stops every process and removes the context from your kubeconfig",
@@ -213,12 +249,18 @@ def command_lines(block: str) -> list[str]:
     return [line for line in body.splitlines() if line.strip() and not line.startswith("#")]
 
 
-def step_for(line: str, acts: Sequence[Act] = ACTS) -> Step:
-    """The step a README command line stands for."""
-    for step in steps(acts):
-        if step.command == line:
-            return step
-    raise KeyError(f"no runbook step is {line!r}")
+def steps_for(lines: Sequence[str], acts: Sequence[Act] = ACTS) -> list[Step]:
+    """The steps README command lines stand for, in order (a command may appear twice).
+
+    KeyError when a line is not the next step's command.
+    """
+    todo = steps(acts)
+    found = []
+    for line in lines:
+        if not todo or todo[0].command != line:
+            raise KeyError(f"no runbook step is {line!r} at this point")
+        found.append(todo.pop(0))
+    return found
 
 
 @dataclass(frozen=True)

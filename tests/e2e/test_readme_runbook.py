@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
@@ -39,6 +38,8 @@ def _user_env(tmp_path: Path) -> dict[str, str]:
     # The binaries stay where scripts/setup built them (a temp HOME must not rebuild them).
     env["XDG_CACHE_HOME"] = str(toolchain.cache_root().parents[1])
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    # What scripts/demo exports: the checkout's test-only k3s stand-in for `dev hosts up`.
+    env["SOPHIA_K3S_STANDIN"] = str(ROOT / "tests" / "standin")
     return env
 
 
@@ -72,7 +73,9 @@ def _claims_bound_by_the_provisioner(kubeconfig: Path) -> list[str]:
         api.close()
 
 
-def _stored_values(env: dict[str, str], workdir: Path) -> list[str]:
+def _stored_values(
+    env: dict[str, str], workdir: Path, environment: str = "local"
+) -> dict[str, str]:
     from sophia_platform.secrets.providers.local import LocalProvider
     from sophia_platform.secrets.session import provider_context
     from sophia_platform.spec import load_spec
@@ -80,8 +83,8 @@ def _stored_values(env: dict[str, str], workdir: Path) -> list[str]:
     spec = load_spec(workdir / "sophia.yaml")
     # Where the commands' key went: $HOME/.config/sophia (their HOME, not this process's).
     environ = {"XDG_CONFIG_HOME": str(Path(env["HOME"]) / ".config")}
-    ctx = provider_context(spec, "local", environ=environ)
-    return [v.reveal() for v in LocalProvider(ctx).load().values()]
+    ctx = provider_context(spec, environment, environ=environ)
+    return {k: v.reveal() for k, v in LocalProvider(ctx).load().items()}
 
 
 # Five acts on one cluster, the GitOps one with real Flux upgrades and a remediation: minutes.
@@ -94,38 +97,38 @@ def test_the_readme_block_works_as_typed(tmp_path: Path, k8s_binaries: None) -> 
     workdir = tmp_path / "fresh"
     workdir.mkdir()
     kubeconfig = Path(env["HOME"]) / ".kube" / "config"
-    state_dir = Path(env["HOME"]) / ".local" / "state" / "sophia-platform" / "dev-cluster"
+    state = Path(env["HOME"]) / ".local" / "state" / "sophia-platform"
+    state_dir, hosts_dir = state / "dev-cluster", state / "dev-hosts"
     outputs: list[str] = []
-    results: dict[str, Any] = {}
+    ran: list[runbook.Step] = []
     try:
-        for line in lines:
-            step = runbook.step_for(line)
-            if step.teardown:
-                # Before `down`: what K3s would give, and the context in the user's kubeconfig.
-                assert "sophia-local" in _contexts(kubeconfig)
+        for line, step in zip(lines, runbook.steps_for(lines), strict=True):
+            if step.teardown and not any(s.teardown for s in ran):
+                # Before `down`: what K3s would give, the contexts in the user's kubeconfig.
+                assert {"sophia-local", "sophia-lab"} <= set(_contexts(kubeconfig))
                 assert _claims_bound_by_the_provisioner(kubeconfig)
-                assert processes_mentioning(state_dir)
+                assert processes_mentioning(state_dir) and processes_mentioning(hosts_dir)
+                assert (workdir / "known_hosts").read_text().count("\n") == 5
             result = runbook.run_step(line, step, cwd=workdir, env=env, on_output=lambda _: None)
             outputs.append(result.output)
-            results[line] = result
+            ran.append(step)
             assert result.ok, f"`{line}` {result.problem()}:\n{result.output[-3000:]}"
     finally:
-        if not any(runbook.step_for(line).teardown for line in results):
-            runbook.run_step(
-                "sophia dev cluster down",
-                runbook.Step("sophia dev cluster down"),
-                cwd=workdir,
-                env=env,
-                on_output=lambda _: None,
-            )
+        for step in runbook.steps():
+            if step.teardown and step not in ran:
+                runbook.run_step(step.command, step, cwd=workdir, env=env, on_output=lambda _: None)
     text = "".join(outputs)
     assert f"created namespace {NAMESPACE}" in text  # said by the sync, the first writer
     assert "created RuntimeClass/nvidia" in text and "StorageClass/local-path" in text
     # After `down`: no entry in the kubeconfig, no process, no state.
-    assert not [n for n in _contexts(kubeconfig) if n.startswith("sophia-local")]
-    assert not processes_mentioning(state_dir)
-    assert not state_dir.exists()
+    assert not [n for n in _contexts(kubeconfig) if n.startswith("sophia-")]
+    assert not processes_mentioning(state_dir) and not processes_mentioning(hosts_dir)
+    assert not state_dir.exists() and not hosts_dir.exists()
+    # The cluster act: the stand-in said so, the join token stayed in the store.
+    assert "STAND-IN" in text and "converged: nothing to change" in text
     values = _stored_values(env, workdir)
     assert len(values) == 42
-    for value in values:
+    lab = _stored_values(env, workdir, "lab")
+    assert lab["K3S_TOKEN"].startswith("K10")  # read over SSH straight into the store
+    for value in [*values.values(), lab["K3S_TOKEN"]]:
         assert value not in text

@@ -24,7 +24,13 @@ def test_readme_block_is_the_rendered_runbook() -> None:
 
 def test_readme_lines_are_the_steps_in_order() -> None:
     lines = runbook.command_lines(runbook.markdown())
-    assert [runbook.step_for(line) for line in lines] == runbook.steps()
+    assert runbook.steps_for(lines) == runbook.steps()
+
+
+def test_a_line_out_of_order_is_no_step() -> None:
+    lines = runbook.command_lines(runbook.markdown())
+    with pytest.raises(KeyError, match="no runbook step"):
+        runbook.steps_for(lines[1:])
 
 
 def _commands(line: str) -> list[list[str]]:

@@ -30,6 +30,14 @@ AcceptOpt = Annotated[
         help="First contact: pin the keys of hosts not yet in known_hosts (prints fingerprints).",
     ),
 ]
+AirgapOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--airgap",
+        help="DIR with k3s, install.sh and k3s-airgap-images-*: upload "
+        "over SFTP, install with INSTALL_K3S_SKIP_DOWNLOAD=true.",
+    ),
+]
 KubeconfigOpt = Annotated[
     Path | None,
     typer.Option(
@@ -79,17 +87,17 @@ def _converge(
     json_output: bool,
 ) -> None:
     from sophia_platform.cluster.bootstrap import Bootstrap
-    from sophia_platform.errors import ExternalError, UsageError
+    from sophia_platform.cluster.installer import airgap_bundle
+    from sophia_platform.errors import ExternalError
 
-    if airgap is not None and not airgap.is_dir():
-        raise UsageError(f"--airgap {airgap}: not a directory")
+    bundle = airgap_bundle(airgap) if airgap is not None else None
     spec, inv = _load(env)
     boot = Bootstrap(
         spec,
         inv,
         _transport(inv, accept),
         kubeconfig=_kubeconfig(kubeconfig),
-        airgap=airgap,
+        airgap=bundle,
         progress=_progress,
     )
     result = boot.run(dry_run=dry_run)
@@ -184,14 +192,7 @@ def plan_cmd(
 def up_cmd(
     env: EnvArg = None,
     accept: AcceptOpt = False,
-    airgap: Annotated[
-        Path | None,
-        typer.Option(
-            "--airgap",
-            help="DIR with k3s, install.sh and k3s-airgap-images-*: upload "
-            "over SFTP, install with INSTALL_K3S_SKIP_DOWNLOAD=true.",
-        ),
-    ] = None,
+    airgap: AirgapOpt = None,
     kubeconfig: KubeconfigOpt = None,
     dry_run: DryRunOpt = False,
     json_output: JsonOpt = False,
@@ -312,20 +313,32 @@ def upgrade_cmd(
     drain_timeout: Annotated[
         float, typer.Option("--drain-timeout", help="Seconds a drain may wait for PDBs.")
     ] = 120.0,
+    airgap: AirgapOpt = None,
     kubeconfig: KubeconfigOpt = None,
     dry_run: DryRunOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
     """Servers first, then agents one at a time: cordon, drain (PDBs), upgrade, Ready, uncordon."""
+    from sophia_platform.cluster.installer import airgap_bundle
     from sophia_platform.cluster.upgrade import upgrade
     from sophia_platform.errors import UsageError
 
     if not to:
         raise UsageError("--to VERSION is required")
+    bundle = airgap_bundle(airgap) if airgap is not None else None
     _spec, inv = _load(env)
     api = _api(inv, kubeconfig)
     try:
-        result = upgrade(inv, api, _transport(inv, False), to, dry_run=dry_run, progress=_progress)
+        result = upgrade(
+            inv,
+            api,
+            _transport(inv, False),
+            to,
+            dry_run=dry_run,
+            progress=_progress,
+            drain_timeout_s=drain_timeout,
+            airgap=bundle,
+        )
     finally:
         api.close()
     if output.wants_json(json_output):

@@ -78,8 +78,8 @@ def up_cmd(
     """
     from sophia_platform.devcluster import addons, cluster, inventory, toolchain
     from sophia_platform.devcluster.components import COMPONENTS
-    from sophia_platform.devcluster.kubeconfig import user_kubeconfig
     from sophia_platform.errors import UsageError
+    from sophia_platform.kube.merge import user_kubeconfig
 
     directory = _state_dir(state_dir)
     spec_path = params.spec_path(spec)
@@ -256,7 +256,8 @@ def hosts_up_cmd(
         Path | None,
         typer.Option(
             "--stand-in",
-            help="The k3s stand-in directory (default: tests/standin of the checkout here).",
+            help="The k3s stand-in directory (default: $SOPHIA_K3S_STANDIN, else "
+            "tests/standin of the checkout here; scripts/demo sets it).",
         ),
     ] = None,
     json_flag: JsonOption = False,
@@ -276,18 +277,24 @@ def hosts_up_cmd(
         )
     console.print(f"addresses written to the {env} store; bare control plane at {result.server}")
     console.print(
-        "STAND-IN: these hosts run a test-only k3s stand-in (tests/standin/), not real K3s"
+        f"STAND-IN: the k3s on these hosts is a test-only stand-in from {result.standin}, "
+        "not real K3s (SSH, sudo, SFTP and the API server are real)",
+        highlight=False,
     )
-    console.print(f"next: sophia cluster up {env} --accept-new-host-keys")
+    console.print(f"next: sophia cluster plan {env} --accept-new-host-keys")
 
 
 @hosts_app.command("down")
 def hosts_down_cmd(state_dir: HostsDirOption = None, json_flag: JsonOption = False) -> None:
     """Stop every loopback sshd and the control plane behind them; remove their state."""
     from sophia_platform.devcluster import hosts
+    from sophia_platform.kube.merge import user_kubeconfig
 
-    stopped = hosts.Hosts(state_dir or hosts.default_state_dir()).down()
+    done = hosts.Hosts(state_dir or hosts.default_state_dir()).down(user_kubeconfig())
     if output.wants_json(json_flag):
-        output.emit_json({"stopped": stopped})
+        output.emit_json(done)
         return
-    output.console().print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+    con = output.console()
+    con.print(f"stopped: {', '.join(done.stopped) or 'nothing was running'}")
+    if done.removed_context:
+        con.print(f"removed context {done.removed_context} from {done.kubeconfig}", highlight=False)

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sophia_platform.cluster import gpu, k3s, kubeside
+from sophia_platform.cluster import gpu, installer, k3s, kubeside
+from sophia_platform.cluster.installer import AirgapBundle
 from sophia_platform.cluster.inventory import ClusterNode, Inventory
 from sophia_platform.cluster.preflight import Probe, check, probe
 from sophia_platform.cluster.ssh import Session, SshError, Transport
@@ -28,7 +29,6 @@ from sophia_platform.kube import merge as kcfg
 from sophia_platform.spec import Spec
 
 TOKEN_KEY = "K3S_TOKEN"
-INSTALL_TIMEOUT_S = 300.0
 READY_TIMEOUT_S = 120.0
 Progress = Callable[[str], None]
 
@@ -93,7 +93,7 @@ class Bootstrap:
         transport: Transport,
         *,
         kubeconfig: Path,
-        airgap: Path | None = None,
+        airgap: AirgapBundle | None = None,
         progress: Progress | None = None,
         ready_timeout_s: float = READY_TIMEOUT_S,
     ) -> None:
@@ -107,6 +107,7 @@ class Bootstrap:
         self.version = spec.cluster.k3s_version
         self.sessions: dict[str, Session] = {}
         self.probes: dict[str, Probe] = {}
+        self._api: Any = None
 
     # -- entry point ---------------------------------------------------------------------
     def run(self, *, dry_run: bool) -> UpResult:
@@ -122,6 +123,9 @@ class Bootstrap:
             asyncio.run(self._ssh_phase(result, outcomes, dry_run))
             self._api_phase(result, outcomes, dry_run)
         finally:
+            if self._api is not None:
+                self._api.close()
+                self._api = None
             result.accepted_host_keys = [
                 {"node": n, "fingerprint": fp} for n, fp in self.transport.known_hosts.accepted
             ]
@@ -141,9 +145,10 @@ class Bootstrap:
                         outcomes[agent.name].notes.append("not joined: the server failed")
                 return
             token = await self._server(server, result, outcomes[server.name], dry_run)
+            registered = self._registered()
             await asyncio.gather(
                 *(
-                    self._agent(a, token, result, outcomes[a.name], dry_run)
+                    self._agent(a, token, result, outcomes[a.name], dry_run, registered)
                     for a in self.inv.agents
                     if outcomes[a.name].ok
                 )
@@ -177,6 +182,7 @@ class Bootstrap:
         result: UpResult,
         outcome: NodeOutcome,
         dry_run: bool,
+        registered: set[str] | None = None,
     ) -> None:
         session, p = self.sessions[node.name], self.probes[node.name]
         live = k3s.parse(p.config_text)
@@ -190,7 +196,7 @@ class Bootstrap:
                 return
             self.say(f"{node.name}: installing k3s {self.version}")
             await session.write_file(k3s.CONFIG_PATH, k3s.render(desired))
-            await self._install(session, node)
+            await installer.install(session, node, self.version, airgap=self.airgap, say=self.say)
             outcome.version = self.version
             return
         if p.version != self.version:
@@ -198,6 +204,7 @@ class Bootstrap:
                 f"runs {p.version}, the spec pins {self.version}: "
                 f"`sophia cluster upgrade {self.inv.env} --to {self.version}`"
             )
+        unit = k3s.service(node)
         if changed_keys:
             result.changes.append(
                 Change(node.name, "config", f"{k3s.CONFIG_PATH}: {', '.join(changed_keys)}")
@@ -206,36 +213,23 @@ class Bootstrap:
                 return
             self.say(f"{node.name}: config changed ({', '.join(changed_keys)}), restarting")
             await session.write_file(k3s.CONFIG_PATH, k3s.render(desired))
-            await session.run(
-                ["systemctl", "restart", k3s.service(node)],
-                privileged=True,
-                timeout=INSTALL_TIMEOUT_S,
-                what=f"restart {k3s.service(node)}",
+        elif registered is not None and node.name not in registered:
+            # Installed with the right config, yet not in the cluster: its join was cut off
+            # (host down mid-join) or its service is failing. Starting it again is the fix.
+            result.changes.append(
+                Change(node.name, "restart", f"installed but not registered: restart {unit}")
             )
-
-    async def _install(self, session: Session, node: ClusterNode) -> None:
-        script = None
-        if self.airgap is not None:
-            script = await self._upload_airgap(session)
-        cmd = k3s.install_command(node, self.version, airgap_script=script)
+            if dry_run:
+                return
+            self.say(f"{node.name}: installed but not registered, restarting {unit}")
+        else:
+            return
         await session.run(
-            cmd.argv, privileged=True, timeout=INSTALL_TIMEOUT_S, what="k3s installer"
+            ["systemctl", "restart", unit],
+            privileged=True,
+            timeout=installer.INSTALL_TIMEOUT_S,
+            what=f"restart {unit}",
         )
-
-    async def _upload_airgap(self, session: Session) -> str:
-        assert self.airgap is not None
-        binary, script = self.airgap / "k3s", self.airgap / "install.sh"
-        images = sorted(self.airgap.glob("k3s-airgap-images-*"))
-        for needed in (binary, script):
-            if not needed.is_file():
-                raise SshError(session.node.name, f"--airgap {self.airgap}: {needed.name} missing")
-        self.say(f"{session.node.name}: uploading the air-gap bundle over SFTP")
-        await session.put(binary, k3s.BINARY_PATH, mode="0755")
-        for image in images:
-            await session.put(image, f"{k3s.IMAGES_DIR}/{image.name}", mode="0644")
-        remote_script = "/var/lib/rancher/k3s/install.sh"
-        await session.put(script, remote_script, mode="0755")
-        return remote_script
 
     async def _server(
         self, server: ClusterNode, result: UpResult, outcome: NodeOutcome, dry_run: bool
@@ -247,14 +241,16 @@ class Bootstrap:
             if not installed:
                 return self._stored_token()
             session = self.sessions[server.name]
-            token = await session.read_secret(k3s.TOKEN_PATH)
+            token, kube_text = await asyncio.gather(
+                session.read_secret(k3s.TOKEN_PATH), session.read_file(k3s.KUBECONFIG_PATH)
+            )
             if not _same(self._stored_token(), token):
                 result.changes.append(
                     Change(server.name, "token", f"join token into the {self.inv.env} store")
                 )
                 if not dry_run:
                     self._store_token(token)
-            await self._kubeconfig(session, result, dry_run)
+            self._kubeconfig(server.name, kube_text, result, dry_run)
             return token
         except SophiaError as e:
             outcome.error = str(e)
@@ -268,39 +264,53 @@ class Bootstrap:
         result: UpResult,
         outcome: NodeOutcome,
         dry_run: bool,
+        registered: set[str] | None,
     ) -> None:
         if token is None and not dry_run:
             outcome.error = "no join token (the server step failed)"
             return
         desired = k3s.desired_config(agent, self.inv, self.spec.cluster, token)
         try:
-            await self._converge_node(agent, desired, result, outcome, dry_run)
+            await self._converge_node(agent, desired, result, outcome, dry_run, registered)
         except SophiaError as e:
             outcome.error = str(e)
             self.say(str(e))
 
-    async def _kubeconfig(self, session: Session, result: UpResult, dry_run: bool) -> None:
-        text = await session.read_file(k3s.KUBECONFIG_PATH)
+    def _kubeconfig(self, server: str, text: str | None, result: UpResult, dry_run: bool) -> None:
         if text is None:
-            raise SshError(session.node.name, f"{k3s.KUBECONFIG_PATH} missing after install")
+            raise SshError(server, f"{k3s.KUBECONFIG_PATH} missing after install")
         source = kcfg.load(text, k3s.KUBECONFIG_PATH)
         for entry in source.get("clusters") or []:
-            server = entry.get("cluster", {}).get("server")
-            if server:
-                entry["cluster"]["server"] = kcfg.with_server_host(server, self.inv.server.host)
-        old_text = self.kubeconfig.read_text() if self.kubeconfig.is_file() else ""
-        old = kcfg.load(old_text, str(self.kubeconfig)) if old_text else {}
-        if kcfg.merged(old, source, self.inv.context) == old:
-            return
-        result.changes.append(
-            Change(
-                session.node.name,
-                "kubeconfig",
-                f"context {self.inv.context} in {self.kubeconfig}",
+            url = entry.get("cluster", {}).get("server")
+            if url:
+                entry["cluster"]["server"] = kcfg.with_server_host(url, self.inv.server.host)
+        merged = kcfg.merge_into(self.kubeconfig, source, self.inv.context, dry_run=dry_run)
+        if merged.changed:
+            result.changes.append(
+                Change(
+                    server,
+                    "kubeconfig",
+                    f"context {self.inv.context} in {self.kubeconfig}",
+                )
             )
-        )
-        if not dry_run:
-            kcfg.merge_into(self.kubeconfig, source, self.inv.context)
+
+    def _connect(self) -> Any:
+        """The API connection of the environment's context (None: no such context yet)."""
+        from sophia_platform.kube.client import connect, contexts
+
+        if self._api is None and self.inv.context in contexts(self.kubeconfig):
+            self._api = connect(self.kubeconfig, self.inv.context)
+        return self._api
+
+    def _registered(self) -> set[str] | None:
+        """Names of the nodes the API server knows (None: no context to ask yet)."""
+        api = self._connect()
+        if api is None:
+            return None
+        try:
+            return set(kubeside.list_nodes(api))
+        except SophiaError:
+            return None  # the API phase reports an unreachable server
 
     # -- the secrets store -----------------------------------------------------------------
     def _store(self) -> Any:
@@ -318,20 +328,15 @@ class Bootstrap:
 
     # -- the API ---------------------------------------------------------------------------
     def _api_phase(self, result: UpResult, outcomes: dict[str, NodeOutcome], dry_run: bool) -> None:
-        from sophia_platform.kube.client import connect, contexts
-
-        if self.inv.context not in contexts(self.kubeconfig):
+        api = self._connect()
+        if api is None:
             if dry_run:
                 return  # nothing registered yet: the install steps above say it all
             for o in outcomes.values():
                 if o.ok:
                     o.error = f"kube context {self.inv.context} missing"
             return
-        api = connect(self.kubeconfig, self.inv.context)
-        try:
-            ApiPhase(self, api, result, outcomes, dry_run).run()
-        finally:
-            api.close()
+        ApiPhase(self, api, result, outcomes, dry_run).run()
 
 
 class ApiPhase:

@@ -12,6 +12,7 @@ import copy
 import functools
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,14 +20,13 @@ from ruamel.yaml import YAML
 
 from sophia_platform import resources
 from sophia_platform.cluster.inventory import ClusterNode
-from sophia_platform.kube.client import ApiError, call
+from sophia_platform.kube.client import ApiError
 
 HASH_ANNOTATION = "sophia.dev/applied-hash"
 NAMESPACE = "kube-system"
 DEVICE_PLUGIN = "nvidia-device-plugin-daemonset"
 RUNTIME_CLASS = "nvidia"
 SMOKE_PREFIX = "sophia-gpu-smoke-"
-_DYNAMIC: dict[int, Any] = {}
 
 
 @functools.cache
@@ -126,8 +126,6 @@ def needs_apply(api: Any, doc: dict[str, Any]) -> bool:
 
 def apply(api: Any, doc: dict[str, Any], *, dry_run: bool = False) -> Applied:
     """Server-side apply ``doc`` unless the live object carries the same hash."""
-    from kubernetes import dynamic
-
     kind, name = doc["kind"], doc["metadata"]["name"]
     if not needs_apply(api, doc):
         return Applied(kind, name, False)
@@ -135,44 +133,29 @@ def apply(api: Any, doc: dict[str, Any], *, dry_run: bool = False) -> Applied:
         return Applied(kind, name, True)
     if kind == "Job":
         delete_job(api, doc)  # a Job's template is immutable: a new smoke run is a new Job
-    dyn = _DYNAMIC.get(id(api))
-    if dyn is None:  # discovery costs a round of requests: once per API client
-        dyn = _DYNAMIC[id(api)] = dynamic.DynamicClient(api)  # type: ignore[no-untyped-call]
-    resource = dyn.resources.get(api_version=doc["apiVersion"], kind=kind)
-    call(
-        f"apply {kind}/{name}",
-        dyn.server_side_apply,
-        resource,
-        body=doc,
-        name=name,
-        namespace=doc["metadata"].get("namespace"),
-        field_manager="sophia",
-        force_conflicts=True,
-    )
+    from sophia_platform.kube import raw
+
+    raw.server_side_apply(api, f"apply {kind}/{name}", _path(doc), doc)
     return Applied(kind, name, True)
 
 
 def delete_job(api: Any, doc: dict[str, Any]) -> None:
     """Delete a Job and its pods; wait (up to 30 s) until it is gone."""
-    from kubernetes import client
+    from sophia_platform.kube import raw
 
-    batch = client.BatchV1Api(api)
-    ns, name = doc["metadata"]["namespace"], doc["metadata"]["name"]
+    name = doc["metadata"]["name"]
     try:
-        call(
+        raw.delete(
+            api,
             f"delete job {name}",
-            batch.delete_namespaced_job,
-            name,
-            ns,
-            propagation_policy="Foreground",
-            grace_period_seconds=0,
+            _path(doc),
+            propagationPolicy="Foreground",
+            gracePeriodSeconds="0",
         )
     except ApiError as e:
         if e.status != 404:
             raise
         return
-    import time
-
     deadline = time.monotonic() + 30
     while _read(api, _path(doc)) is not None and time.monotonic() < deadline:
         time.sleep(0.2)

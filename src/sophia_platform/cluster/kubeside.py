@@ -14,6 +14,7 @@ from typing import Any
 
 from sophia_platform.cluster.inventory import GPU_RESOURCE, ClusterNode, Taint
 from sophia_platform.errors import ExternalError
+from sophia_platform.kube import raw
 from sophia_platform.kube.client import ApiError, call
 
 MANAGED_LABELS = "sophia.dev/managed-labels"
@@ -30,9 +31,7 @@ def core(api: Any) -> Any:
 
 def list_nodes(api: Any) -> dict[str, Any]:
     """Every Node by name (raw JSON objects)."""
-    from sophia_platform.kube.raw import get
-
-    return {n.metadata.name: n for n in get(api, "list nodes", "/api/v1/nodes").items or []}
+    return {n.metadata.name: n for n in raw.get(api, "list nodes", "/api/v1/nodes").items or []}
 
 
 def is_ready(node: Any) -> bool:
@@ -123,15 +122,18 @@ def sync_labels(api: Any, node: ClusterNode, live: Any) -> Drift:
         kept = [t.to_dict() for t in (live.spec.taints or []) if _taint_str(t) not in drop]
         for text in d.add_taints:
             t = Taint.parse(text)
-            kept.append({"key": t.key, "value": t.value or None, "effect": t.effect})
-        patch["spec"] = {"taints": kept}
-    call(f"label node {node.name}", core(api).patch_node, node.name, patch)
+            kept.append(
+                {"key": t.key, "effect": t.effect, **({"value": t.value} if t.value else {})}
+            )
+        patch["spec"] = {"taints": kept}  # a merge patch: the list replaces the live one
+    raw.patch(api, f"label node {node.name}", f"/api/v1/nodes/{node.name}", patch)
     return d
 
 
 def cordon(api: Any, name: str, unschedulable: bool = True) -> None:
     """Mark a node (un)schedulable."""
-    call(f"cordon {name}", core(api).patch_node, name, {"spec": {"unschedulable": unschedulable}})
+    body = {"spec": {"unschedulable": unschedulable}}
+    raw.patch(api, f"cordon {name}", f"/api/v1/nodes/{name}", body)
 
 
 def _evictable(pod: Any) -> bool:

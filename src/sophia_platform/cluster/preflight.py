@@ -10,11 +10,12 @@ installed K3s version and the live config.yaml.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 
 from sophia_platform.cluster import k3s
-from sophia_platform.cluster.ssh import Session
+from sophia_platform.cluster.ssh import Completed, Session
 
 MAX_SKEW_S = 5.0
 SUPPORTED_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
@@ -69,29 +70,38 @@ class Preflight:
 
 
 async def probe(session: Session) -> Probe:
-    """Run the probe script and read config.yaml with privilege (``sudo -n`` where needed)."""
+    """Run the probe script and read config.yaml with privilege (``sudo -n`` where needed).
+
+    Both run at once, on two channels of the one connection (one round trip, not two).
+    """
     sent = time.time()
-    done = await session.script(_PROBE, timeout=PROBE_TIMEOUT_S, what="probe")
-    got = time.time()
+
+    async def facts_script() -> tuple[Completed, float]:
+        done = await session.script(_PROBE, timeout=PROBE_TIMEOUT_S, what="probe")
+        return done, time.time()
+
+    (done, got), read = await asyncio.gather(
+        facts_script(),
+        session.run(
+            [
+                "sh",
+                "-c",
+                'if [ -f "$1" ]; then cat -- "$1"; else echo "#absent"; fi',
+                "sh",
+                k3s.CONFIG_PATH,
+            ],
+            privileged=True,
+            check=False,
+            timeout=PROBE_TIMEOUT_S,
+            what="privileged read",
+        ),
+    )
     facts = {}
     for line in done.stdout.splitlines():
         key, sep, value = line.partition("=")
         if sep:
             facts[key.strip()] = value.strip()
     skew = float(facts.get("time") or got) - (sent + got) / 2
-    read = await session.run(
-        [
-            "sh",
-            "-c",
-            'if [ -f "$1" ]; then cat -- "$1"; else echo "#absent"; fi',
-            "sh",
-            k3s.CONFIG_PATH,
-        ],
-        privileged=True,
-        check=False,
-        timeout=PROBE_TIMEOUT_S,
-        what="privileged read",
-    )
     if not read.ok:
         reason = (read.stderr.strip().splitlines() or ["failed"])[-1]
         return Probe(facts, skew, None, False, reason)

@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncssh
-
 from sophia_platform.atomicfile import write_text_atomic
 from sophia_platform.cluster.inventory import ClusterNode
+from sophia_platform.cluster.sshlib import asyncssh
 from sophia_platform.config import SecretValue
 from sophia_platform.errors import ExternalError
 

@@ -1,7 +1,8 @@
 """``cluster upgrade --to VERSION``: servers first, then agents one at a time.
 
 Each node: cordon, drain through the eviction API (PodDisruptionBudgets respected), re-run the
-installer with the new ``INSTALL_K3S_VERSION`` over SSH, wait until the node is Ready and
+installer with the new ``INSTALL_K3S_VERSION`` over SSH (air-gapped: the new release's
+bundle uploaded over SFTP first), wait until the node is Ready and
 reports the new version, uncordon. Refused: a downgrade, skipping a minor version (K3s and
 Kubernetes support one minor at a time), or agents ahead of the server.
 """
@@ -14,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sophia_platform.cluster import k3s, kubeside
+from sophia_platform.cluster import installer, k3s, kubeside
+from sophia_platform.cluster.installer import AirgapBundle
 from sophia_platform.cluster.inventory import ClusterNode, Inventory
 from sophia_platform.cluster.ssh import Transport
 from sophia_platform.errors import ExternalError, UsageError
@@ -89,6 +91,7 @@ def upgrade(
     progress: Callable[[str], None] | None = None,
     ready_timeout_s: float = 120.0,
     drain_timeout_s: float = DRAIN_TIMEOUT_S,
+    airgap: AirgapBundle | None = None,
 ) -> UpgradeResult:
     """Upgrade node by node in :func:`plan`'s order; stop at the first failure (exit 3)."""
     started = time.monotonic()
@@ -107,7 +110,7 @@ def upgrade(
             api, node.name, timeout_s=drain_timeout_s, on_wait=say
         )
         say(f"{node.name}: upgrading k3s to {target}")
-        asyncio.run(_reinstall(transport, node, target))
+        asyncio.run(_reinstall(transport, node, target, airgap, say))
         _wait_version(api, node.name, target, ready_timeout_s)
         kubeside.cordon(api, node.name, unschedulable=False)
         result.done.append(node.name)
@@ -116,11 +119,16 @@ def upgrade(
     return result
 
 
-async def _reinstall(transport: Transport, node: ClusterNode, target: str) -> None:
+async def _reinstall(
+    transport: Transport,
+    node: ClusterNode,
+    target: str,
+    airgap: AirgapBundle | None,
+    say: Callable[[str], None],
+) -> None:
     session = await transport.connect(node)
     try:
-        cmd = k3s.install_command(node, target, airgap_script=None)
-        await session.run(cmd.argv, privileged=True, timeout=300.0, what="k3s installer")
+        await installer.install(session, node, target, airgap=airgap, say=say)
     finally:
         session.close()
 

@@ -25,14 +25,7 @@ from sophia_platform import resources
 from sophia_platform.atomicfile import write_text_atomic
 from sophia_platform.devcluster import addons
 from sophia_platform.devcluster import components as comp
-from sophia_platform.devcluster.kubeconfig import (
-    CONTEXT,
-    MergeResult,
-    kubeconfig_document,
-    merge_into,
-    remove_from,
-    write_kubeconfig,
-)
+from sophia_platform.devcluster.kubeconfig import CONTEXT, kubeconfig_document, write_kubeconfig
 from sophia_platform.devcluster.nodes import (
     GPU_RESOURCE,
     GPU_TYPE_LABEL,
@@ -51,6 +44,7 @@ from sophia_platform.devcluster.processes import (
 from sophia_platform.devcluster.toolchain import binary_version, find_tool
 from sophia_platform.errors import ExternalError
 from sophia_platform.kube.client import ApiError, call, connect
+from sophia_platform.kube.merge import MergeResult, merge_into, remove_from
 
 READY_TIMEOUT_S = 90.0
 _START_ATTEMPTS = 3
@@ -275,7 +269,7 @@ def _merge(layout: comp.Layout, path: Path, server: str, switch_context: bool) -
     """Merge the context into ``path`` and remember where, for ``down``."""
     document = kubeconfig_document(server, layout.pki)
     with state_lock(layout.state_dir):
-        merged = merge_into(path, document, switch_context=switch_context)
+        merged = merge_into(path, document, CONTEXT, switch_context=switch_context)
         known = [m for m in _merge_records(layout) if m["path"] != str(merged.path)]
         record = [*known, {"path": str(merged.path), "server": server}]
         write_text_atomic(layout.merge_record, json.dumps(record, indent=1))
@@ -470,7 +464,8 @@ def down(state_dir: Path, *, keep: bool = False, grace_s: float = 10.0) -> DownR
         # The entries would point at a server that is gone: take them out, also with --keep.
         layout = comp.Layout(state_dir)
         unmerged = [
-            remove_from(Path(m["path"]), server=m["server"]) for m in _merge_records(layout)
+            remove_from(Path(m["path"]), CONTEXT, server=m["server"])
+            for m in _merge_records(layout)
         ]
         layout.merge_record.unlink(missing_ok=True)
     removed = False

@@ -32,6 +32,7 @@ from sophia_platform.devcluster import cluster as devcluster
 from sophia_platform.devcluster.components import Layout
 from sophia_platform.devcluster.processes import Supervisor, is_running, log_tail
 from sophia_platform.errors import ExternalError, UsageError
+from sophia_platform.kube.merge import remove_from
 from sophia_platform.spec import Spec
 
 SSHD = Path("/usr/sbin/sshd")
@@ -64,8 +65,6 @@ class HostSpec:
     name: str
     gpu_type: str | None = None
     gpu_count: int = 0
-    sudo_password: bool = False  # its `sudo` demands a password (for the refusal test)
-    token: str | None = None  # the stand-in server's join token (tests pass a canary)
 
 
 @dataclass(frozen=True)
@@ -90,6 +89,16 @@ class HostsResult:
     hosts: list[Host] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    standin: str = ""  # the test-only k3s stand-in the hosts run
+
+
+@dataclass(frozen=True)
+class HostsDown:
+    """What ``down`` stopped and which kube context it took out of which file."""
+
+    stopped: list[str]
+    removed_context: str | None = None
+    kubeconfig: str | None = None
 
 
 def _free_port() -> int:
@@ -100,7 +109,7 @@ def _free_port() -> int:
 
 def _keypair(path: Path) -> str:
     """Create an ed25519 key at ``path`` (+ .pub) unless present; return the public line."""
-    import asyncssh
+    from sophia_platform.cluster.sshlib import asyncssh
 
     if not path.is_file():
         key = asyncssh.generate_private_key("ssh-ed25519")
@@ -110,7 +119,7 @@ def _keypair(path: Path) -> str:
 
 
 def _fingerprint(path: Path) -> str:
-    import asyncssh
+    from sophia_platform.cluster.sshlib import asyncssh
 
     return str(asyncssh.read_private_key(str(path)).get_fingerprint("sha256"))
 
@@ -136,25 +145,44 @@ class Hosts:
         except (OSError, ValueError):
             return {}
 
-    def up(self, specs: Sequence[HostSpec], *, control_plane: bool = True) -> HostsResult:
-        """Start the bare control plane and one sshd per spec (running ones are kept).
+    def up(self, specs: Sequence[HostSpec]) -> HostsResult:
+        """Start the bare control plane, then one sshd per spec (running ones are kept)."""
+        self._check_tools()
+        started_at = time.monotonic()
+        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        control = devcluster.up(self.cluster_dir, [])
+        hosts, reused = self.start_hosts(specs, control.server)
+        return HostsResult(
+            self.state_dir,
+            self.client_key,
+            control.kubeconfig,
+            control.server,
+            hosts,
+            reused,
+            time.monotonic() - started_at,
+            str(self.standin),
+        )
 
-        ``control_plane=False`` starts the hosts alone (nothing can register then).
-        """
+    def _check_tools(self) -> None:
         if not SSHD.is_file():
             raise ExternalError(f"{SSHD} not found", hint="apt-get install openssh-server")
         if not (self.standin / "k3s" / "install.sh").is_file():
             raise UsageError(
                 f"the k3s stand-in is not at {self.standin}",
-                hint="dev hosts run from a source checkout (tests/standin/ is never packaged)",
+                hint=f"run from a source checkout (tests/standin/ is never packaged), or pass "
+                f"--stand-in DIR / set ${STANDIN_ENV} (scripts/demo sets it)",
             )
-        started_at = time.monotonic()
+
+    def start_hosts(
+        self, specs: Sequence[HostSpec], api_server: str
+    ) -> tuple[list[Host], list[str]]:
+        """One sshd per spec whose stand-in registers nodes at ``api_server``; (hosts, reused).
+
+        Hosts already running are kept. ``up`` starts the control plane first; with no
+        ``api_server`` ("") the hosts run alone and nothing can register.
+        """
+        self._check_tools()
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if control_plane:
-            control = devcluster.up(self.cluster_dir, [])
-            server, kubeconfig = control.server, control.kubeconfig
-        else:
-            server, kubeconfig = "", self.cluster_dir / "kubeconfig"
         client_pub = _keypair(self.client_key)
         ports = self._ports()
         records = self.sup.records()
@@ -165,21 +193,13 @@ class Hosts:
                 reused.append(spec.name)
             else:
                 ports[spec.name] = ports.get(spec.name) or _free_port()
-                self._prepare(spec, ports[spec.name], client_pub, server)
+                self._prepare(spec, ports[spec.name], client_pub, api_server)
                 self.start(spec.name)
             hosts.append(self._host(spec.name, ports[spec.name]))
         write_text_atomic(self.state_dir / "ports.json", json.dumps(ports, indent=1))
         for host in hosts:
             self._wait_listening(host)
-        return HostsResult(
-            self.state_dir,
-            self.client_key,
-            kubeconfig,
-            server,
-            hosts,
-            reused,
-            time.monotonic() - started_at,
-        )
+        return hosts, reused
 
     def _host(self, name: str, port: int) -> Host:
         directory = self.host_dir(name)
@@ -198,8 +218,6 @@ class Hosts:
             (d / sub).mkdir(parents=True, exist_ok=True)
         _keypair(d / "ssh_host_ed25519_key")
         write_text_atomic(d / "authorized_keys", client_pub + "\n", mode=0o600)
-        if spec.sudo_password:
-            shutil.copy2(self.standin / "bin" / "sudo-password", d / "bin" / "sudo")
         layout = Layout(self.cluster_dir)
         config = {
             **asdict(spec),
@@ -296,12 +314,29 @@ class Hosts:
         ports = self._ports()
         return [self._host(n, p) for n, p in ports.items() if self.host_dir(n).is_dir()]
 
-    def down(self) -> list[str]:
-        """Stop every sshd and the control plane, and remove the state directory."""
+    def remember_context(self, context: str, server: str) -> None:
+        """Note the kube context ``sophia cluster up`` will merge for these hosts (for down)."""
+        path = self.state_dir / "context.json"
+        write_text_atomic(path, json.dumps({"context": context, "server": server}))
+
+    def down(self, kubeconfig: Path | None = None) -> HostsDown:
+        """Stop every sshd and the control plane, and remove the state directory.
+
+        The remembered context is taken out of ``kubeconfig`` if it still points at this
+        control plane (``sophia cluster up`` merged it there).
+        """
         stopped = [n for n in list(self.sup.records()) if self.stop(n)]
+        removed = None
+        try:
+            noted = json.loads((self.state_dir / "context.json").read_text())
+        except (OSError, ValueError):
+            noted = None
+        if noted and kubeconfig is not None:
+            merged = remove_from(kubeconfig, noted["context"], server=noted["server"])
+            removed = noted["context"] if merged.removed else None
         devcluster.down(self.cluster_dir)
         shutil.rmtree(self.state_dir, ignore_errors=True)
-        return stopped
+        return HostsDown(stopped, removed, str(kubeconfig) if removed else None)
 
 
 def specs_of(spec: Spec) -> list[HostSpec]:
@@ -342,6 +377,8 @@ def up_for_spec(
         raise UsageError(
             f"unknown environment {env!r}; sophia.yaml defines {', '.join(spec.environments)}"
         )
-    result = Hosts(state_dir or default_state_dir(), standin).up(specs_of(spec))
+    hosts = Hosts(state_dir or default_state_dir(), standin)
+    result = hosts.up(specs_of(spec))
     write_addresses(spec, env, result)
+    hosts.remember_context(spec.environments[env].context, result.server)
     return result

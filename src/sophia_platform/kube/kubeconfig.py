@@ -118,7 +118,12 @@ class ReadPath:
         return self.request("GET", path, None, timeout)
 
     def request(
-        self, method: str, path: str, body: bytes | None, timeout: tuple[float, float]
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        timeout: tuple[float, float],
+        content_type: str = "application/json",
     ) -> tuple[int, bytes]:
         """Send ``method`` to ``server + path`` (``body``: JSON); returns (status, body).
 
@@ -131,7 +136,7 @@ class ReadPath:
         split = urlsplit(self.server)
         headers = {**self.headers, "Accept": "application/json"}
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type  # JSON, or a patch type of JSON
         conn = self._connection(split, timeout)
         try:
             conn.request(method, split.path + path, body=body, headers=headers)

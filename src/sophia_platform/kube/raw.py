@@ -108,12 +108,45 @@ def replace(api: Any, what: str, path: str, body: dict[str, Any]) -> Raw:
     return Raw(json.loads(send(api, what, "PUT", path, body=body)))
 
 
-def delete(api: Any, what: str, path: str) -> None:
+def delete(api: Any, what: str, path: str, **query: str) -> None:
     """DELETE the object at ``path`` (404: it was not there)."""
-    send(api, what, "DELETE", path)
+    send(api, what, "DELETE", path, **query)
 
 
-def send(api: Any, what: str, method: str, path: str, *, body: Any = None, **query: str) -> bytes:
+MERGE_PATCH = "application/merge-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"  # server-side apply (JSON is YAML)
+
+
+def patch(api: Any, what: str, path: str, body: dict[str, Any]) -> Raw:
+    """A JSON merge patch of the object at ``path`` (a list in it replaces the live one)."""
+    return Raw(json.loads(send(api, what, "PATCH", path, body=body, content_type=MERGE_PATCH)))
+
+
+def server_side_apply(api: Any, what: str, path: str, doc: dict[str, Any]) -> Raw:
+    """Server-side apply ``doc`` at its object ``path`` as field manager sophia (forced)."""
+    answer = send(
+        api,
+        what,
+        "PATCH",
+        path,
+        body=doc,
+        content_type=APPLY_PATCH,
+        fieldManager="sophia",
+        force="true",
+    )
+    return Raw(json.loads(answer))
+
+
+def send(
+    api: Any,
+    what: str,
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    content_type: str = "application/json",
+    **query: str,
+) -> bytes:
     """Send one request; the answer's body, or an :class:`ApiError` (the one timeout policy)."""
     params = "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
     target = path + (f"?{params}" if params else "")
@@ -121,14 +154,14 @@ def send(api: Any, what: str, method: str, path: str, *, body: Any = None, **que
     payload = json.dumps(body).encode() if body is not None else None
     if fast is not None:  # no kubernetes, no urllib3 import: see kube/kubeconfig.py
         try:
-            status, answer = fast.request(method, target, payload, REQUEST_TIMEOUT)
+            status, answer = fast.request(method, target, payload, REQUEST_TIMEOUT, content_type)
         except OSError as e:
             raise unreachable(what, e) from e
     else:
         from urllib3.exceptions import HTTPError
 
         try:
-            status, answer = _official(api, method, target, payload)
+            status, answer = _official(api, method, target, payload, content_type)
         except (HTTPError, OSError) as e:
             raise unreachable(what, e) from e
     if not 200 <= status < 300:
@@ -136,12 +169,14 @@ def send(api: Any, what: str, method: str, path: str, *, body: Any = None, **que
     return bytes(answer)
 
 
-def _official(api: Any, method: str, target: str, payload: bytes | None) -> tuple[int, bytes]:
+def _official(
+    api: Any, method: str, target: str, payload: bytes | None, content_type: str
+) -> tuple[int, bytes]:
     """The same request through the official client's pool and auth (exec plugins, ...)."""
     url = api.configuration.host + target
     headers = {"Accept": "application/json"}
     if payload is not None:
-        headers["Content-Type"] = "application/json"
+        headers["Content-Type"] = content_type
     api.update_params_for_auth(headers, [], ["BearerToken"], url, method, None)
     response = api.rest_client.pool_manager.request(
         method,

@@ -3,6 +3,7 @@ control plane the stand-in k3s registers nodes in (see tests/standin/README.md).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -37,13 +38,17 @@ class Lab:
     def sophia(self, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
         """Run the real CLI as a new process (argv checked by the canary watcher)."""
         return subprocess.run(
-            [sys.executable, "-m", "sophia_platform.cli.main", "--spec", str(self.spec), *args],
+            self.argv(*args),
             capture_output=True,
             text=True,
             env=self.env,
             timeout=timeout,
             cwd=self.root,
         )
+
+    def argv(self, *args: str) -> list[str]:
+        """The argv of the real CLI with this lab's spec."""
+        return [sys.executable, "-m", "sophia_platform.cli.main", "--spec", str(self.spec), *args]
 
     def api(self):  # type: ignore[no-untyped-def]
         from kubernetes import client, config
@@ -60,6 +65,12 @@ def _binaries_or_skip() -> None:
         pytest.skip("LOCAL CLUSTER TESTS SKIPPED: control-plane binaries missing, no Go")
     if not dev_hosts.SSHD.is_file():
         pytest.fail("sshd missing: scripts/setup installs openssh-server")
+
+
+def set_standin(hosts: dev_hosts.Hosts, name: str, **settings: object) -> None:
+    """Change what one host's stand-in k3s does (its standin.json), e.g. a canary join token."""
+    path = hosts.host_dir(name) / "standin.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **settings}, indent=1))
 
 
 def make_spec(directory: Path, extra: str = "") -> Path:
@@ -91,15 +102,10 @@ def lab() -> Iterator[Lab]:
     from sophia_platform.spec import load_spec
 
     spec = load_spec(spec_path)
-    specs = [
-        dev_hosts.HostSpec(
-            s.name, s.gpu_type, s.gpu_count, token=CANARY if s.name == "control" else None
-        )
-        for s in dev_hosts.specs_of(spec)
-    ]
     h = dev_hosts.Hosts(root / "hosts", STANDIN)
     try:
-        result = h.up(specs)
+        result = h.up(dev_hosts.specs_of(spec))
+        set_standin(h, "control", token=CANARY)
         dev_hosts.write_addresses(spec, "lab", result)
         yield Lab(root, spec_path, h, result, root / "kube" / "config", env)
     finally:

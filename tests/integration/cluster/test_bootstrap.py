@@ -1,18 +1,27 @@
 """`sophia cluster` end to end on five real sshd hosts + the real local API server.
 
 The tests run in file order on one lab (module fixture): from nothing, converged, drift,
-a host down at join time, a changed host key, upgrade with a PodDisruptionBudget.
+a host down at join time, a host killed while its join runs, a changed host key, upgrade with
+a PodDisruptionBudget, then air-gapped: a fresh host installed and every host upgraded from an
+uploaded bundle with no network.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import signal
 import stat
+import subprocess
+import tarfile
 import time
+from pathlib import Path
 
 import pytest
 
-from tests.integration.cluster.conftest import CANARY, STANDIN, ArgvWatcher, Lab
+from tests.integration.cluster.conftest import CANARY, STANDIN, ArgvWatcher, Lab, set_standin
 
 pytestmark = pytest.mark.integration
 NODES = ["control", "ai-core", "data", "dev", "mcp-hub"]
@@ -136,30 +145,110 @@ def test_label_drift_is_found_and_synced(lab: Lab) -> None:
     assert node.metadata.labels["gpu-type"] == "GH200"
 
 
+def _fresh(lab: Lab, node: str) -> None:
+    """``node`` becomes a machine K3s was never installed on (and the cluster forgets it)."""
+    for sub in ("etc-rancher", "var-lib-rancher", "usr-local-bin"):
+        for child in (lab.hosts.host_dir(node) / sub).iterdir():
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    lab.api().delete_node(node)
+
+
+def _process_tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(proc.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo += children.get(pid, [])
+    return tree
+
+
+def _kill_machine(lab: Lab, node: str) -> None:
+    """The machine dies: its sshd, every session under it and what they run, SIGKILLed."""
+    record = lab.hosts.sup.records()[node]
+    for pid in _process_tree(record.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    lab.hosts.stop(node)
+
+
+def _restart(lab: Lab, node: str) -> None:
+    lab.hosts.start(node)
+    lab.hosts._wait_listening(next(h for h in lab.result.hosts if h.name == node))
+
+
 def test_host_down_at_join_then_rerun_converges(lab: Lab) -> None:
     # `dev` becomes a fresh machine that is down while the others are (re)converged.
     lab.hosts.stop("dev")
-    for sub in ("etc-rancher", "var-lib-rancher", "usr-local-bin"):
-        for child in (lab.hosts.host_dir("dev") / sub).iterdir():
-            import shutil
-
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
-    lab.api().delete_node("dev")
+    _fresh(lab, "dev")
     done = lab.sophia("cluster", "up", "lab", "--json")
     assert done.returncode == 3
     result = json.loads(done.stdout)
     failed = {n["name"]: n["error"] for n in result["nodes"] if not n["ok"]}
     assert list(failed) == ["dev"] and "unreachable" in failed["dev"]
     assert "1 of 5 host(s) failed: dev" in done.stderr
-    lab.hosts.start("dev")
-    lab.hosts._wait_listening(next(h for h in lab.result.hosts if h.name == "dev"))
-    # Re-run, air-gapped this time: the bundle goes over SFTP, INSTALL_K3S_SKIP_DOWNLOAD=true.
-    again = lab.sophia("cluster", "up", "lab", "--airgap", str(STANDIN / "k3s"), "--json")
+    _restart(lab, "dev")
+    again = lab.sophia("cluster", "up", "lab", "--json")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert {c["node"] for c in json.loads(again.stdout)["changes"]} == {"dev"}
+    assert lab.sophia("cluster", "verify", "lab").returncode == 0
+
+
+def test_host_killed_while_its_join_runs_then_rerun_converges(lab: Lab) -> None:
+    # `data` and `dev` are fresh; data's stand-in k3s pauses inside its join (a marker file
+    # says it got there) and the machine is killed right then. dev must still join.
+    for node in ("data", "dev"):
+        _fresh(lab, node)
+    set_standin(lab.hosts, "data", pause_join=True)
+    marker = lab.hosts.host_dir("data") / "var-lib-rancher" / "k3s" / "standin-join-paused"
+    proc = subprocess.Popen(
+        lab.argv("cluster", "up", "lab", "--json"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=lab.env,
+        cwd=lab.root,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the join never started"
+            time.sleep(0.05)
+        _kill_machine(lab, "data")
+        out, err = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 3, out + err
+    result = json.loads(out)
+    failed = {n["name"]: n["error"] for n in result["nodes"] if not n["ok"]}
+    assert list(failed) == ["data"], failed
+    assert "k3s installer" in failed["data"], failed
+    assert "1 of 5 host(s) failed: data" in err
+    nodes = {n.metadata.name for n in lab.api().list_node().items}
+    assert "dev" in nodes and "data" not in nodes  # the others joined
+
+    # The machine is back: k3s is on it with the right config but never registered, so
+    # the re-run restarts its service (and changes nothing else).
+    set_standin(lab.hosts, "data", pause_join=False)
+    _restart(lab, "data")
+    again = lab.sophia("cluster", "up", "lab", "--json")
     assert again.returncode == 0, again.stdout + again.stderr
     changes = json.loads(again.stdout)["changes"]
-    assert {c["node"] for c in changes} == {"dev"}
-    assert (lab.hosts.host_dir("dev") / "usr-local-bin" / "k3s").is_file()
+    assert {c["node"] for c in changes} == {"data"}, changes
+    assert ("data", "restart") in {(c["node"], c["step"]) for c in changes}
     assert lab.sophia("cluster", "verify", "lab").returncode == 0
+    assert json.loads(lab.sophia("cluster", "plan", "lab", "--json").stdout)["changes"] == []
 
 
 def test_changed_host_key_is_refused(lab: Lab) -> None:
@@ -258,3 +347,64 @@ def test_upgrade_order_and_pdb(lab: Lab) -> None:
     for node in core.list_node().items:
         assert node.status.node_info.kubelet_version == "v1.36.4+k3s1"
         assert not node.spec.unschedulable
+
+
+def _bundle(directory: Path, build: str) -> Path:
+    """A small air-gap bundle: the stand-in k3s marked with ``build``, install.sh, images."""
+    directory.mkdir()
+    (directory / "k3s").write_text((STANDIN / "k3s" / "k3s").read_text() + f"# build {build}\n")
+    shutil.copy2(STANDIN / "k3s" / "install.sh", directory / "install.sh")
+    content = directory / "images.txt"
+    content.write_text(f"rancher/mirrored-pause:3.6 {build}\n")
+    with tarfile.open(directory / "k3s-airgap-images-amd64.tar", "w") as tar:
+        tar.add(content, arcname="manifest.txt")
+    content.unlink()
+    return directory
+
+
+def _offline(lab: Lab, on: bool) -> None:
+    for node in NODES:
+        flag = lab.hosts.host_dir(node) / "offline"
+        flag.touch() if on else flag.unlink(missing_ok=True)
+
+
+def test_airgap_up_and_upgrade_over_sftp_with_no_network(lab: Lab) -> None:
+    bundle = _bundle(lab.root / "airgap", "airgap-1")
+    images = bundle / "k3s-airgap-images-amd64.tar"
+    _fresh(lab, "dev")
+    _offline(lab, True)
+    try:
+        online = lab.sophia("cluster", "up", "lab", "--json")
+        assert online.returncode == 3  # no network: the download fails, clearly
+        failed = {n["name"]: n["error"] for n in json.loads(online.stdout)["nodes"] if not n["ok"]}
+        assert list(failed) == ["dev"] and "k3s installer failed" in failed["dev"]
+
+        plan = lab.sophia("cluster", "plan", "lab", "--airgap", str(bundle), "--json")
+        installs = [c for c in json.loads(plan.stdout)["changes"] if c["step"] == "install"]
+        assert [c["node"] for c in installs] == ["dev"] and "air-gapped" in installs[0]["detail"]
+        done = lab.sophia("cluster", "up", "lab", "--airgap", str(bundle), "--json")
+        assert done.returncode == 0, done.stdout + done.stderr
+        host = lab.hosts.host_dir("dev")
+        assert "# build airgap-1" in (host / "usr-local-bin" / "k3s").read_text()
+        uploaded = host / "var-lib-rancher" / "k3s" / "agent" / "images" / images.name
+        assert uploaded.read_bytes() == images.read_bytes()
+        last = _calls(lab, "dev")[-1]
+        assert last["install"] == "skip-download" and last["images"] == [images.name]
+        assert lab.sophia("cluster", "verify", "lab").returncode == 1  # only the versions skew
+
+        bad = lab.sophia("cluster", "upgrade", "lab", "--to", "v1.36.5+k3s1", "--airgap", "/")
+        assert bad.returncode == 2 and "k3s-airgap-images-*" in bad.stderr
+        upgrade = _bundle(lab.root / "airgap-2", "airgap-2")
+        up = lab.sophia(
+            "cluster", "upgrade", "lab", "--to", "v1.36.5+k3s1", "--airgap", str(upgrade)
+        )
+        assert up.returncode == 0, up.stdout + up.stderr
+    finally:
+        _offline(lab, False)
+    for node in NODES:
+        host = lab.hosts.host_dir(node)
+        assert "# build airgap-2" in (host / "usr-local-bin" / "k3s").read_text(), node
+        last = _calls(lab, node)[-1]
+        assert last["install"] == "skip-download" and last["version"] == "v1.36.5+k3s1"
+    for node in lab.api().list_node().items:
+        assert node.status.node_info.kubelet_version == "v1.36.5+k3s1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,9 +43,11 @@ def test_sudo_password_is_a_clear_error_not_a_hang() -> None:
     }
     h = dev_hosts.Hosts(root / "hosts", STANDIN)
     try:
-        result = h.up([dev_hosts.HostSpec("box", sudo_password=True)], control_plane=False)
-        env["NODE_BOX_HOST"] = f"127.0.0.1:{result.hosts[0].port}"
-        env["SSH_KEY_FILE"] = str(result.client_key)
+        # No control plane: the run must stop at preflight. Its `sudo` demands a password.
+        started, _ = h.start_hosts([dev_hosts.HostSpec("box")], api_server="")
+        shutil.copy2(STANDIN / "bin" / "sudo-password", h.host_dir("box") / "bin" / "sudo")
+        env["NODE_BOX_HOST"] = f"127.0.0.1:{started[0].port}"
+        env["SSH_KEY_FILE"] = str(h.client_key)
         done = subprocess.run(
             [
                 sys.executable,

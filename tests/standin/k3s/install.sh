@@ -16,5 +16,8 @@ fi
 mkdir -p /var/lib/rancher/k3s
 [ -n "${INSTALL_K3S_VERSION:-}" ] && echo "$INSTALL_K3S_VERSION" > /var/lib/rancher/k3s/standin-version
 echo "$cmd" > /var/lib/rancher/k3s/standin-service
+# How it was installed, for the tests: downloaded, or air-gapped (binary uploaded beforehand).
+[ "${INSTALL_K3S_SKIP_DOWNLOAD:-}" = true ] && mode=skip-download || mode=download
+echo "$mode" > /var/lib/rancher/k3s/standin-install
 echo "[INFO]  systemd: Starting k3s${cmd#server} (stand-in)"
 exec /usr/local/bin/k3s standin-start "$cmd"

@@ -102,8 +102,11 @@ def test_kubeconfig_merge_renames_and_keeps_others(tmp_path: Path) -> None:
     path.write_text(
         "contexts: [{name: other, context: {cluster: o, user: o}}]\ncurrent-context: other\n"
     )
-    assert kcfg.merge_into(path, source, "sophia-lab") is True
-    assert kcfg.merge_into(path, source, "sophia-lab") is False
+    assert kcfg.merge_into(path, source, "sophia-lab", dry_run=True).changed is True
+    assert "sophia-lab" not in path.read_text()
+    assert kcfg.merge_into(path, source, "sophia-lab").changed is True
+    assert kcfg.merge_into(path, source, "sophia-lab").changed is False
+    assert kcfg.merge_into(path, source, "sophia-lab", dry_run=True).changed is False
     data = kcfg.load(path.read_text(), "x")
     assert [c["name"] for c in data["contexts"]] == ["other", "sophia-lab"]
     assert data["current-context"] == "other"

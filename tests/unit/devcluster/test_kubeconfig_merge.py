@@ -11,6 +11,7 @@ from ruamel.yaml import YAML
 
 from sophia_platform.devcluster import kubeconfig as kc
 from sophia_platform.errors import ExternalError, InputError
+from sophia_platform.kube import merge
 
 SERVER = "https://127.0.0.1:40001"
 
@@ -54,7 +55,7 @@ def test_merge_creates_a_missing_file_0600_and_sets_the_empty_current_context(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / ".kube" / "config"
-    result = kc.merge_into(path, _document(), switch_context=False)
+    result = merge.merge_into(path, _document(), kc.CONTEXT, switch_context=False)
     assert result.created_file and result.current_context == kc.CONTEXT
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     data = _load(path)
@@ -67,7 +68,7 @@ def test_merge_keeps_other_entries_comments_and_the_current_context(tmp_path: Pa
     path = tmp_path / "config"
     path.write_text(USER_FILE)
     path.chmod(0o644)
-    result = kc.merge_into(path, _document(), switch_context=False)
+    result = merge.merge_into(path, _document(), kc.CONTEXT, switch_context=False)
     assert not result.switched and result.current_context == "prod"
     text = path.read_text()
     assert "# my clusters (this comment must survive)" in text
@@ -81,8 +82,8 @@ def test_merge_keeps_other_entries_comments_and_the_current_context(tmp_path: Pa
 def test_merging_again_replaces_the_entries_and_switch_context_switches(tmp_path: Path) -> None:
     path = tmp_path / "config"
     path.write_text(USER_FILE)
-    kc.merge_into(path, _document("https://127.0.0.1:1"), switch_context=False)
-    result = kc.merge_into(path, _document(), switch_context=True)
+    merge.merge_into(path, _document("https://127.0.0.1:1"), kc.CONTEXT, switch_context=False)
+    result = merge.merge_into(path, _document(), kc.CONTEXT, switch_context=True)
     assert result.replaced and result.switched
     data = _load(path)
     assert _names(data, "clusters") == ["prod", kc.CONTEXT]
@@ -95,8 +96,8 @@ def test_remove_takes_out_cluster_user_and_context_and_unsets_our_current_contex
 ) -> None:
     path = tmp_path / "config"
     path.write_text(USER_FILE)
-    kc.merge_into(path, _document(), switch_context=True)
-    result = kc.remove_from(path, server=SERVER)
+    merge.merge_into(path, _document(), kc.CONTEXT, switch_context=True)
+    result = merge.remove_from(path, kc.CONTEXT, server=SERVER)
     assert result.removed and result.current_context is None
     data = _load(path)
     for section in ("clusters", "users", "contexts"):
@@ -108,14 +109,14 @@ def test_remove_takes_out_cluster_user_and_context_and_unsets_our_current_contex
 
 def test_remove_leaves_an_entry_that_points_at_another_server(tmp_path: Path) -> None:
     path = tmp_path / "config"
-    kc.merge_into(path, _document("https://127.0.0.1:2"), switch_context=False)
+    merge.merge_into(path, _document("https://127.0.0.1:2"), kc.CONTEXT, switch_context=False)
     before = path.read_text()
-    result = kc.remove_from(path, server=SERVER)
+    result = merge.remove_from(path, kc.CONTEXT, server=SERVER)
     assert not result.removed and path.read_text() == before
 
 
 def test_remove_from_a_missing_file_is_a_no_op(tmp_path: Path) -> None:
-    assert not kc.remove_from(tmp_path / "none", server=SERVER).removed
+    assert not merge.remove_from(tmp_path / "none", kc.CONTEXT, server=SERVER).removed
     assert not (tmp_path / "none").exists()
 
 
@@ -123,18 +124,18 @@ def test_a_broken_kubeconfig_is_refused_and_left_unchanged(tmp_path: Path) -> No
     path = tmp_path / "config"
     path.write_text("clusters: [unclosed\n")
     with pytest.raises(InputError, match="left unchanged"):
-        kc.merge_into(path, _document(), switch_context=False)
+        merge.merge_into(path, _document(), kc.CONTEXT, switch_context=False)
     assert path.read_text() == "clusters: [unclosed\n"
 
 
 def test_a_held_lock_file_is_waited_for_then_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(kc, "_LOCK_WAIT_S", 0.2)
+    monkeypatch.setattr(merge, "_LOCK_WAIT_S", 0.2)
     path = tmp_path / "config"
     (tmp_path / "config.lock").write_text("")
     with pytest.raises(ExternalError, match=r"config\.lock exists"):
-        kc.merge_into(path, _document(), switch_context=False)
+        merge.merge_into(path, _document(), kc.CONTEXT, switch_context=False)
     assert not path.exists()
 
 
@@ -143,7 +144,7 @@ def test_merge_through_a_symlink_writes_the_target(tmp_path: Path) -> None:
     real.write_text(USER_FILE)
     link = tmp_path / "config"
     link.symlink_to(real)
-    kc.merge_into(link, _document(), switch_context=False)
+    merge.merge_into(link, _document(), kc.CONTEXT, switch_context=False)
     assert link.is_symlink()
     assert kc.CONTEXT in _names(_load(real), "contexts")
 
@@ -163,4 +164,4 @@ def test_user_kubeconfig_is_the_first_kubeconfig_entry_else_home(
     env = {"HOME": str(tmp_path / "home")}
     if kubeconfig is not None:
         env["KUBECONFIG"] = ":".join(str(tmp_path / p) if p else "" for p in kubeconfig.split(":"))
-    assert kc.user_kubeconfig(env) == tmp_path / expected
+    assert merge.user_kubeconfig(env) == tmp_path / expected
