@@ -202,7 +202,9 @@ class HeldLock:
     """Holds the lock for a block of work, renewing it in the background; releases at exit.
 
     Renewal is a read and a replace guarded by ``resourceVersion``. The lock is **lost** when
-    the Lease is gone (someone broke it), holds another holder (it lapsed and was taken), or
+    the Lease is gone (someone broke it), is another object than the one taken (it was deleted
+    and our renewal, racing the delete, created it anew: the API server lets a replace create
+    a Lease; that copy is removed again), holds another holder (it lapsed and was taken), or
     could not be renewed before it would expire (an API outage longer than the TTL: another
     deploy may take it then). On loss, :attr:`lost` says why, :attr:`lost_event` is set and
     renewing stops; the work under the lock checks :meth:`why_lost` and stops waiting. A lost
@@ -217,6 +219,7 @@ class HeldLock:
         self.lost_event = threading.Event()
         self._stop = threading.Event()
         self._valid_until = time.monotonic() + ttl_s
+        self._uid: str | None = None  # the Lease we took; another uid is not our lock
         self._thread = threading.Thread(target=self._renew, name="sophia-lock-renew", daemon=True)
 
     def why_lost(self) -> str | None:
@@ -247,6 +250,12 @@ class HeldLock:
             current = _read(self.api, self.namespace)
             if current is None or current.spec is None:
                 return DELETED
+            uid = current.metadata.uid if current.metadata is not None else None
+            if self._uid is not None and uid != self._uid:
+                if current.spec.holder_identity == self.holder and uid:
+                    self._drop_recreated(path, uid)
+                    return DELETED
+                return f"it is now held by {current.spec.holder_identity or 'nobody'}"
             if current.spec.holder_identity != self.holder:
                 return f"it is now held by {current.spec.holder_identity or 'nobody'}"
             body = _body(self.holder, self.message, self.ttl_s, current)
@@ -263,8 +272,22 @@ class HeldLock:
             return None
         raise ApiError("renew deploy lock: the Lease keeps changing", status=409)
 
+    def _drop_recreated(self, path: str, uid: str) -> None:
+        """Delete the Lease our renewal re-created after a break (only that object, by uid)."""
+        try:
+            raw.delete(self.api, "remove re-created deploy lock", path, uid=uid)
+        except ApiError:
+            return  # gone already, or taken meanwhile (409): it lapses or is someone's now
+
+    def _taken_uid(self, current: Any | None) -> str | None:
+        """The uid of the Lease we hold (None: not ours, so renewal finds out what happened)."""
+        if current is None or current.spec is None or current.metadata is None:
+            return None
+        return str(current.metadata.uid) if current.spec.holder_identity == self.holder else None
+
     def __enter__(self) -> HeldLock:
         self._valid_until = time.monotonic() + self.ttl_s
+        self._uid = self._taken_uid(_read(self.api, self.namespace))
         self._thread.start()
         return self
 

@@ -108,9 +108,10 @@ def replace(api: Any, what: str, path: str, body: dict[str, Any]) -> Raw:
     return Raw(json.loads(send(api, what, "PUT", path, body=body)))
 
 
-def delete(api: Any, what: str, path: str, **query: str) -> None:
-    """DELETE the object at ``path`` (404: it was not there)."""
-    send(api, what, "DELETE", path, **query)
+def delete(api: Any, what: str, path: str, *, uid: str | None = None, **query: str) -> None:
+    """DELETE the object at ``path`` (404: it was not there; 409: ``uid`` is not its uid)."""
+    body = {"kind": "DeleteOptions", "apiVersion": "v1", "preconditions": {"uid": uid}}
+    send(api, what, "DELETE", path, body=body if uid else None, **query)
 
 
 MERGE_PATCH = "application/merge-patch+json"
