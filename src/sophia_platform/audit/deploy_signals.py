@@ -175,6 +175,12 @@ def is_script(path: str, kind: str) -> bool:
 
 ESC_WRITE = re.compile(
     r"\b(?:pulumi\s+esc|pulumi|esc)\s+env\s+(?:set|edit)\b|"
+    # `pulumi esc secrets set` / `esc secret set` (scripts write ESC with it in the wild)
+    r"\b(?:pulumi\s+)?esc\s+secrets?\s+set\b|"
+    + _argv("(?:pulumi|esc)", "esc", "secrets?", "set")
+    + "|"
+    + _argv("esc", "secrets?", "set")
+    + "|"
     r"\bpulumi\s+config\s+set\b[^\n]{0,300}?--secret\b|"
     + _argv("(?:pulumi|esc)", "env", "(?:set|edit)")
     + "|"
@@ -205,7 +211,7 @@ def writes_esc(text: str) -> bool:
     if "esc" not in text and "pulumi" not in text and "Environment" not in text:
         return False
     # Every ESC_WRITE match holds one of these ("esc" is in every "description").
-    if "env" not in text and "pulumi" not in text and "Environment" not in text:
+    if all(word not in text for word in ("env", "pulumi", "Environment", "secret")):
         return False
     return ESC_WRITE.search(code_text(text)) is not None
 

@@ -90,6 +90,28 @@ def test_redundant_secret_sync(tmp_path: Path) -> None:
     assert result.metrics.secret_sync_workflows == 3
 
 
+@pytest.mark.parametrize(
+    "write",
+    [
+        'run: pulumi esc secrets set org/prod OPENAI_API_KEY "${{ secrets.OPENAI_API_KEY }}"',
+        'run: esc secret set org/prod k "${{ secrets.OPENAI_API_KEY }}"',
+        """run: python -c 'import subprocess; subprocess.run(["pulumi", "esc", "secrets", "set",
+          "org/prod", "k", "${{ secrets.OPENAI_API_KEY }}"])'""",
+    ],
+)
+def test_esc_secrets_set_is_a_secret_sync(tmp_path: Path, write: str) -> None:
+    extra = "name: x\non: push\njobs:\n  s:\n    runs-on: ubuntu-latest\n    steps:\n"
+    root = repo(
+        tmp_path,
+        {
+            ".github/workflows/sync_secrets_comprehensive.yml": SYNC_WF,
+            ".github/workflows/extra-sync.yml": extra + "      - " + write + "\n",
+        },
+    )
+    result = scan(root, ScanOptions(rules=frozenset({"redundant-workflow"})))
+    assert [f.path for f in result.findings] == [".github/workflows/extra-sync.yml"]
+
+
 def test_canonical_named_in_sophia_yaml(tmp_path: Path) -> None:
     root = repo(
         tmp_path,
