@@ -67,8 +67,9 @@ from sophia_platform.cleanup.planner import make_plan  # noqa: E402
 
 # (repo, commit, why it is here). sophia-ai-intel@3565d14 is the richest labelled commit
 # (16 compose files, Swarm stacks); orchestra-main@95cc74f has 39 scripts/*deploy*.py and 13
-# compose files in 2,932 files (the held-out repository's shape); sophia-main@130551e has five
-# secret-sync workflows in a 24,730-file tree (node_modules committed).
+# compose files in 2,932 files (the held-out repository's shape); sophia-main@130551e has two
+# secret-sync workflows (and two sync scripts) in a 24,730-file tree (node_modules committed);
+# its other secret-named workflows (rotation, a --dry-run test) are not syncs.
 TARGETS = [
     ("ai-cherry/sophia-ai-intel", "3565d14789b4cac76e137e57ab59c6b1ca1a424f", "labelled, richest"),
     ("ai-cherry/orchestra-main", "95cc74fa5a45da50a764dd8045a8bac43a75bcaf", "deploy scripts"),

@@ -64,7 +64,12 @@ DEPLOY_METHODS: dict[str, tuple[tuple[str, ...], re.Pattern[str]]] = {
             r"""(?:run|up|stack\s+deploy|service\s+create|load|pull|start|restart)\b|"""
             r"""\b(?:ssh|sshpass)\b[^\n]{0,300}?(?:\bgit\s+(?:clone|pull)\b[^\n]{0,200}?)?"""
             r"""&&\s*(?:sudo\s+)?make\b|"""
-            r"""paramiko[\s\S]{0,2000}?exec_command\([^)\n]{0,200}?docker"""
+            r"""paramiko[\s\S]{0,2000}?exec_command\([^)\n]{0,200}?docker|"""
+            # A workflow step running its script on a server over ssh (appleboy/ssh-action):
+            # pulling the code there, or starting containers or services, is an ssh deploy.
+            r"""\bssh-action@[\s\S]{0,3000}?\b(?:git\s+pull|docker(?:-compose)?\s+"""
+            r"""(?:run|up|compose\s+up|restart|start)|systemctl\s+(?:restart|start)|"""
+            r"""pm2\s+(?:start|restart|reload)|supervisorctl\s+(?:start|restart))\b"""
         ),
     ),
     "kubectl-helm": (
@@ -138,7 +143,13 @@ def _line_of(text: str, hit: str) -> str:
     return text[start : end if end != -1 else len(text)]
 
 
-_DEPLOY_NAME = re.compile(r"^deploy(?:[_.\-]|$)", re.IGNORECASE)
+# "deploy" as a word of the file name: deploy.sh, deploy_x.py, quick_deploy.py, one-click-deploy.sh
+# (the Definition of Done counts scripts/*deploy*.py); not deployment_status.sh.
+_DEPLOY_NAME = re.compile(r"(?:^|[_.\-])deploy(?:[_.\-]|$)", re.IGNORECASE)
+# A workflow named after deployments that it analyses, monitors or reports on is not a deploy.
+_ABOUT_DEPLOYS = re.compile(
+    r"analy[sz]|report|monitor|status|notif|verif|health|check|test|validat", re.IGNORECASE
+)
 _LOCAL_PATH = re.compile(
     r"(?:^|/)(?:tests?|dev|local|examples?)/|(?:^|/)test_[^/]*$|[_\-]tests?\.[a-z]+$",
     re.IGNORECASE,
@@ -148,8 +159,13 @@ SERVER_METHODS = frozenset({"docker-swarm", "ssh-docker", "paas"})
 
 
 def named_deploy(path: str) -> bool:
-    """True for ``deploy.sh``, ``deploy_x.py``, ``deploy-prod.yml`` (a deploy entry point)."""
-    return _DEPLOY_NAME.match(PurePosixPath(path).name) is not None
+    """True for ``deploy.sh``, ``deploy_x.py``, ``quick_deploy.py`` (a deploy entry point)."""
+    return _DEPLOY_NAME.search(PurePosixPath(path).name) is not None and not is_local(path)
+
+
+def about_deploys(path: str) -> bool:
+    """True for ``ai-deployment-analysis.yml``, ``deploy-status.yml``: about deploys, not one."""
+    return _ABOUT_DEPLOYS.search(PurePosixPath(path).name) is not None
 
 
 def is_local(path: str) -> bool:

@@ -109,3 +109,41 @@ def test_deploy_paths(tmp_path: Path) -> None:
         "scripts/stack.py",
         "setup_server.sh",
     ]
+
+
+SSH_ACTION = (
+    "name: {name}\non: push\njobs:\n  d:\n    runs-on: ubuntu-latest\n    steps:\n"
+    "      - uses: appleboy/ssh-action@v1\n        with:\n          host: ${{{{ secrets.HOST }}}}\n"
+    "          script: |\n            cd /srv/app\n            {script}\n"
+)
+
+
+def test_held_out_deploy_path_lessons(tmp_path: Path) -> None:
+    """orchestra-main@09e01e4: ssh-action deploys, *_deploy names, workflows about deploys."""
+    root = git_repo(
+        tmp_path,
+        {
+            # A workflow not named deploy that pulls the code on the server over ssh.
+            ".github/workflows/sync-server.yml": SSH_ACTION.format(
+                name="sync", script="git pull origin main"
+            ),
+            ".github/workflows/restart.yml": SSH_ACTION.format(
+                name="restart", script="docker compose up -d"
+            ),
+            # "deploy" as a word of a script's name, wherever it stands.
+            "scripts/quick_deploy.py": "import subprocess\nsubprocess.run(['git', 'pull'])\n",
+            "one-click-deploy.sh": "#!/bin/sh\nmake build\n",
+            # Not deploy paths: an ssh-action that only reads logs, a workflow about deploys,
+            # a deployment status script, a test named after deploys.
+            ".github/workflows/logs.yml": SSH_ACTION.format(name="logs", script="tail -n 50 x"),
+            ".github/workflows/ai-deployment-analysis.yml": STEPS + "curl https://x/logs\n",
+            "scripts/deployment_status.sh": "#!/bin/sh\ncurl -s https://x/health\n",
+            "tests/test_deploy.py": "def test_x():\n    assert True\n",
+        },
+    )
+    assert findings(root, "redundant-deploy-path") == [
+        ".github/workflows/restart.yml",
+        ".github/workflows/sync-server.yml",
+        "one-click-deploy.sh",
+        "scripts/quick_deploy.py",
+    ]

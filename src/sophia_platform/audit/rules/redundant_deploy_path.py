@@ -80,7 +80,9 @@ class RedundantDeployPathRule(CorpusRule):
         workflow = sig.is_workflow(file.path)
         other = set(methods) - (sig.CI_METHODS if workflow else sig.CANONICAL_METHODS)
         name = PurePosixPath(file.path).name.lower()
-        named = sig.named_deploy(file.path) or (workflow and "deploy" in name)
+        named = sig.named_deploy(file.path) or (
+            workflow and "deploy" in name and not sig.about_deploys(file.path)
+        )
         if not workflow and sig.is_local(file.path) and not named:
             other &= sig.SERVER_METHODS  # compose up in a test or dev helper is a laptop stack
         if not named and "secret" in name:
