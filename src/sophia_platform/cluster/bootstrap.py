@@ -30,6 +30,7 @@ from sophia_platform.spec import Spec
 
 TOKEN_KEY = "K3S_TOKEN"
 READY_TIMEOUT_S = 120.0
+HOST_STEPS = frozenset({"install", "config", "restart"})  # the steps that (re)start K3s
 Progress = Callable[[str], None]
 
 
@@ -107,6 +108,7 @@ class Bootstrap:
         self.version = spec.cluster.k3s_version
         self.sessions: dict[str, Session] = {}
         self.probes: dict[str, Probe] = {}
+        self.nodes_seen: dict[str, Any] | None = None  # the API's nodes, as the SSH phase saw
         self._api: Any = None
 
     # -- entry point ---------------------------------------------------------------------
@@ -145,7 +147,9 @@ class Bootstrap:
                         outcomes[agent.name].notes.append("not joined: the server failed")
                 return
             token = await self._server(server, result, outcomes[server.name], dry_run)
-            registered = self._registered()
+            registered = set(self.nodes_seen) if self.nodes_seen is not None else None
+            if registered is None:
+                registered = self._registered()  # the server was installed just now
             await asyncio.gather(
                 *(
                     self._agent(a, token, result, outcomes[a.name], dry_run, registered)
@@ -183,7 +187,8 @@ class Bootstrap:
         outcome: NodeOutcome,
         dry_run: bool,
         registered: set[str] | None = None,
-    ) -> None:
+    ) -> bool:
+        """Install, re-configure or restart ``node`` as needed; True if it ran anything."""
         session, p = self.sessions[node.name], self.probes[node.name]
         live = k3s.parse(p.config_text)
         changed_keys = k3s.config_diff(live, desired)
@@ -193,57 +198,75 @@ class Bootstrap:
                 Change(node.name, "install", f"k3s {self.version} as {node.role} ({mode})")
             )
             if dry_run:
-                return
+                return False
             self.say(f"{node.name}: installing k3s {self.version}")
             await session.write_file(k3s.CONFIG_PATH, k3s.render(desired))
             await installer.install(session, node, self.version, airgap=self.airgap, say=self.say)
             outcome.version = self.version
-            return
+            return True
         if p.version != self.version:
             outcome.notes.append(
                 f"runs {p.version}, the spec pins {self.version}: "
                 f"`sophia cluster upgrade {self.inv.env} --to {self.version}`"
             )
-        unit = k3s.service(node)
         if changed_keys:
             result.changes.append(
                 Change(node.name, "config", f"{k3s.CONFIG_PATH}: {', '.join(changed_keys)}")
             )
             if dry_run:
-                return
+                return False
             self.say(f"{node.name}: config changed ({', '.join(changed_keys)}), restarting")
             await session.write_file(k3s.CONFIG_PATH, k3s.render(desired))
-        elif registered is not None and node.name not in registered:
+            await self._restart(node, result, dry_run, None)
+            return True
+        if registered is not None and node.name not in registered:
             # Installed with the right config, yet not in the cluster: its join was cut off
             # (host down mid-join) or its service is failing. Starting it again is the fix.
-            result.changes.append(
-                Change(node.name, "restart", f"installed but not registered: restart {unit}")
-            )
+            return await self._restart(node, result, dry_run, "installed but not registered")
+        return False
+
+    async def _restart(
+        self, node: ClusterNode, result: UpResult, dry_run: bool, why: str | None
+    ) -> bool:
+        """Restart the node's K3s unit (``why``: record it as a change of its own)."""
+        unit = k3s.service(node)
+        if why is not None:
+            result.changes.append(Change(node.name, "restart", f"{why}: restart {unit}"))
             if dry_run:
-                return
-            self.say(f"{node.name}: installed but not registered, restarting {unit}")
-        else:
-            return
-        await session.run(
+                return False
+            self.say(f"{node.name}: {why}, restarting {unit}")
+        await self.sessions[node.name].run(
             ["systemctl", "restart", unit],
             privileged=True,
             timeout=installer.INSTALL_TIMEOUT_S,
             what=f"restart {unit}",
         )
+        return True
 
     async def _server(
         self, server: ClusterNode, result: UpResult, outcome: NodeOutcome, dry_run: bool
     ) -> SecretValue | None:
         desired = k3s.desired_config(server, self.inv, self.spec.cluster, None)
         try:
-            await self._converge_node(server, desired, result, outcome, dry_run)
-            installed = self.probes[server.name].version is not None or not dry_run
-            if not installed:
+            acted = await self._converge_node(server, desired, result, outcome, dry_run)
+            p = self.probes[server.name]
+            if p.version is None and dry_run:
                 return self._stored_token()
-            session = self.sessions[server.name]
-            token, kube_text = await asyncio.gather(
-                session.read_secret(k3s.TOKEN_PATH), session.read_file(k3s.KUBECONFIG_PATH)
-            )
+            if not acted and (p.token is None or p.kubeconfig is None):
+                # Installed with the right config, but its first start was cut off before
+                # it wrote its join token and k3s.yaml: start it again.
+                why = "installed but never started"
+                acted = await self._restart(server, result, dry_run, why)
+                if dry_run:
+                    return self._stored_token()
+            if acted or p.token is None:
+                # Installed or restarted just now (or no token yet): read what it wrote.
+                session = self.sessions[server.name]
+                token, kube_text = await asyncio.gather(
+                    session.read_secret(k3s.TOKEN_PATH), session.read_file(k3s.KUBECONFIG_PATH)
+                )
+            else:
+                token, kube_text = p.token, p.kubeconfig  # the probe read both
             if not _same(self._stored_token(), token):
                 result.changes.append(
                     Change(server.name, "token", f"join token into the {self.inv.env} store")
@@ -251,6 +274,11 @@ class Bootstrap:
                 if not dry_run:
                     self._store_token(token)
             self._kubeconfig(server.name, kube_text, result, dry_run)
+            registered = None if acted else self._registered()
+            if registered is not None and server.name not in registered:
+                # Its token and k3s.yaml are there, its node is not: the start was cut off
+                # before it registered (or the service is failing). Start it again.
+                await self._restart(server, result, dry_run, "installed but not registered")
             return token
         except SophiaError as e:
             outcome.error = str(e)
@@ -308,7 +336,8 @@ class Bootstrap:
         if api is None:
             return None
         try:
-            return set(kubeside.list_nodes(api))
+            self.nodes_seen = kubeside.list_nodes(api)
+            return set(self.nodes_seen)
         except SophiaError:
             return None  # the API phase reports an unreachable server
 
@@ -382,23 +411,26 @@ class ApiPhase:
                 )
         ready_gpu = [n for n in self.healthy if n.gpu_count and n.name in nodes]
         if self.dry_run:
-            for node in ready_gpu:
-                self._plan_smoke(node)
+            self._plan_smoke(ready_gpu)
             return
-        self._wait_gpus(ready_gpu)
+        self._wait_gpus(ready_gpu, nodes)
         self._smoke([n for n in ready_gpu if n in self.healthy])
 
     def _wait_ready(self) -> dict[str, Any]:
         wanted = {n.name for n in self.healthy}
+        # The list the SSH phase read still holds unless a host was (re)started since.
+        started = {c.node for c in self.result.changes if c.step in HOST_STEPS}
+        seen = self.boot.nodes_seen if self.dry_run or not started else None
         if self.dry_run:
-            nodes = kubeside.list_nodes(self.api)
+            nodes = seen if seen is not None else kubeside.list_nodes(self.api)
             for name in sorted(wanted - set(nodes)):
                 self.result.changes.append(Change(name, "register", "node joins the cluster"))
             return nodes
         self.boot.say(f"waiting for {len(wanted)} node(s) to be Ready")
         deadline = time.monotonic() + self.boot.ready_timeout_s
         while True:
-            nodes = kubeside.list_nodes(self.api)
+            nodes = seen if seen is not None else kubeside.list_nodes(self.api)
+            seen = None
             missing = {n for n in wanted if n not in nodes or not kubeside.is_ready(nodes[n])}
             if not missing:
                 return nodes
@@ -408,13 +440,13 @@ class ApiPhase:
                 return nodes
             time.sleep(kubeside.POLL_S)
 
-    def _wait_gpus(self, nodes: list[ClusterNode]) -> None:
+    def _wait_gpus(self, nodes: list[ClusterNode], live: dict[str, Any]) -> None:
+        # `live`: the nodes as last listed (the label patches since leave allocatable alone).
         if not nodes:
             return
         self.boot.say("waiting for allocatable nvidia.com/gpu on the GPU nodes")
         deadline = time.monotonic() + self.boot.ready_timeout_s
         while True:
-            live = kubeside.list_nodes(self.api)
             short = [n for n in nodes if kubeside.allocatable_gpus(live[n.name]) != n.gpu_count]
             if not short:
                 return
@@ -424,23 +456,30 @@ class ApiPhase:
                     self._fail(n.name, f"allocatable nvidia.com/gpu is {got}, spec {n.gpu_count}")
                 return
             time.sleep(kubeside.POLL_S)
+            live = kubeside.list_nodes(self.api)
 
-    def _plan_smoke(self, node: ClusterNode) -> None:
-        job = gpu.smoke_job(node, self.boot.spec.cluster.smoke_image)
-        if (
-            gpu.needs_apply(self.api, job)
-            or gpu.smoke_result(self.api, node.name).state != "passed"
-        ):
-            self.result.changes.append(Change(node.name, "smoke", "run the GPU smoke Job"))
+    def _plan_smoke(self, nodes: list[ClusterNode]) -> None:
+        if not nodes:
+            return
+        image, live = self.boot.spec.cluster.smoke_image, gpu.smoke_jobs(self.api)
+        for node in nodes:
+            job = live.get(node.name)
+            if (
+                gpu.stale(job, gpu.smoke_job(node, image))
+                or gpu.smoke_state(node.name, job).state != "passed"
+            ):
+                self.result.changes.append(Change(node.name, "smoke", "run the GPU smoke Job"))
 
     def _smoke(self, nodes: list[ClusterNode]) -> None:
-        image = self.boot.spec.cluster.smoke_image
+        if not nodes:
+            return
+        image, live = self.boot.spec.cluster.smoke_image, gpu.smoke_jobs(self.api)
         started = []
         for node in nodes:
             job = gpu.smoke_job(node, image)
-            stale = gpu.smoke_result(self.api, node.name).state == "failed"
-            if gpu.needs_apply(self.api, job) or stale:
-                if stale:
+            failed = gpu.smoke_state(node.name, live.get(node.name)).state == "failed"
+            if gpu.stale(live.get(node.name), job) or failed:
+                if failed:
                     gpu.delete_job(self.api, job)  # a failed run is run again
                 gpu.apply(self.api, job)
                 started.append(node)
@@ -452,8 +491,9 @@ class ApiPhase:
         pending = list(started)
         while pending:
             still = []
+            live = gpu.smoke_jobs(self.api)
             for node in pending:
-                r = gpu.smoke_result(self.api, node.name)
+                r = gpu.smoke_state(node.name, live.get(node.name))
                 if r.state == "failed":
                     self._fail(node.name, f"GPU smoke Job failed: {r.detail}")
                 elif r.state != "passed":

@@ -118,10 +118,14 @@ def _path(doc: dict[str, Any]) -> str:
     }[kind]
 
 
+def stale(live: Any, doc: dict[str, Any]) -> bool:
+    """True if ``live`` (None: missing) was not applied from ``doc``."""
+    return live is None or applied_hash(live) != doc["metadata"]["annotations"][HASH_ANNOTATION]
+
+
 def needs_apply(api: Any, doc: dict[str, Any]) -> bool:
     """True if the live object is missing or was applied from something else."""
-    live = _read(api, _path(doc))
-    return live is None or applied_hash(live) != doc["metadata"]["annotations"][HASH_ANNOTATION]
+    return stale(_read(api, _path(doc)), doc)
 
 
 def apply(api: Any, doc: dict[str, Any], *, dry_run: bool = False) -> Applied:
@@ -170,9 +174,27 @@ class SmokeResult:
     detail: str = ""
 
 
+def smoke_jobs(api: Any) -> dict[str, Any]:
+    """Every smoke Job by the node it runs on, in one list call."""
+    from sophia_platform.kube.raw import get
+
+    found = get(api, "list smoke jobs", f"/apis/batch/v1/namespaces/{NAMESPACE}/jobs")
+    return {
+        job.metadata.name[len(SMOKE_PREFIX) :]: job
+        for job in found.items or []
+        if job.metadata.name.startswith(SMOKE_PREFIX)
+    }
+
+
 def smoke_result(api: Any, node: str) -> SmokeResult:
     """Read the Job's conditions (Complete: nvidia-smi exited 0)."""
-    job = _read(api, f"/apis/batch/v1/namespaces/{NAMESPACE}/jobs/{SMOKE_PREFIX}{node}")
+    return smoke_state(
+        node, _read(api, f"/apis/batch/v1/namespaces/{NAMESPACE}/jobs/{SMOKE_PREFIX}{node}")
+    )
+
+
+def smoke_state(node: str, job: Any) -> SmokeResult:
+    """What a live smoke Job (None: missing) says: passed, failed, running or missing."""
     if job is None:
         return SmokeResult(node, "missing")
     for cond in job.status.conditions or [] if job.status else []:

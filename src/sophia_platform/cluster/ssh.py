@@ -106,7 +106,8 @@ class Session:
         self.node = node
         self._conn = conn
 
-    def _wrap(self, argv: Sequence[str], privileged: bool) -> str:
+    def command(self, argv: Sequence[str], privileged: bool = False) -> str:
+        """The shell command line of ``argv`` (``sudo -n --`` first where privilege needs it)."""
         command = shlex.join(argv)
         if privileged and self.node.privilege == "sudo":
             return f"sudo -n -- {command}"
@@ -123,7 +124,7 @@ class Session:
         what: str | None = None,
     ) -> Completed:
         """Run ``argv`` on the node; ``check`` raises SshError naming the last stderr line."""
-        command = self._wrap(argv, privileged)
+        command = self.command(argv, privileged)
         data = stdin.decode() if isinstance(stdin, bytes) else stdin
         try:
             result = await self._conn.run(command, input=data, check=False, timeout=timeout)
@@ -315,9 +316,14 @@ def _text(value: Any) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
+def last_line(text: str, default: str = "(no output)") -> str:
+    """The last non-blank line of ``text`` (cut to 300 characters), for one-line errors."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else default
+
+
 def _last_line(done: Completed) -> str:
-    lines = [ln.strip() for ln in (done.stderr or done.stdout).splitlines() if ln.strip()]
-    return lines[-1][:300] if lines else "(no output)"
+    return last_line(done.stderr or done.stdout)
 
 
 def _sudo_hint(node: ClusterNode, done: Completed) -> str | None:

@@ -60,6 +60,7 @@ def verify(spec: Spec, inv: Inventory, api: Any) -> VerifyReport:
     report = VerifyReport(env, inv.context)
     up, sync = f"sophia cluster up {env}", f"sophia cluster labels sync {env}"
     live = kubeside.list_nodes(api)
+    jobs = gpu.smoke_jobs(api) if any(n.gpu_count for n in inv.nodes) else {}
     for node in inv.nodes:
         obj = live.get(node.name)
         if obj is None:
@@ -88,7 +89,7 @@ def verify(spec: Spec, inv: Inventory, api: Any) -> VerifyReport:
                 report.gaps.append(
                     Gap(node.name, f"allocatable nvidia.com/gpu {alloc}, spec {node.gpu_count}", up)
                 )
-            result = gpu.smoke_result(api, node.name)
+            result = gpu.smoke_state(node.name, jobs.get(node.name))
             smoke = result.state
             if result.state != "passed":
                 why = f" ({result.detail})" if result.detail else ""

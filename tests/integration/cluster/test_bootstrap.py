@@ -1,9 +1,9 @@
 """`sophia cluster` end to end on five real sshd hosts + the real local API server.
 
 The tests run in file order on one lab (module fixture): from nothing, converged, drift,
-a host down at join time, a host killed while its join runs, a changed host key, upgrade with
-a PodDisruptionBudget, then air-gapped: a fresh host installed and every host upgraded from an
-uploaded bundle with no network.
+a host down at join time, a host killed while its join runs, the server killed before its node
+registers, a changed host key, upgrade with a PodDisruptionBudget, then air-gapped: a fresh
+host installed and every host upgraded from an uploaded bundle with no network.
 """
 
 from __future__ import annotations
@@ -247,6 +247,59 @@ def test_host_killed_while_its_join_runs_then_rerun_converges(lab: Lab) -> None:
     changes = json.loads(again.stdout)["changes"]
     assert {c["node"] for c in changes} == {"data"}, changes
     assert ("data", "restart") in {(c["node"], c["step"]) for c in changes}
+    assert lab.sophia("cluster", "verify", "lab").returncode == 0
+    assert json.loads(lab.sophia("cluster", "plan", "lab", "--json").stdout)["changes"] == []
+
+
+def test_server_killed_before_it_registers_then_rerun_restarts_it(lab: Lab) -> None:
+    # The server is a fresh machine; its stand-in k3s writes the join token and k3s.yaml,
+    # then pauses before its node registers, and the machine is killed right then.
+    _fresh(lab, "control")
+    set_standin(lab.hosts, "control", pause_join=True)
+    state = lab.hosts.host_dir("control") / "var-lib-rancher" / "k3s"
+    proc = subprocess.Popen(
+        lab.argv("cluster", "up", "lab", "--json"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=lab.env,
+        cwd=lab.root,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (state / "standin-join-paused").exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the server's start never got there"
+            time.sleep(0.05)
+        _kill_machine(lab, "control")
+        out, err = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 3, out + err
+    result = json.loads(out)
+    failed = {n["name"]: n["error"] for n in result["nodes"] if not n["ok"]}
+    assert "k3s installer" in failed.pop("control"), failed
+    # Without the server's step no agent can be given the token of this run: none is touched.
+    assert set(failed) == set(NODES[1:]), failed
+    assert all("no join token" in e for e in failed.values()), failed
+    assert (state / "server" / "node-token").is_file()  # it got that far
+    assert "control" not in {n.metadata.name for n in lab.api().list_node().items}
+
+    # Back up: K3s is installed with the right config, token and k3s.yaml are there, the
+    # node is not. Plan says so, and `up` restarts k3s (and changes nothing else).
+    set_standin(lab.hosts, "control", pause_join=False)
+    _restart(lab, "control")
+    plan = json.loads(lab.sophia("cluster", "plan", "lab", "--json").stdout)
+    assert ("control", "restart") in {(c["node"], c["step"]) for c in plan["changes"]}
+    starts = len(_calls(lab, "control"))
+    again = lab.sophia("cluster", "up", "lab", "--json")
+    assert again.returncode == 0, again.stdout + again.stderr
+    changes = json.loads(again.stdout)["changes"]
+    assert {c["node"] for c in changes} == {"control"}, changes
+    assert ("control", "restart") in {(c["node"], c["step"]) for c in changes}
+    assert len(_calls(lab, "control")) == starts + 1  # one start: the restart
     assert lab.sophia("cluster", "verify", "lab").returncode == 0
     assert json.loads(lab.sophia("cluster", "plan", "lab", "--json").stdout)["changes"] == []
 
