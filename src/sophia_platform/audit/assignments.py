@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sophia_platform.audit.source import SourceFile, lines_containing
+from sophia_platform.audit.literals import lower_variants, needles
+from sophia_platform.audit.source import SourceFile, Span, lines_at, lines_containing
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +39,27 @@ _GETENV = re.compile(
 )
 
 
-# Words every secret-like key contains (see is_secret_key); lines without one are skipped.
+# Words every secret-like key contains (see is_secret_key), in any case; lines without one
+# are skipped.
 _HINTS = ("key", "token", "secret", "pass", "pwd", "credential", "_pat")
+# The hints' first letters in every case the one literal pass can look for: the characters
+# whose lower case is the letter (the Kelvin sign's is "k"). Only U+0130 (İ) lowers to two
+# characters, shifting offsets: a text holding it is lowered and searched whole, as before.
+_HEADS = needles(*(w for hint in _HINTS for w in lower_variants(hint[:4])))
+_LONG_LOWER = needles("\u0130")[0]
 
 
-def _lines_with_hints(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every line containing a hint word, in order (str.find is the fast path)."""
-    return lines_containing(text.lower(), _HINTS)
+def _lines_with_hints(file: SourceFile) -> list[Span]:
+    """(start, end) of every line containing a hint word in any case, in order."""
+    text = file.text
+    if not text.isascii() and file.has(_LONG_LOWER):
+        return lines_containing(file.lowered, _HINTS)
+    offsets = [
+        offset
+        for offset in file.indexed.offsets(*_HEADS)
+        if text[offset : offset + 10].lower().startswith(_HINTS)
+    ]
+    return lines_at(text, offsets)
 
 
 def _line_end(text: str, at: int) -> int:
@@ -52,14 +67,14 @@ def _line_end(text: str, at: int) -> int:
     return len(text) if end == -1 else end
 
 
-def assignments(text: str) -> list[Assignment]:
+def assignments(text: str, lines: list[Span]) -> list[Assignment]:
     """Every ``KEY = value`` / ``key: value`` / ``getenv("KEY", "value")`` with a secret-ish key.
 
-    Only lines containing a word of a secret-like name are parsed (the cheap pre-filter that
-    keeps the scan fast); callers still check :func:`is_secret_key`.
+    Only ``lines`` are parsed: those containing a word of a secret-like name (the cheap
+    pre-filter that keeps the scan fast); callers still check :func:`is_secret_key`.
     """
     found: list[Assignment] = []
-    for start, end in _lines_with_hints(text):
+    for start, end in lines:
         # getenv-style defaults need a call on the line; most lines have none.
         patterns = (_ASSIGN, _GETENV) if "(" in text[start:end] else (_ASSIGN,)
         for pattern in patterns:
@@ -91,5 +106,5 @@ def file_assignments(file: SourceFile) -> list[Assignment]:
     """:func:`assignments` of a file, computed once and shared by the secret rules."""
     cached: list[Assignment] | None = file.memo.get("assignments")
     if cached is None:
-        cached = file.memo["assignments"] = assignments(file.text)
+        cached = file.memo["assignments"] = assignments(file.text, _lines_with_hints(file))
     return cached

@@ -12,6 +12,8 @@ import re
 from functools import lru_cache
 from pathlib import PurePosixPath
 
+from sophia_platform.audit.literals import anchored, indexed
+
 WORKFLOW_DIR = ".github/workflows/"
 SCRIPT_DIRS = (
     "scripts/",
@@ -41,57 +43,67 @@ def _argv(*words: str) -> str:
 DEPLOY_METHODS: dict[str, tuple[tuple[str, ...], re.Pattern[str]]] = {
     "docker-swarm": (
         ("docker",),
-        re.compile(
-            r"\bdocker\s+(?:stack\s+deploy|service\s+(?:create|update))\b|"
-            + _argv("docker", "stack", "deploy")
-            + "|"
-            + _argv("docker", "service", "(?:create|update)")
+        anchored(
+            re.compile(
+                r"\bdocker\s+(?:stack\s+deploy|service\s+(?:create|update))\b|"
+                + _argv("docker", "stack", "deploy")
+                + "|"
+                + _argv("docker", "service", "(?:create|update)")
+            )
         ),
     ),
     "docker-compose": (
         ("compose",),
-        re.compile(
-            r"\bdocker(?:-compose|\s+compose)\b[^\n|;&]{0,200}?\sup\b|"
-            r"""["']docker-compose["'][^\]\n]{0,200}?["']up["']|"""
-            + _argv("docker", "compose")
-            + r"""[^\]\n]{0,200}?["']up["']"""
+        anchored(
+            re.compile(
+                r"\bdocker(?:-compose|\s+compose)\b[^\n|;&]{0,200}?\sup\b|"
+                r"""["']docker-compose["'][^\]\n]{0,200}?["']up["']|"""
+                + _argv("docker", "compose")
+                + r"""[^\]\n]{0,200}?["']up["']"""
+            )
         ),
     ),
     "ssh-docker": (
         ("ssh",),
-        re.compile(
-            r"""\b(?:ssh|sshpass)\b[^\n]{0,300}?\bdocker(?:-compose|\s+compose)?\s+"""
-            r"""(?:run|up|stack\s+deploy|service\s+create|load|pull|start|restart)\b|"""
-            r"""\b(?:ssh|sshpass)\b[^\n]{0,300}?(?:\bgit\s+(?:clone|pull)\b[^\n]{0,200}?)?"""
-            r"""&&\s*(?:sudo\s+)?make\b|"""
-            r"""paramiko[\s\S]{0,2000}?exec_command\([^)\n]{0,200}?docker|"""
-            # A workflow step running its script on a server over ssh (appleboy/ssh-action):
-            # pulling the code there, or starting containers or services, is an ssh deploy.
-            r"""\bssh-action@[\s\S]{0,3000}?\b(?:git\s+pull|docker(?:-compose)?\s+"""
-            r"""(?:run|up|compose\s+up|restart|start)|systemctl\s+(?:restart|start)|"""
-            r"""pm2\s+(?:start|restart|reload)|supervisorctl\s+(?:start|restart))\b"""
+        anchored(
+            re.compile(
+                r"""\b(?:ssh|sshpass)\b[^\n]{0,300}?\bdocker(?:-compose|\s+compose)?\s+"""
+                r"""(?:run|up|stack\s+deploy|service\s+create|load|pull|start|restart)\b|"""
+                r"""\b(?:ssh|sshpass)\b[^\n]{0,300}?(?:\bgit\s+(?:clone|pull)\b[^\n]{0,200}?)?"""
+                r"""&&\s*(?:sudo\s+)?make\b|"""
+                r"""paramiko[\s\S]{0,2000}?exec_command\([^)\n]{0,200}?docker|"""
+                # A workflow step running its script on a server over ssh (appleboy/ssh-action):
+                # pulling the code there, or starting containers or services, is an ssh deploy.
+                r"""\bssh-action@[\s\S]{0,3000}?\b(?:git\s+pull|docker(?:-compose)?\s+"""
+                r"""(?:run|up|compose\s+up|restart|start)|systemctl\s+(?:restart|start)|"""
+                r"""pm2\s+(?:start|restart|reload)|supervisorctl\s+(?:start|restart))\b"""
+            )
         ),
     ),
     "kubectl-helm": (
         ("helm", "kubectl"),
-        re.compile(
-            r"\b(?:helm\s+(?:upgrade|install)|kubectl\s+(?:apply|create\s+-f|replace|set\s+image|"
-            r"rollout\s+restart)|k3s\s+kubectl\s+apply)\b|"
-            + _argv("helm", "(?:upgrade|install)")
-            + "|"
-            + _argv("kubectl", "(?:apply|replace)")
+        anchored(
+            re.compile(
+                r"\b(?:helm\s+(?:upgrade|install)|kubectl\s+(?:apply|create\s+-f|replace|set\s+image|"
+                r"rollout\s+restart)|k3s\s+kubectl\s+apply)\b|"
+                + _argv("helm", "(?:upgrade|install)")
+                + "|"
+                + _argv("kubectl", "(?:apply|replace)")
+            )
         ),
     ),
     "paas": (
         ("railway", "vercel", "fly", "northflank", "render", "heroku"),
-        re.compile(
-            r"\b(?:railway\s+up|vercel\s+(?:deploy|--prod)|fly(?:ctl)?\s+deploy|"
-            r"northflank\s+(?:create|update|deploy)|render\s+deploy|heroku\s+container:release)\b"
+        anchored(
+            re.compile(
+                r"\b(?:railway\s+up|vercel\s+(?:deploy|--prod)|fly(?:ctl)?\s+deploy|"
+                r"northflank\s+(?:create|update|deploy)|render\s+deploy|heroku\s+container:release)\b"
+            )
         ),
     ),
     "one-path": (
         ("deploy",),
-        re.compile(r"(?:\bsophia|(?<![\w/.-])\./deploy\.sh|\bdeploy\.sh)\s+deploy\b"),
+        anchored(re.compile(r"(?:\bsophia|(?<![\w/.-])\./deploy\.sh|\bdeploy\.sh)\s+deploy\b")),
     ),
 }
 CANONICAL_METHODS = frozenset({"one-path"})
@@ -120,11 +132,12 @@ def deploy_methods(text: str) -> tuple[str, ...]:
     if not any(w in lowered for w in words):
         return ()
     code = code_text(text)
+    searched = indexed(code)
     found = []
     for method, (needles, pattern) in DEPLOY_METHODS.items():
-        if not any(needle in code for needle in needles):
+        if not searched.has(*needles):
             continue
-        hits = [m.group() for m in pattern.finditer(code)]
+        hits = [m.group() for m in searched.finditer(pattern)]
         if method == "kubectl-helm":
             # `kubectl create secret … | kubectl apply -f -` hand-feeds secrets, not a deploy.
             hits = [h for h in hits if not _SECRET_ONLY.search(_line_of(code, h))]
@@ -189,35 +202,41 @@ def is_script(path: str, kind: str) -> bool:
 
 # --- secret sync: read GitHub secrets, write Pulumi ESC --------------------------------------
 
-ESC_WRITE = re.compile(
-    r"\b(?:pulumi\s+esc|pulumi|esc)\s+env\s+(?:set|edit)\b|"
-    # `pulumi esc secrets set` / `esc secret set` (scripts write ESC with it in the wild)
-    r"\b(?:pulumi\s+)?esc\s+secrets?\s+set\b|"
-    + _argv("(?:pulumi|esc)", "esc", "secrets?", "set")
-    + "|"
-    + _argv("esc", "secrets?", "set")
-    + "|"
-    r"\bpulumi\s+config\s+set\b[^\n]{0,300}?--secret\b|"
-    + _argv("(?:pulumi|esc)", "env", "(?:set|edit)")
-    + "|"
-    + _argv("pulumi", "esc", "env", "set")
-    + "|"
-    r"/api/(?:esc|preview)/environments/|\bupdate_environment_yaml\b|\bpulumi_esc_sdk\b|"
-    r"\bEnvironmentSecret\("
+ESC_WRITE = anchored(
+    re.compile(
+        r"\b(?:pulumi\s+esc|pulumi|esc)\s+env\s+(?:set|edit)\b|"
+        # `pulumi esc secrets set` / `esc secret set` (scripts write ESC with it in the wild)
+        r"\b(?:pulumi\s+)?esc\s+secrets?\s+set\b|"
+        + _argv("(?:pulumi|esc)", "esc", "secrets?", "set")
+        + "|"
+        + _argv("esc", "secrets?", "set")
+        + "|"
+        r"\bpulumi\s+config\s+set\b[^\n]{0,300}?--secret\b|"
+        + _argv("(?:pulumi|esc)", "env", "(?:set|edit)")
+        + "|"
+        + _argv("pulumi", "esc", "env", "set")
+        + "|"
+        r"/api/(?:esc|preview)/environments/|\bupdate_environment_yaml\b|\bpulumi_esc_sdk\b|"
+        r"\bEnvironmentSecret\("
+    )
 )
 WORKFLOW_SECRETS = re.compile(r"\$\{\{\s*(?:secrets\.[A-Za-z_]|toJSON\(\s*secrets\s*\))")
 _PLATFORM_SECRETS = frozenset({"GITHUB_TOKEN", "PULUMI_ACCESS_TOKEN"})
 _WORKFLOW_SECRET_NAME = re.compile(r"\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)")
-SCRIPT_GITHUB_SECRETS = re.compile(
-    r"(?i)\bgh\s+secret\s+(?:list|get)\b|"
-    + _argv("gh", "secret", "(?:list|get)")
-    + r"|/actions/secrets\b(?![^\n]{0,80}?public-key)|"
-    r"\bgithub[\s_-]{0,3}to[\s_-]{0,3}(?:pulumi|esc)\b|\bALL_SECRETS\b|toJSON\(\s*secrets\s*\)"
+SCRIPT_GITHUB_SECRETS = anchored(
+    re.compile(
+        r"(?i)\bgh\s+secret\s+(?:list|get)\b|"
+        + _argv("gh", "secret", "(?:list|get)")
+        + r"|/actions/secrets\b(?![^\n]{0,80}?public-key)|"
+        r"\bgithub[\s_-]{0,3}to[\s_-]{0,3}(?:pulumi|esc)\b|\bALL_SECRETS\b|toJSON\(\s*secrets\s*\)"
+    )
 )
-_RUNS_SCRIPT = re.compile(
-    r"(?:\bpython3?\s+(?:-m\s+)?|\bbash\s+|\bsh\s+|(?<![\w.])\./|\buv\s+run\s+)"
-    r"""(?:\$\(dirname\s+["']?\$0["']?\)/)?[^\s;|&]{0,200}?([\w.-]{1,100}\.(?:py|sh))\b"""
-    r"([^\n]{0,200})"
+_RUNS_SCRIPT = anchored(
+    re.compile(
+        r"(?:\bpython3?\s+(?:-m\s+)?|\bbash\s+|\bsh\s+|(?<![\w.])\./|\buv\s+run\s+)"
+        r"""(?:\$\(dirname\s+["']?\$0["']?\)/)?[^\s;|&]{0,200}?([\w.-]{1,100}\.(?:py|sh))\b"""
+        r"([^\n]{0,200})"
+    )
 )
 _TRIAL = re.compile(r"--dry-run|--test\b|--check\b|--validate\b")
 
@@ -229,7 +248,7 @@ def writes_esc(text: str) -> bool:
     # Every ESC_WRITE match holds one of these ("esc" is in every "description").
     if all(word not in text for word in ("env", "pulumi", "Environment", "secret")):
         return False
-    return ESC_WRITE.search(code_text(text)) is not None
+    return indexed(code_text(text)).search(ESC_WRITE) is not None
 
 
 def workflow_reads_secrets(text: str) -> bool:
@@ -246,7 +265,7 @@ def script_reads_github_secrets(text: str) -> bool:
     """True when a script reads GitHub secrets (gh secret, the API, or says it syncs them)."""
     if "secret" not in text.lower() and "ALL_SECRETS" not in text:
         return False
-    return SCRIPT_GITHUB_SECRETS.search(text) is not None
+    return indexed(text).search(SCRIPT_GITHUB_SECRETS) is not None
 
 
 def runs_sync_script(text: str) -> bool:
@@ -255,7 +274,7 @@ def runs_sync_script(text: str) -> bool:
         return False
     return any(
         "sync" in m.group(1).lower() and not _TRIAL.search(m.group(2))
-        for m in _RUNS_SCRIPT.finditer(text)
+        for m in indexed(text).finditer(_RUNS_SCRIPT)
     )
 
 
@@ -263,4 +282,4 @@ def scripts_run(text: str) -> tuple[str, ...]:
     """File names of the scripts a workflow runs (``python scripts/x.py``, ``./sync.sh``)."""
     if ".py" not in text and ".sh" not in text:
         return ()
-    return tuple(sorted({m.group(1) for m in _RUNS_SCRIPT.finditer(text)}))
+    return tuple(sorted({m.group(1) for m in indexed(text).finditer(_RUNS_SCRIPT)}))

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sophia_platform.audit import literals
+
 LOCK_FILES = frozenset(
     {
         "package-lock.json",
@@ -85,6 +87,21 @@ def lines_containing(text: str, needles: tuple[str, ...]) -> list[Span]:
     return sorted(spans)
 
 
+def lines_at(text: str, offsets: list[int]) -> list[Span]:
+    """(start, end) of every line of ``text`` holding one of ``offsets`` (sorted), in order."""
+    spans: list[Span] = []
+    end = -1
+    for offset in offsets:
+        if offset <= end:
+            continue  # on the line found last
+        start = text.rfind("\n", 0, offset) + 1
+        end = text.find("\n", offset)
+        if end == -1:
+            end = len(text)
+        spans.append((start, end))
+    return spans
+
+
 def lines_matching(text: str, hint: re.Pattern[str]) -> list[Span]:
     """(start, end) of every line of ``text`` where ``hint`` matches, in order.
 
@@ -160,13 +177,40 @@ class SourceFile:
     _starts: list[int] | None = field(default=None, repr=False)  # offsets where lines start
     memo: dict[str, Any] = field(default_factory=dict, repr=False)  # per-file results rules share
 
+    @property
+    def indexed(self) -> literals.Indexed:
+        """The text with its one literal pass (:mod:`.literals`), shared by every rule."""
+        found: literals.Indexed | None = self.memo.get("indexed")
+        if found is None:
+            found = self.memo["indexed"] = literals.indexed(self.text)
+        return found
+
+    @property
+    def hits(self) -> literals.Hits:
+        """The file's one literal pass."""
+        return self.indexed.hits
+
+    def has(self, *words: str) -> bool:
+        """Whether one of ``words`` occurs in the text (``word in text``, from the one pass)."""
+        return self.indexed.has(*words)
+
     def lines_with(self, *needles: str) -> list[Span]:
         """:func:`lines_containing` of this file, computed once per needle set (rules share)."""
         key = "lines:" + "\0".join(needles)
         spans: list[Span] | None = self.memo.get(key)
         if spans is None:
-            spans = self.memo[key] = lines_containing(self.text, needles)
+            spans = self.memo[key] = lines_at(self.text, self.indexed.offsets(*needles))
         return spans
+
+    def finditer(
+        self, pattern: re.Pattern[str], pos: int = 0, endpos: int | None = None
+    ) -> Iterator[re.Match[str]]:
+        """``pattern.finditer(text, pos, endpos)``, tried only where a start literal occurs."""
+        return self.indexed.finditer(pattern, pos, endpos)
+
+    def search(self, pattern: re.Pattern[str]) -> re.Match[str] | None:
+        """``pattern.search(text)``, tried only where a start literal occurs."""
+        return self.indexed.search(pattern)
 
     @property
     def lowered(self) -> str:

@@ -2,8 +2,9 @@
 
 Known token shapes (OpenAI ``sk-``, GitHub ``ghp_``/``github_pat_``, Slack ``xox[bap]-``, AWS
 ``AKIA``, Pulumi ``pul-``, private key blocks) and high-entropy values assigned to secret-like
-names (``*_KEY``, ``*_TOKEN``, ``*_SECRET``, ``PASSWORD``). Findings carry a fingerprint of
-the value (``sha256:`` + 16 hex), which identifies it without revealing it.
+names (``*_KEY``, ``*_TOKEN``, ``*_SECRET``, ``PASSWORD``) or seeded with ``gh secret set NAME
+--body``. Findings carry a fingerprint of the value (``sha256:`` + 16 hex), which identifies it
+without revealing it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 
 from sophia_platform.audit.assignments import file_assignments, names_itself
 from sophia_platform.audit.context import key_before
+from sophia_platform.audit.literals import anchored, needles
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule
 from sophia_platform.audit.secret_names import is_secret_key, words
@@ -42,8 +44,11 @@ _KNOWN: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
         ("lambda-labs-key", ("secret_",), r"secret_[a-z0-9\-]+_[0-9a-f]{32}\.[A-Za-z0-9]{16,}"),
     )
 )
-_PRIVATE_KEY = re.compile(
-    r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?P<body>[\s\S]{0,8000}?)-----END"
+needles("PRIVATE KEY", "://", *(t for _, triggers, _ in _KNOWN for t in triggers))
+_PRIVATE_KEY = anchored(
+    re.compile(
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?P<body>[\s\S]{0,8000}?)-----END"
+    )
 )
 # ?token=… / &api_key=… in a URL: the assignment pass reads the whole URL as one value.
 _QUERY_SECRET = re.compile(
@@ -55,7 +60,16 @@ _LABELLED = re.compile(
     r"`?(?P<value>[A-Za-z0-9+/=_\-]{16,200})`?[ \t]*$",
     re.MULTILINE,
 )
-_LABEL_HINT = re.compile(r"(?i) (?:key|token|secret|password):")
+_LABEL_HINT = anchored(re.compile(r"(?i) (?:key|token|secret|password):"))
+# `gh secret set NAME --body "<value>"` (or `-b value`, `--body=value`): the value is committed
+# in the script that seeds GitHub; every gh secret holds a secret, whatever its name says.
+needles("secret set")
+_GH_SECRET_SET = re.compile(
+    r"\bgh[ \t]+secret[ \t]+set[ \t]+(?P<key>[A-Za-z_][A-Za-z0-9_]{0,100})\b[^\n]{0,200}?"
+    r"""(?<![\w-])(?:--body|-b)(?:=|[ \t]+)(?:"(?P<dq>[^"\n]{1,500})"|'(?P<sq>[^'\n]{1,500})'|"""
+    r"""(?P<bare>[^\s"'`;|&)]{1,500}))"""
+)
+_UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _TOKEN_CHARS = re.compile(r"^[A-Za-z0-9+/=_\-.~!@#$%^&*]+$")
 _DOTTED_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
 
@@ -156,7 +170,7 @@ class CommittedSecretRule(Rule):
         for kind, triggers, pattern in _KNOWN:
             # A token pattern starts with a lookbehind, so it is tried at every character:
             # only the lines holding its literal prefix are searched.
-            if not any(t in text for t in triggers):
+            if not file.has(*triggers):
                 continue
             for match in finditer_in(pattern, text, file.lines_with(*triggers)):
                 value = match.group()
@@ -167,8 +181,8 @@ class CommittedSecretRule(Rule):
                 line_start = max(text.rfind("\n", low, match.start()) + 1, low)
                 key = key_before(text[line_start : match.start()])
                 yield self._hit(file, match.start(), match.end(), value, kind, key)
-        if "PRIVATE KEY" in text:
-            for match in _PRIVATE_KEY.finditer(text):
+        if file.has("PRIVATE KEY"):
+            for match in file.finditer(_PRIVATE_KEY):
                 body = re.sub(r"\s+", "", match.group("body"))
                 if len(body) < 40 or is_placeholder(body):
                     continue
@@ -176,19 +190,31 @@ class CommittedSecretRule(Rule):
                 end = start + match.group().index("-----", 5) + 5
                 taken.append((start, match.end()))
                 yield self._hit(file, start, end, body, "private-key", "")
-        if "://" in text:
+        if file.has("://"):
             for match in finditer_in(_QUERY_SECRET, text, file.lines_with("://")):
                 value = match.group("value")
                 if is_secret_key(match.group("key")) and looks_random(value):
                     taken.append(match.span("value"))
                     start, end = match.span("value")
                     yield self._hit(file, start, end, value, "high-entropy", match.group("key"))
-        if _LABEL_HINT.search(text):
+        if file.search(_LABEL_HINT):
             for match in _LABELLED.finditer(text):
                 key, value = match.group("key").replace(" ", "_"), match.group("value")
                 if is_secret_key(key) and looks_random(value):
                     taken.append(match.span("value"))
                     start, end = match.span("value")
+                    yield self._hit(file, start, end, value, "high-entropy", key)
+        if file.has("secret set"):
+            for match in finditer_in(_GH_SECRET_SET, text, file.lines_with("secret set")):
+                group = next(g for g in ("dq", "sq", "bare") if match.group(g) is not None)
+                value, (start, end) = match.group(group), match.span(group)
+                if any(s <= start < e for s, e in taken) or is_reference(value):
+                    continue  # a known token shape, already reported; or "$VALUE"
+                key = match.group("key")
+                if is_placeholder(value) or "$" in value or _UUID.fullmatch(value):
+                    continue  # a placeholder, a shell expansion, an application's UUID
+                if looks_random(value) or looks_like_password(key, value):
+                    taken.append((start, end))
                     yield self._hit(file, start, end, value, "high-entropy", key)
         for item in file_assignments(file):
             if any(s <= item.start < e for s, e in taken) or not is_secret_key(item.key):
