@@ -58,14 +58,35 @@ _GENERIC_WORDS = frozenset(
 )  # fmt: skip
 
 
+# Words that may follow the credential word: whom or where the secret is for (API_KEY_PROD,
+# FLY_TOKEN_PERSONAL, OPENAI_API_KEY_2). The name is judged without them.
+_QUALIFIERS = frozenset(
+    {"prod", "production", "dev", "development", "staging", "stage", "test", "testing", "local",
+     "live", "sandbox", "preview", "personal", "org", "team", "primary", "secondary", "backup"}
+)  # fmt: skip
+_VERSION = re.compile(r"v?[0-9]{1,3}")
+
+
+def without_qualifiers(name: str) -> str:
+    """``API_KEY_PROD`` → ``API_KEY``: the name with its trailing environment/owner words cut."""
+    parts = name.split("_")
+    while len(parts) > 2 and (
+        parts[-1].lower() in _QUALIFIERS or _VERSION.fullmatch(parts[-1].lower())
+    ):
+        parts.pop()
+    return "_".join(parts)
+
+
 @lru_cache(maxsize=16384)
 def is_doc_secret_name(name: str) -> bool:
     """True for an UPPER_SNAKE name in docs that names one particular secret."""
-    if name.rpartition("_")[2].lower() not in SECRET_LAST_WORDS:
+    base = without_qualifiers(name)
+    if base.rpartition("_")[2].lower() not in SECRET_LAST_WORDS:
         return False  # SECRET_MANAGEMENT_GUIDE is a doc's title, not a secret
-    if name in PLATFORM_SECRETS or name in GENERIC_SECRETS or not is_secret_key(name):
+    # Generic by its whole name: API_KEY is any key, API_KEY_PROD is the production one.
+    if base in PLATFORM_SECRETS or name in GENERIC_SECRETS or not is_secret_key(base):
         return False
-    parts = name.lower().split("_")  # words() of an UPPER_SNAKE name
+    parts = base.lower().split("_")  # words() of an UPPER_SNAKE name
     first, rest = parts[0], parts[1:]
     if first in _PLACEHOLDER_FIRST or first in _STATUS_FIRST:
         return False
@@ -98,22 +119,38 @@ def secret_mentions(file: SourceFile) -> Iterator[NameMention]:
 
 
 _TEMPLATE_NAME = re.compile(r"example|sample|template|dist|defaults?\b", re.IGNORECASE)
+# A structured config template names itself so: config.example.yaml, secrets.template.json
+# (not "defaults": an Ansible role's defaults/main.yml is not a template of secrets).
+_CONFIG_TEMPLATE_NAME = re.compile(r"(?:^|[._\-])(?:example|sample|template)s?(?:[._\-]|$)", re.I)
+_CONFIG_KINDS = frozenset({"yaml", "json", "toml", "ini"})
 _ENV_KEY = re.compile(r"(?m)^[ \t]*#?[ \t]*(?:export[ \t]+)?([A-Z][A-Z0-9_]{1,100})[ \t]*=")
+# An UPPER_SNAKE key of YAML/JSON/TOML/INI: at a line's start (after a list dash or a comment
+# mark) or after `{` / `,` in inline JSON; quoted or not; then `:` or `=`.
+_CONFIG_KEY = re.compile(
+    r"""(?m)(?:^[ \t]*(?:#[ \t]*)?(?:-[ \t]+)?|[{,][ \t]*)["']?([A-Z][A-Z0-9_]{1,100})["']?"""
+    r"""[ \t]*[:=]"""
+)
 
 
 def is_env_template(file: SourceFile) -> bool:
-    """``.env.example``, ``integration.env.example``, ``secrets_template.env``: a declaration."""
+    """``.env.example``, ``secrets_template.env``, ``config.example.yaml``: a declaration."""
     # env.example / env.template (no leading dot) are env files to the secret rules, but not
     # among the templates this rule's definition names.
     name = file.name.lower()
     if name.startswith("env."):
         return False
+    if file.kind in _CONFIG_KINDS:
+        return _CONFIG_TEMPLATE_NAME.search(name) is not None
     return file.kind == "env" and _TEMPLATE_NAME.search(file.name) is not None
 
 
-def template_names(text: str) -> frozenset[str]:
-    """The names an env template declares (``NAME=``, ``export NAME=``, ``# NAME=`` too)."""
-    return frozenset(_ENV_KEY.findall(text))
+def template_names(text: str, kind: str = "env") -> frozenset[str]:
+    """The names a template declares: ``NAME=``, ``export NAME=``, ``# NAME=``, or in a config.
+
+    A structured config template (YAML, JSON, TOML, INI) declares its ``NAME:`` /
+    ``"NAME":`` / ``NAME =`` keys.
+    """
+    return frozenset((_ENV_KEY if kind == "env" else _CONFIG_KEY).findall(text))
 
 
 def manifest_names(spec_text: str) -> frozenset[str]:

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from sophia_platform.cli import output, params
 
 if TYPE_CHECKING:
     from sophia_platform.cluster.bootstrap import UpResult
     from sophia_platform.cluster.inventory import Inventory
-    from sophia_platform.spec import Spec
+    from sophia_platform.spec.facts import SpecFacts
 
 app = typer.Typer(help="Bootstrap and check the K3s GPU cluster over SSH.", no_args_is_help=True)
 labels_app = typer.Typer(help="Node labels and taints.", no_args_is_help=True)
@@ -47,10 +46,10 @@ KubeconfigOpt = Annotated[
 ]
 
 
-def _load(env: str | None) -> tuple[Spec, Inventory]:
+def _load(env: str | None) -> tuple[SpecFacts, Inventory]:
     from sophia_platform.cluster.inventory import resolve
 
-    spec = params.spec()
+    spec = params.spec_facts()  # validated as before; pydantic only when these bytes are new
     return spec, resolve(spec, env)
 
 
@@ -139,6 +138,8 @@ def _up_json(result: UpResult) -> dict[str, Any]:
 
 
 def _render_up(result: UpResult) -> None:
+    from rich.table import Table  # not imported for --json
+
     console = output.console()
     for key in result.accepted_host_keys:
         console.print(f"pinned new host key of {key['node']}: {key['fingerprint']}")
@@ -231,6 +232,8 @@ def verify_cmd(
     if output.wants_json(json_output):
         output.emit_json({**output_dict(report), "ok": report.ok})
     else:
+        from rich.table import Table
+
         table = Table("node", "ready", "k3s", "gpus (allocatable/spec)", "smoke")
         for n in report.nodes:
             gpus = f"{n.gpus_allocatable}/{n.gpus_wanted}" if n.gpus_wanted else "-"
@@ -344,6 +347,8 @@ def upgrade_cmd(
     if output.wants_json(json_output):
         output.emit_json(result)
         return
+    from rich.table import Table
+
     table = Table(
         "#",
         "node",

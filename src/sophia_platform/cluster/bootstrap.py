@@ -12,6 +12,7 @@ looks at what is there, so a converged cluster yields no change and nothing is w
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from sophia_platform.cluster.ssh import Session, SshError, Transport
 from sophia_platform.config import SecretValue
 from sophia_platform.errors import SophiaError
 from sophia_platform.kube import merge as kcfg
-from sophia_platform.spec import Spec
+from sophia_platform.spec.facts import SpecFacts
 
 TOKEN_KEY = "K3S_TOKEN"
 READY_TIMEOUT_S = 120.0
@@ -89,7 +90,7 @@ class Bootstrap:
 
     def __init__(
         self,
-        spec: Spec,
+        spec: SpecFacts,
         inventory: Inventory,
         transport: Transport,
         *,
@@ -343,10 +344,9 @@ class Bootstrap:
 
     # -- the secrets store -----------------------------------------------------------------
     def _store(self) -> Any:
-        from sophia_platform.secrets.providers.local import LocalProvider
-        from sophia_platform.secrets.session import provider_context
+        from sophia_platform.secrets.providers.local import LocalStore
 
-        return LocalProvider(provider_context(self.spec, self.inv.env))
+        return LocalStore.of(self.inv.spec_dir, self.inv.env, os.environ)
 
     def _stored_token(self) -> SecretValue | None:
         value: SecretValue | None = self._store().load().get(TOKEN_KEY)

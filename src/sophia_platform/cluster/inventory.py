@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sophia_platform.errors import InputError, UsageError
-from sophia_platform.spec import Spec
-from sophia_platform.spec.model import Environment, Node
+from sophia_platform.spec.facts import EnvironmentFacts, NodeFacts, SpecFacts
 
 GPU_TYPE_LABEL = "gpu-type"
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -99,15 +98,19 @@ class Inventory:
         raise UsageError(f"no node {name!r} in sophia.yaml")
 
 
-def store_values(spec: Spec, env: str, environ: Mapping[str, str]) -> dict[str, str]:
+def spec_root(spec: SpecFacts) -> Path:
+    """The directory of sophia.yaml (the repo root its stores live under)."""
+    return spec.source_path.parent if spec.source_path else Path.cwd()
+
+
+def store_values(spec: SpecFacts, env: str, environ: Mapping[str, str]) -> dict[str, str]:
     """The environment's local store (encrypted) merged over the local config store."""
     from sophia_platform.cleanup.configstore import read_values
-    from sophia_platform.secrets.providers.local import LocalProvider
-    from sophia_platform.secrets.session import provider_context
+    from sophia_platform.secrets.providers.local import LocalStore
 
-    root = spec.source_path.parent if spec.source_path else Path.cwd()
+    root = spec_root(spec)
     values = dict(read_values(root))
-    local = LocalProvider(provider_context(spec, env, environ=environ))
+    local = LocalStore.of(root, env, environ)
     values.update({k: v.reveal() for k, v in local.load().items()})
     return values
 
@@ -134,7 +137,9 @@ def _split_address(text: str, default_port: int, what: str) -> tuple[str, int]:
     return match.group("host").strip("[]"), port
 
 
-def resolve(spec: Spec, env: str | None, environ: Mapping[str, str] | None = None) -> Inventory:
+def resolve(
+    spec: SpecFacts, env: str | None, environ: Mapping[str, str] | None = None
+) -> Inventory:
     """Resolve every node of ``spec`` for environment ``env`` (None: the default one)."""
     name, environment = _environment(spec, env)
     environ = dict(os.environ if environ is None else environ)
@@ -143,22 +148,24 @@ def resolve(spec: Spec, env: str | None, environ: Mapping[str, str] | None = Non
     values = store_values(spec, name, environ)
     nodes = [_resolve_node(spec, n, node, values, environ) for n, node in spec.nodes.items()]
     nodes.sort(key=lambda n: (not n.is_server, n.name))
-    root = spec.source_path.parent if spec.source_path else Path.cwd()
-    return Inventory(name, environment.context, tuple(nodes), Path(root))
+    return Inventory(name, environment.context, tuple(nodes), spec_root(spec))
 
 
-def _environment(spec: Spec, env: str | None) -> tuple[str, Environment]:
-    try:
-        name, environment = spec.environment(env)
-    except KeyError:
+def _environment(spec: SpecFacts, env: str | None) -> tuple[str, EnvironmentFacts]:
+    name = env or spec.default_environment
+    if name not in spec.environments:
         raise UsageError(
             f"unknown environment {env!r}; sophia.yaml defines {', '.join(spec.environments)}"
-        ) from None
-    return name, environment
+        )
+    return name, spec.environments[name]
 
 
 def _resolve_node(
-    spec: Spec, name: str, node: Node, values: Mapping[str, str], environ: Mapping[str, str]
+    spec: SpecFacts,
+    name: str,
+    node: NodeFacts,
+    values: Mapping[str, str],
+    environ: Mapping[str, str],
 ) -> ClusterNode:
     ssh = spec.cluster.ssh
     user = node.user or ssh.user

@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 
 from sophia_platform.cluster.inventory import ClusterNode, Inventory
 from sophia_platform.config import SecretValue
-from sophia_platform.spec.model import ClusterSettings
+from sophia_platform.spec.facts import ClusterFacts
 
 CONFIG_PATH = "/etc/rancher/k3s/config.yaml"
 TOKEN_PATH = "/var/lib/rancher/k3s/server/node-token"
@@ -50,7 +50,7 @@ def _flag_labels(node: ClusterNode) -> list[str]:
 
 
 def desired_config(
-    node: ClusterNode, inventory: Inventory, settings: ClusterSettings, token: SecretValue | None
+    node: ClusterNode, inventory: Inventory, settings: ClusterFacts, token: SecretValue | None
 ) -> dict[str, Any]:
     """The config.yaml of ``node`` (an agent's holds the token: pass it, or None to plan)."""
     config: dict[str, Any] = {"node-name": node.name}

@@ -13,7 +13,7 @@ from typing import Any
 
 from sophia_platform.cluster import gpu, kubeside
 from sophia_platform.cluster.inventory import Inventory
-from sophia_platform.spec import Spec
+from sophia_platform.spec.facts import SpecFacts
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class VerifyReport:
         return not self.gaps
 
 
-def verify(spec: Spec, inv: Inventory, api: Any) -> VerifyReport:
+def verify(spec: SpecFacts, inv: Inventory, api: Any) -> VerifyReport:
     """Compare the cluster behind ``api`` with the spec's inventory."""
     env, pin = inv.env, spec.cluster.k3s_version
     report = VerifyReport(env, inv.context)

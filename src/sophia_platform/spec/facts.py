@@ -1,8 +1,9 @@
 """What a read command needs of a validated ``sophia.yaml``, remembered by the file's content.
 
 ``sophia status`` asks the spec for little (each environment's context, namespace and
-release; each service's kind and replicas), but validating it costs what the whole command
-should: importing pydantic and building the model, about half a second of CPU. So
+release; each service's kind and replicas), ``sophia cluster plan|up|verify`` for the node
+inventory and ``cluster:`` settings, but validating it costs what the whole command should:
+importing pydantic and building the model, about half a second of CPU. So
 :func:`facts` validates a file once — with :func:`~sophia_platform.spec.load_spec`, every
 cross-check included — and keeps that little as JSON under the SHA-256 of the file's bytes
 and of the code that validated it (this package's version and the ``spec`` modules). The
@@ -11,7 +12,8 @@ another sophia, is a miss and is validated again, so a broken spec is refused as
 
 The cache is ``${XDG_CACHE_HOME:-~/.cache}/sophia-platform/spec/`` (or
 ``$SOPHIA_SPEC_CACHE``); losing it costs one validation. It holds no secret value: names,
-contexts, namespaces and replica counts only.
+contexts, namespaces, replica counts and what ``nodes:``/``cluster:`` say (addresses are
+still ``${VARIABLE}`` references; they are resolved from the store at run time).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from sophia_platform import __version__
 if TYPE_CHECKING:
     from sophia_platform.spec.model import Spec
 
-FORMAT = 1
+FORMAT = 2  # 2: nodes and cluster settings, for `sophia cluster`
 KEEP = 256
 # The modules whose code decides whether a file is valid: their bytes are part of the key.
 _VALIDATORS = ("model.py", "loader.py", "checks.py", "problems.py", "facts.py")
@@ -60,18 +62,70 @@ class ServiceFacts:
 
 
 @dataclass(frozen=True)
+class SshFacts:
+    """``cluster.ssh``: how nodes are reached unless a node says otherwise."""
+
+    user: str = "root"
+    port: int = 22
+    key: str | None = None
+    privilege: str = "auto"
+
+
+@dataclass(frozen=True)
+class ClusterFacts:
+    """``cluster:`` as ``sophia cluster`` reads it (defaults: the model's)."""
+
+    k3s_version: str = ""
+    disable: list[str] = field(default_factory=list)
+    server_config: dict[str, Any] = field(default_factory=dict)
+    ssh: SshFacts = field(default_factory=SshFacts)
+    smoke_image: str = ""
+
+
+@dataclass(frozen=True)
+class GpuFacts:
+    """A node's ``gpu:``."""
+
+    type: str
+    count: int
+
+
+@dataclass(frozen=True)
+class NodeFacts:
+    """One node of ``nodes:`` as validated (its address still a reference)."""
+
+    role: str
+    address: str
+    user: str | None = None
+    port: int | None = None
+    key: str | None = None
+    privilege: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    taints: list[str] = field(default_factory=list)
+    gpu: GpuFacts | None = None
+
+    @property
+    def gpu_type(self) -> str | None:
+        """The GPU model, from ``gpu.type`` or else the ``gpu-type`` label (as on ``Node``)."""
+        return self.gpu.type if self.gpu else self.labels.get("gpu-type")
+
+
+@dataclass(frozen=True)
 class SpecFacts:
-    """The part of a validated spec that ``status`` uses (attribute names as on ``Spec``)."""
+    """What read commands and ``sophia cluster`` use of a valid spec (names as on ``Spec``)."""
 
     project: str
     default_environment: str
     environments: dict[str, EnvironmentFacts]
     services: dict[str, ServiceFacts] = field(default_factory=dict)
     source_path: Path | None = None
+    nodes: dict[str, NodeFacts] = field(default_factory=dict)
+    cluster: ClusterFacts = field(default_factory=ClusterFacts)
 
     @classmethod
     def of(cls, spec: Spec) -> SpecFacts:
         """The facts of a validated spec."""
+        c = spec.cluster
         return cls(
             project=spec.project,
             default_environment=spec.default_environment,
@@ -81,6 +135,27 @@ class SpecFacts:
             },
             services={name: ServiceFacts(s.kind, s.replicas) for name, s in spec.services.items()},
             source_path=spec.source_path,
+            nodes={
+                name: NodeFacts(
+                    n.role,
+                    n.address,
+                    n.user,
+                    n.port,
+                    n.key,
+                    n.privilege,
+                    dict(n.labels),
+                    list(n.taints),
+                    GpuFacts(n.gpu.type, n.gpu.count) if n.gpu else None,
+                )
+                for name, n in spec.nodes.items()
+            },
+            cluster=ClusterFacts(
+                c.k3s_version,
+                list(c.disable),
+                json.loads(json.dumps(c.server_config)),
+                SshFacts(c.ssh.user, c.ssh.port, c.ssh.key, c.ssh.privilege),
+                c.smoke_image,
+            ),
         )
 
 
@@ -111,7 +186,14 @@ def _decode(text: str, path: Path) -> SpecFacts:
         environments={k: EnvironmentFacts(**v) for k, v in data["environments"].items()},
         services={k: ServiceFacts(**v) for k, v in data["services"].items()},
         source_path=path,
+        nodes={k: _node(v) for k, v in data["nodes"].items()},
+        cluster=ClusterFacts(**{**data["cluster"], "ssh": SshFacts(**data["cluster"]["ssh"])}),
     )
+
+
+def _node(data: dict[str, Any]) -> NodeFacts:
+    gpu = data.get("gpu")
+    return NodeFacts(**{**data, "gpu": GpuFacts(**gpu) if gpu else None})
 
 
 def facts(path: Path) -> SpecFacts:

@@ -122,6 +122,20 @@ def test_second_up_changes_nothing(lab: Lab) -> None:
     assert {n: len(_calls(lab, n)) for n in NODES} == before  # no k3s (re)start anywhere
     plan = json.loads(lab.sophia("cluster", "plan", "lab", "--json").stdout)
     assert plan["changes"] == [] and plan["converged"] is True
+    # The spec's bytes were validated before: a plan reads their facts, and builds no pydantic
+    # model, loads no kubernetes client (-X importtime of the real process).
+    timed = subprocess.run(
+        [lab.argv()[0], "-X", "importtime", *lab.argv("cluster", "plan", "lab", "--json")[1:]],
+        capture_output=True,
+        text=True,
+        env=lab.env,
+        cwd=lab.root,
+        timeout=120,
+    )
+    assert json.loads(timed.stdout)["changes"] == []
+    imported = {ln.rsplit("|", 1)[-1].strip() for ln in timed.stderr.splitlines() if "|" in ln}
+    assert "sophia_platform.cluster.bootstrap" in imported
+    assert not {"pydantic", "kubernetes", "sophia_platform.spec.model"} & imported
 
 
 def test_label_drift_is_found_and_synced(lab: Lab) -> None:

@@ -82,7 +82,7 @@ def test_names_that_are_not_one_particular_secret_are_left_alone() -> None:
             "Settings: SNOWFLAKE_PRIVATE_KEY_PATH, SNOWFLAKE_AUTH_METHOD, TOKEN_TTL, VAULT_URL.",
             "Titles: SECRET_MANAGEMENT_GUIDE.md, see AUTOMATED_SECRET_SYNC_GUIDE.",
             "Not glued: xOPENAI_TEAM_KEY, OPENAI_TEAM_KEYs, primary_key, PrimaryKey.",
-            "Credential word not last: FLY_TOKEN_PERSONAL (outside the definition).",
+            "Generic with a qualifier's words only: YOUR_API_KEY_PROD, SECRET_NAME_PROD.",
         ]
     )
     assert judge("docs-secret-name", {"docs/n.md": doc + "\n"}, SPEC) == []
@@ -98,6 +98,26 @@ def test_real_names_are_flagged_one_finding_per_line() -> None:
     assert lines(found) == [("guide.rst", 1), ("guide.rst", 2), ("guide.rst", 3)]
     assert found[0].data["names"] == "NEW_RELIC_API_KEY,DB_PASSWORD"
     assert found[1].data["names"] == "LINEAR_API_KEY,HUBSPOT_ACCESS_TOKEN,GITHUB_PAT"
+
+
+def test_a_credential_word_followed_by_an_environment_or_owner_word_counts() -> None:
+    doc = "Set API_KEY_PROD, FLY_TOKEN_PERSONAL and OPENAI_API_KEY_2.\nOPENAI_API_KEY_PROD too.\n"
+    found = judge("docs-secret-name", {"docs/env.md": doc}, SPEC)
+    assert lines(found) == [("docs/env.md", 1), ("docs/env.md", 2)]
+    assert found[0].data["names"] == "API_KEY_PROD,FLY_TOKEN_PERSONAL,OPENAI_API_KEY_2"
+    assert found[1].data["suggestions"] == "OPENAI_API_KEY"
+
+
+def test_structured_config_templates_declare_names_too() -> None:
+    files = {
+        "config.example.yaml": "slack:\n  SLACK_BOT_TOKEN: your-token\n# NOTION_API_KEY: x\n",
+        "secrets.template.json": '{"LINEAR_API_KEY": "", "HUBSPOT_ACCESS_TOKEN": ""}\n',
+        "settings.toml.example": 'ZENDESK_API_TOKEN = ""\n',
+        "config.yaml": "PINECONE_API_KEY: x\n",  # a real config file declares nothing
+        "docs/keys.md": "SLACK_BOT_TOKEN NOTION_API_KEY LINEAR_API_KEY\nHUBSPOT_ACCESS_TOKEN\n"
+        "ZENDESK_API_TOKEN\nPINECONE_API_KEY\n",
+    }
+    assert lines(judge("docs-secret-name", files)) == [("docs/keys.md", 4)]
 
 
 def test_only_docs_are_read() -> None:

@@ -115,6 +115,18 @@ SECRET_POSITIVE = [
         f'api_key=os.getenv(\n    "VENDOR_API_KEY",\n    "{CANARY}",\n)\n',
         "high-entropy",
     ),
+    # `gh secret set NAME --body <value>` seeds GitHub with a value committed in the script
+    (
+        "scripts/seed.sh",
+        f'gh secret set VENDOR_API_KEY --body "{CANARY}" --org a\n',
+        "high-entropy",
+    ),
+    ("scripts/seed.sh", f"gh secret set DB_URL -b '{CANARY}'\n", "high-entropy"),
+    (
+        "scripts/seed.py",
+        f'os.system("gh secret set HEX_SEED --body=3c7e1a9f5b2d4086e8c1f7a3b9d5e2c4{CANARY}")\n',
+        "high-entropy",
+    ),
 ]
 SECRET_NEGATIVE = [
     ("app/a.py", 'OPENAI_API_KEY = "sk-xxxxxxxxxxxxxxxxxxxxxxxx"\n'),
@@ -137,6 +149,11 @@ SECRET_NEGATIVE = [
     ("k8s/secret.yaml", "  MAIL_API_KEY: ZHVtbXlfdmFsdWVfZm9yX3Rlc3Rz\n"),
     ("k8s/secret.yaml", '  MAIL_API_KEY: "base64_encoded_mail_api_key"\n'),
     ("app/db.py", "client = connect(host=h, password=db_password_from_vault)\n"),
+    ("scripts/seed.sh", 'gh secret set VENDOR_API_KEY --body "$VENDOR_API_KEY"\n'),
+    ("scripts/seed.sh", 'gh secret set VENDOR_API_KEY --body "your-vendor-key-here"\n'),
+    ("scripts/seed.sh", 'gh secret set VENDOR_API_KEY -b "$(cat key.txt)"\n'),
+    ("scripts/seed.sh", "gh secret set VENDOR_API_KEY < key.txt\n"),
+    ("scripts/seed.sh", 'gh secret set APP_ID --body "3C7E1A9F-5B2D-4086-E8C1-F7A3B9D5E2C4"\n'),
 ]
 
 

@@ -17,7 +17,7 @@ from sophia_platform.errors import InputError, UsageError
 from sophia_platform.kube import merge as kcfg
 from sophia_platform.kube.raw import Raw
 from sophia_platform.resources import example_spec_path
-from sophia_platform.spec import load_spec
+from sophia_platform.spec import SpecFacts, load_spec
 
 STANDIN_K3S = Path(__file__).resolve().parents[2] / "standin" / "k3s" / "k3s"
 TOKEN = "K10" + "ab" * 32 + "::server:" + "cd" * 16  # as long as a real one
@@ -34,7 +34,7 @@ def inv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
     }
     env["NODE_DEV_HOST"] = "10.0.0.5:2222"
     env["SSH_KEY_FILE"] = "~/.ssh/id_ed25519"
-    spec = load_spec(spec_file)
+    spec = SpecFacts.of(load_spec(spec_file))
     return spec, resolve(spec, "lab", env)
 
 
@@ -52,7 +52,7 @@ def test_missing_address_names_the_variable(tmp_path: Path, monkeypatch) -> None
     spec_file = tmp_path / "sophia.yaml"
     spec_file.write_text(example_spec_path().read_text())
     with pytest.raises(InputError, match=r"\$\{NODE_CONTROL_HOST\} is not set"):
-        resolve(load_spec(spec_file), "lab", {})
+        resolve(SpecFacts.of(load_spec(spec_file)), "lab", {})
 
 
 def _standin_parser():  # type: ignore[no-untyped-def]

@@ -53,6 +53,32 @@ def test_facts_are_what_the_spec_says_and_are_remembered(tmp_path: Path, cache: 
     assert facts(path) == first  # from the entry
 
 
+def test_the_example_inventory_and_cluster_settings_come_back_from_the_entry(
+    tmp_path: Path, cache: Path
+) -> None:
+    from sophia_platform.resources import example_spec_path
+
+    text = example_spec_path().read_text()
+    text = text.replace(
+        "  k3s_version:", "  server_config: {flannel-backend: wireguard-native}\n  k3s_version:"
+    )
+    text = text.replace(
+        "    labels: {sophia.dev/pool: data}\n",
+        "    labels: {sophia.dev/pool: data}\n    taints: ['nvidia.com/gpu=present:NoSchedule']\n"
+        "    user: ubuntu\n    port: 2222\n    privilege: sudo\n",
+    )
+    path = _write(tmp_path, text)
+    first = facts(path)
+    assert first == SpecFacts.of(load_spec(path))
+    again = facts(path)  # from the entry: no validation
+    assert again == first
+    data = again.nodes["data"]
+    assert (data.role, data.user, data.port, data.privilege) == ("agent", "ubuntu", 2222, "sudo")
+    assert data.taints == ["nvidia.com/gpu=present:NoSchedule"] and data.gpu_type == "A100"
+    assert again.cluster.server_config == {"flannel-backend": "wireguard-native"}
+    assert again.cluster.ssh.key == "${SSH_KEY_FILE}" and again.cluster.disable == ["traefik"]
+
+
 def test_a_hit_imports_no_pydantic(tmp_path: Path, cache: Path) -> None:
     path = _write(tmp_path, SPEC)
     load(path)  # as `sophia deploy` does: validates and remembers

@@ -2,8 +2,9 @@
 
 Known token shapes (OpenAI ``sk-``, GitHub ``ghp_``/``github_pat_``, Slack ``xox[bap]-``, AWS
 ``AKIA``, Pulumi ``pul-``, private key blocks) and high-entropy values assigned to secret-like
-names (``*_KEY``, ``*_TOKEN``, ``*_SECRET``, ``PASSWORD``). Findings carry a fingerprint of
-the value (``sha256:`` + 16 hex), which identifies it without revealing it.
+names (``*_KEY``, ``*_TOKEN``, ``*_SECRET``, ``PASSWORD``) or seeded with ``gh secret set NAME
+--body``. Findings carry a fingerprint of the value (``sha256:`` + 16 hex), which identifies it
+without revealing it.
 """
 
 from __future__ import annotations
@@ -65,6 +66,15 @@ _LABEL_HINT = anchored(re.compile(r"(?i) (?:key|token|secret|password):"))
 # holds one of these words in some case: only the lines holding one are read (a match of
 # _LABELLED is one whole line).
 _SECRET_WORDS = lower_needles(*sorted(SECRET_LAST_WORDS), "password", "secret")
+# `gh secret set NAME --body "<value>"` (or `-b value`, `--body=value`): the value is committed
+# in the script that seeds GitHub; every gh secret holds a secret, whatever its name says.
+needles("secret set")
+_GH_SECRET_SET = re.compile(
+    r"\bgh[ \t]+secret[ \t]+set[ \t]+(?P<key>[A-Za-z_][A-Za-z0-9_]{0,100})\b[^\n]{0,200}?"
+    r"""(?<![\w-])(?:--body|-b)(?:=|[ \t]+)(?:"(?P<dq>[^"\n]{1,500})"|'(?P<sq>[^'\n]{1,500})'|"""
+    r"""(?P<bare>[^\s"'`;|&)]{1,500}))"""
+)
+_UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _TOKEN_CHARS = re.compile(r"^[A-Za-z0-9+/=_\-.~!@#$%^&*]+$")
 _DOTTED_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
 
@@ -210,6 +220,18 @@ class CommittedSecretRule(Rule):
                 if is_secret_key(key) and looks_random(value):
                     taken.append(match.span("value"))
                     start, end = match.span("value")
+                    yield self._hit(file, start, end, value, "high-entropy", key)
+        if file.has("secret set"):
+            for match in finditer_in(_GH_SECRET_SET, text, file.lines_with("secret set")):
+                group = next(g for g in ("dq", "sq", "bare") if match.group(g) is not None)
+                value, (start, end) = match.group(group), match.span(group)
+                if any(s <= start < e for s, e in taken) or is_reference(value):
+                    continue  # a known token shape, already reported; or "$VALUE"
+                key = match.group("key")
+                if is_placeholder(value) or "$" in value or _UUID.fullmatch(value):
+                    continue  # a placeholder, a shell expansion, an application's UUID
+                if looks_random(value) or looks_like_password(key, value):
+                    taken.append((start, end))
                     yield self._hit(file, start, end, value, "high-entropy", key)
         for item in file_assignments(file):
             if any(s <= item.start < e for s, e in taken) or not is_secret_key(item.key):

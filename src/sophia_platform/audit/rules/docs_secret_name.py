@@ -98,7 +98,7 @@ class DocsSecretNameRule(CorpusRule):
             )
             return ("doc", mentions) if mentions else None
         if docs.is_env_template(file):
-            return "declared", docs.template_names(file.text)
+            return "declared", docs.template_names(file.text, file.kind)
         return None
 
     def judge(self, summaries: Sequence[tuple[str, Any]], ctx: RepoContext) -> Iterator[Finding]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -52,35 +53,30 @@ class LocalOptions:
 
 
 def _store(ctx: ProviderContext, opts: LocalOptions) -> Path:
-    return Path(opts.local_dir or ctx.root / ".sophia" / "secrets") / f"{ctx.env_name}.fernet"
+    return _store_path(ctx.root, ctx.env_name, opts.local_dir)
 
 
-class LocalProvider(Provider):
-    """Source and target: the encrypted file of one environment."""
+def _store_path(root: Path, env_name: str, local_dir: str | None) -> Path:
+    return Path(local_dir or root / ".sophia" / "secrets") / f"{env_name}.fernet"
 
-    kind: ClassVar[str] = "local"
-    Options = LocalOptions
-    options: LocalOptions
-    flow_order: ClassVar[int | None] = 0
-    sync_to: ClassVar[frozenset[str]] = frozenset({"kubernetes", "esc", "github-api"})
-    settable: ClassVar[bool] = True
+
+class LocalStore:
+    """One environment's encrypted file and the key that opens it (no spec needed)."""
+
+    def __init__(self, path: Path, environ: Mapping[str, str]) -> None:
+        self.path = path
+        config_home = Path(environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+        self.key_file = Path(
+            environ.get("SOPHIA_SECRETS_KEY_FILE") or config_home / "sophia" / "secrets.key"
+        )
+        self._env_key = environ.get("SOPHIA_SECRETS_KEY")
 
     @classmethod
-    def configured(cls, ctx: ProviderContext) -> bool:
-        """The environment's store file exists."""
-        return _store(ctx, parse_options(LocalOptions, ctx)).exists()
+    def of(cls, root: Path, env_name: str, environ: Mapping[str, str]) -> LocalStore:
+        """The store of ``env_name`` in the repo at ``root`` ($SOPHIA_LOCAL_SECRETS_DIR too)."""
+        local_dir = environ.get("SOPHIA_LOCAL_SECRETS_DIR") or None
+        return cls(_store_path(root, env_name, local_dir), environ)
 
-    def __init__(self, ctx: ProviderContext) -> None:
-        super().__init__(ctx)
-        env = ctx.environ
-        self.store = _store(ctx, self.options)
-        config_home = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-        self.key_file = Path(
-            env.get("SOPHIA_SECRETS_KEY_FILE") or config_home / "sophia" / "secrets.key"
-        )
-        self._env_key = env.get("SOPHIA_SECRETS_KEY")
-
-    # -- the key ---------------------------------------------------------------------------
     def _fernet(self, *, create: bool) -> Fernet | None:
         if self._env_key:
             try:
@@ -106,22 +102,21 @@ class LocalProvider(Provider):
         write_private(self.key_file, key + b"\n")
         return Fernet(key)
 
-    # -- the store ---------------------------------------------------------------------------
     def load(self) -> dict[str, SecretValue]:
         """Every stored secret (NAME -> value); empty if the store does not exist yet."""
-        if not self.store.exists():
+        if not self.path.exists():
             return {}
         fernet = self._fernet(create=False)
         if fernet is None:
             raise InputError(
-                f"{self.store} exists but no key was found",
+                f"{self.path} exists but no key was found",
                 hint="set $SOPHIA_SECRETS_KEY or $SOPHIA_SECRETS_KEY_FILE",
             )
         try:
-            payload = json.loads(fernet.decrypt(self.store.read_bytes()))
+            payload = json.loads(fernet.decrypt(self.path.read_bytes()))
         except InvalidToken:
             raise InputError(
-                f"{self.store} cannot be decrypted with this key (wrong key or tampered file)"
+                f"{self.path} cannot be decrypted with this key (wrong key or tampered file)"
             ) from None
         secrets = payload.get("secrets", {}) if isinstance(payload, dict) else {}
         return {str(k): SecretValue(str(v)) for k, v in secrets.items()}
@@ -134,7 +129,7 @@ class LocalProvider(Provider):
             "version": FORMAT_VERSION,
             "secrets": {k: v.reveal() for k, v in sorted(values.items())},
         }
-        write_private(self.store, fernet.encrypt(json.dumps(plain).encode("utf-8")))
+        write_private(self.path, fernet.encrypt(json.dumps(plain).encode("utf-8")))
 
     def set_value(self, name: str, value: SecretValue) -> bool:
         """Store one secret; returns True if it changed."""
@@ -145,6 +140,39 @@ class LocalProvider(Provider):
         values[name] = value
         self.save(values)
         return True
+
+
+class LocalProvider(Provider):
+    """Source and target: the encrypted file of one environment."""
+
+    kind: ClassVar[str] = "local"
+    Options = LocalOptions
+    options: LocalOptions
+    flow_order: ClassVar[int | None] = 0
+    sync_to: ClassVar[frozenset[str]] = frozenset({"kubernetes", "esc", "github-api"})
+    settable: ClassVar[bool] = True
+
+    @classmethod
+    def configured(cls, ctx: ProviderContext) -> bool:
+        """The environment's store file exists."""
+        return _store(ctx, parse_options(LocalOptions, ctx)).exists()
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        super().__init__(ctx)
+        self.local = LocalStore(_store(ctx, self.options), ctx.environ)
+        self.store, self.key_file = self.local.path, self.local.key_file
+
+    def load(self) -> dict[str, SecretValue]:
+        """Every stored secret (NAME -> value); empty if the store does not exist yet."""
+        return self.local.load()
+
+    def save(self, values: dict[str, SecretValue]) -> None:
+        """Encrypt and atomically replace the store."""
+        self.local.save(values)
+
+    def set_value(self, name: str, value: SecretValue) -> bool:
+        """Store one secret; returns True if it changed."""
+        return self.local.set_value(name, value)
 
     # -- provider interface --------------------------------------------------------------------
     def read(self) -> Snapshot:
