@@ -185,11 +185,6 @@ class SourceFile:
             found = self.memo["indexed"] = literals.indexed(self.text)
         return found
 
-    @property
-    def hits(self) -> literals.Hits:
-        """The file's one literal pass."""
-        return self.indexed.hits
-
     def has(self, *words: str) -> bool:
         """Whether one of ``words`` occurs in the text (``word in text``, from the one pass)."""
         return self.indexed.has(*words)
