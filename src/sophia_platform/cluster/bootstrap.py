@@ -32,6 +32,7 @@ from sophia_platform.spec.facts import SpecFacts
 TOKEN_KEY = "K3S_TOKEN"
 READY_TIMEOUT_S = 120.0
 HOST_STEPS = frozenset({"install", "config", "restart"})  # the steps that (re)start K3s
+STOPPED_STATES = frozenset({"inactive", "failed"})  # `systemctl is-active`: nothing runs it
 Progress = Callable[[str], None]
 
 
@@ -148,7 +149,7 @@ class Bootstrap:
                         outcomes[agent.name].notes.append("not joined: the server failed")
                 return
             token = await self._server(server, result, outcomes[server.name], dry_run)
-            registered = set(self.nodes_seen) if self.nodes_seen is not None else None
+            registered = self.nodes_seen
             if registered is None:
                 registered = self._registered()  # the server was installed just now
             await asyncio.gather(
@@ -187,7 +188,7 @@ class Bootstrap:
         result: UpResult,
         outcome: NodeOutcome,
         dry_run: bool,
-        registered: set[str] | None = None,
+        registered: dict[str, Any] | None = None,
     ) -> bool:
         """Install, re-configure or restart ``node`` as needed; True if it ran anything."""
         session, p = self.sessions[node.name], self.probes[node.name]
@@ -220,11 +221,26 @@ class Bootstrap:
             await session.write_file(k3s.CONFIG_PATH, k3s.render(desired))
             await self._restart(node, result, dry_run, None)
             return True
-        if registered is not None and node.name not in registered:
-            # Installed with the right config, yet not in the cluster: its join was cut off
-            # (host down mid-join) or its service is failing. Starting it again is the fix.
-            return await self._restart(node, result, dry_run, "installed but not registered")
-        return False
+        why = self._why_restart(node, registered)
+        return why is not None and await self._restart(node, result, dry_run, why)
+
+    def _why_restart(self, node: ClusterNode, registered: dict[str, Any] | None) -> str | None:
+        """Why an installed, configured node's K3s must be started again (None: it need not).
+
+        Not in the cluster: its join was cut off (host down mid-join) or its service fails to
+        start. Registered but not Ready while its unit is stopped or failed: nothing else
+        will start it (systemd restarts a crashing K3s by itself, so a running unit is left
+        alone: its node may be NotReady for other reasons).
+        """
+        if registered is None:
+            return None  # no API to ask yet
+        live = registered.get(node.name)
+        if live is None:
+            return "installed but not registered"
+        state = self.probes[node.name].unit_state
+        if not kubeside.is_ready(live) and state in STOPPED_STATES:
+            return f"registered but not Ready, {k3s.service(node)} is {state}"
+        return None
 
     async def _restart(
         self, node: ClusterNode, result: UpResult, dry_run: bool, why: str | None
@@ -275,11 +291,11 @@ class Bootstrap:
                 if not dry_run:
                     self._store_token(token)
             self._kubeconfig(server.name, kube_text, result, dry_run)
-            registered = None if acted else self._registered()
-            if registered is not None and server.name not in registered:
-                # Its token and k3s.yaml are there, its node is not: the start was cut off
-                # before it registered (or the service is failing). Start it again.
-                await self._restart(server, result, dry_run, "installed but not registered")
+            # Token and k3s.yaml there, the node not (the start was cut off before it
+            # registered), or its unit stopped: start it again.
+            reason = None if acted else self._why_restart(server, self._registered())
+            if reason is not None:
+                await self._restart(server, result, dry_run, reason)
             return token
         except SophiaError as e:
             outcome.error = str(e)
@@ -293,7 +309,7 @@ class Bootstrap:
         result: UpResult,
         outcome: NodeOutcome,
         dry_run: bool,
-        registered: set[str] | None,
+        registered: dict[str, Any] | None,
     ) -> None:
         if token is None and not dry_run:
             outcome.error = "no join token (the server step failed)"
@@ -331,14 +347,14 @@ class Bootstrap:
             self._api = connect(self.kubeconfig, self.inv.context)
         return self._api
 
-    def _registered(self) -> set[str] | None:
-        """Names of the nodes the API server knows (None: no context to ask yet)."""
+    def _registered(self) -> dict[str, Any] | None:
+        """The nodes the API server knows, by name (None: no context to ask yet)."""
         api = self._connect()
         if api is None:
             return None
         try:
             self.nodes_seen = kubeside.list_nodes(api)
-            return set(self.nodes_seen)
+            return self.nodes_seen
         except SophiaError:
             return None  # the API phase reports an unreachable server
 
