@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sophia_platform.audit.literals import lower_variants, needles
+from sophia_platform.audit.literals import lower_needles
 from sophia_platform.audit.source import SourceFile, Span, lines_at, lines_containing
 
 
@@ -41,25 +41,14 @@ _GETENV = re.compile(
 
 # Words every secret-like key contains (see is_secret_key), in any case; lines without one
 # are skipped.
-_HINTS = ("key", "token", "secret", "pass", "pwd", "credential", "_pat")
-# The hints' first letters in every case the one literal pass can look for: the characters
-# whose lower case is the letter (the Kelvin sign's is "k"). Only U+0130 (İ) lowers to two
-# characters, shifting offsets: a text holding it is lowered and searched whole, as before.
-_HEADS = needles(*(w for hint in _HINTS for w in lower_variants(hint[:4])))
-_LONG_LOWER = needles("\u0130")[0]
+_HINTS = lower_needles("key", "token", "secret", "pass", "pwd", "credential", "_pat")
 
 
 def _lines_with_hints(file: SourceFile) -> list[Span]:
     """(start, end) of every line containing a hint word in any case, in order."""
-    text = file.text
-    if not text.isascii() and file.has(_LONG_LOWER):
+    if not file.indexed.lowers_evenly():  # the lowered text's lines, as they always were
         return lines_containing(file.lowered, _HINTS)
-    offsets = [
-        offset
-        for offset in file.indexed.offsets(*_HEADS)
-        if text[offset : offset + 10].lower().startswith(_HINTS)
-    ]
-    return lines_at(text, offsets)
+    return lines_at(file.text, file.indexed.lower_offsets(_HINTS))
 
 
 def _line_end(text: str, at: int) -> int:

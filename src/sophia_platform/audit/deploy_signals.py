@@ -12,7 +12,15 @@ import re
 from functools import lru_cache
 from pathlib import PurePosixPath
 
-from sophia_platform.audit.literals import anchored, indexed
+from sophia_platform.audit.literals import anchored, indexed, lower_needles, needles
+
+# The literals of these signals are looked for in workflows and scripts only (their group).
+GROUP = "deploy"
+
+
+def _signal(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    return anchored(pattern, GROUP)
+
 
 WORKFLOW_DIR = ".github/workflows/"
 SCRIPT_DIRS = (
@@ -43,7 +51,7 @@ def _argv(*words: str) -> str:
 DEPLOY_METHODS: dict[str, tuple[tuple[str, ...], re.Pattern[str]]] = {
     "docker-swarm": (
         ("docker",),
-        anchored(
+        _signal(
             re.compile(
                 r"\bdocker\s+(?:stack\s+deploy|service\s+(?:create|update))\b|"
                 + _argv("docker", "stack", "deploy")
@@ -54,7 +62,7 @@ DEPLOY_METHODS: dict[str, tuple[tuple[str, ...], re.Pattern[str]]] = {
     ),
     "docker-compose": (
         ("compose",),
-        anchored(
+        _signal(
             re.compile(
                 r"\bdocker(?:-compose|\s+compose)\b[^\n|;&]{0,200}?\sup\b|"
                 r"""["']docker-compose["'][^\]\n]{0,200}?["']up["']|"""
@@ -65,7 +73,7 @@ DEPLOY_METHODS: dict[str, tuple[tuple[str, ...], re.Pattern[str]]] = {
     ),
     "ssh-docker": (
         ("ssh",),
-        anchored(
+        _signal(
             re.compile(
                 r"""\b(?:ssh|sshpass)\b[^\n]{0,300}?\bdocker(?:-compose|\s+compose)?\s+"""
                 r"""(?:run|up|stack\s+deploy|service\s+create|load|pull|start|restart)\b|"""
@@ -82,7 +90,7 @@ DEPLOY_METHODS: dict[str, tuple[tuple[str, ...], re.Pattern[str]]] = {
     ),
     "kubectl-helm": (
         ("helm", "kubectl"),
-        anchored(
+        _signal(
             re.compile(
                 r"\b(?:helm\s+(?:upgrade|install)|kubectl\s+(?:apply|create\s+-f|replace|set\s+image|"
                 r"rollout\s+restart)|k3s\s+kubectl\s+apply)\b|"
@@ -94,7 +102,7 @@ DEPLOY_METHODS: dict[str, tuple[tuple[str, ...], re.Pattern[str]]] = {
     ),
     "paas": (
         ("railway", "vercel", "fly", "northflank", "render", "heroku"),
-        anchored(
+        _signal(
             re.compile(
                 r"\b(?:railway\s+up|vercel\s+(?:deploy|--prod)|fly(?:ctl)?\s+deploy|"
                 r"northflank\s+(?:create|update|deploy)|render\s+deploy|heroku\s+container:release)\b"
@@ -103,9 +111,10 @@ DEPLOY_METHODS: dict[str, tuple[tuple[str, ...], re.Pattern[str]]] = {
     ),
     "one-path": (
         ("deploy",),
-        anchored(re.compile(r"(?:\bsophia|(?<![\w/.-])\./deploy\.sh|\bdeploy\.sh)\s+deploy\b")),
+        _signal(re.compile(r"(?:\bsophia|(?<![\w/.-])\./deploy\.sh|\bdeploy\.sh)\s+deploy\b")),
     ),
 }
+needles(*(needle for found, _ in DEPLOY_METHODS.values() for needle in found), group_name=GROUP)
 CANONICAL_METHODS = frozenset({"one-path"})
 """``./deploy.sh`` / ``sophia deploy``: the one path (helm/kubectl in CI are GitOps from CI)."""
 CI_METHODS = frozenset({"one-path", "kubectl-helm"})
@@ -124,18 +133,22 @@ def code_text(text: str) -> str:
     return "\n".join(line for line in text.split("\n") if not _COMMENT_OR_PRINT.match(line))
 
 
+_METHOD_WORDS = lower_needles(
+    "docker", "helm", "kube", "deploy", "railway", "vercel", "ssh", "fly", group_name=GROUP
+)
+lower_needles("secret", group_name=GROUP)
+
+
 @lru_cache(maxsize=8)  # both workflow rules ask for the same file's methods
 def deploy_methods(text: str) -> tuple[str, ...]:
     """The deploy methods used in ``text`` (comments and echoed instructions ignored)."""
-    lowered = text.lower()
-    words = ("docker", "helm", "kube", "deploy", "railway", "vercel", "ssh", "fly")
-    if not any(w in lowered for w in words):
+    if not indexed(text).has_lower(*_METHOD_WORDS, group_name=GROUP):
         return ()
     code = code_text(text)
     searched = indexed(code)
     found = []
-    for method, (needles, pattern) in DEPLOY_METHODS.items():
-        if not searched.has(*needles):
+    for method, (words, pattern) in DEPLOY_METHODS.items():
+        if not searched.has(*words, group_name=GROUP):
             continue
         hits = [m.group() for m in searched.finditer(pattern)]
         if method == "kubectl-helm":
@@ -205,7 +218,7 @@ def is_script(path: str, kind: str) -> bool:
 
 # --- secret sync: read GitHub secrets, write Pulumi ESC --------------------------------------
 
-ESC_WRITE = anchored(
+ESC_WRITE = _signal(
     re.compile(
         r"\b(?:pulumi\s+esc|pulumi|esc)\s+env\s+(?:set|edit)\b|"
         # `pulumi esc secrets set` / `esc secret set` (scripts write ESC with it in the wild)
@@ -226,7 +239,7 @@ ESC_WRITE = anchored(
 WORKFLOW_SECRETS = re.compile(r"\$\{\{\s*(?:secrets\.[A-Za-z_]|toJSON\(\s*secrets\s*\))")
 _PLATFORM_SECRETS = frozenset({"GITHUB_TOKEN", "PULUMI_ACCESS_TOKEN"})
 _WORKFLOW_SECRET_NAME = re.compile(r"\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)")
-SCRIPT_GITHUB_SECRETS = anchored(
+SCRIPT_GITHUB_SECRETS = _signal(
     re.compile(
         r"(?i)\bgh\s+secret\s+(?:list|get)\b|"
         + _argv("gh", "secret", "(?:list|get)")
@@ -237,7 +250,7 @@ SCRIPT_GITHUB_SECRETS = anchored(
         r"[\s_-]{1,3}(?:→|->|to|into)[\s_-]{1,3}(?:pulumi|esc)\b"
     )
 )
-_RUNS_SCRIPT = anchored(
+_RUNS_SCRIPT = _signal(
     re.compile(
         r"(?:\bpython3?\s+(?:-m\s+)?|\bbash\s+|\bsh\s+|(?<![\w.])\./|\buv\s+run\s+)"
         r"""(?:\$\(dirname\s+["']?\$0["']?\)/)?[^\s;|&]{0,200}?([\w.-]{1,100}\.(?:py|sh))\b"""
@@ -247,12 +260,16 @@ _RUNS_SCRIPT = anchored(
 _TRIAL = re.compile(r"--dry-run|--test\b|--check\b|--validate\b")
 
 
+needles("esc", "pulumi", "Environment", "env", "secret", "ALL_SECRETS", group_name=GROUP)
+
+
 def writes_esc(text: str) -> bool:
     """True when ``text`` writes secrets into Pulumi ESC (CLI, argv list, REST API, SDK)."""
-    if "esc" not in text and "pulumi" not in text and "Environment" not in text:
+    searched = indexed(text)
+    if not searched.has("esc", "pulumi", "Environment", group_name=GROUP):
         return False
     # Every ESC_WRITE match holds one of these ("esc" is in every "description").
-    if all(word not in text for word in ("env", "pulumi", "Environment", "secret")):
+    if not searched.has("env", "pulumi", "Environment", "secret", group_name=GROUP):
         return False
     return indexed(code_text(text)).search(ESC_WRITE) is not None
 
@@ -269,9 +286,12 @@ def workflow_reads_secrets(text: str) -> bool:
 
 def script_reads_github_secrets(text: str) -> bool:
     """True when a script reads GitHub secrets (gh secret, the API, or says it syncs them)."""
-    if "secret" not in text.lower() and "ALL_SECRETS" not in text:
+    searched = indexed(text)
+    if not searched.has_lower("secret", group_name=GROUP) and not searched.has(
+        "ALL_SECRETS", group_name=GROUP
+    ):
         return False
-    return indexed(text).search(SCRIPT_GITHUB_SECRETS) is not None
+    return searched.search(SCRIPT_GITHUB_SECRETS) is not None
 
 
 def runs_sync_script(text: str) -> bool:

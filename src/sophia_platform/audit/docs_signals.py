@@ -12,8 +12,10 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import product
 
 from sophia_platform.audit import deploy_signals as sig
+from sophia_platform.audit.literals import needles
 from sophia_platform.audit.secret_names import SECRET_LAST_WORDS, is_secret_key
 from sophia_platform.audit.source import SourceFile
 
@@ -249,8 +251,20 @@ _METHODS: tuple[tuple[str, Finder], ...] = (
     ("one-path", _search(_P["one-path"][1], "deploy")),
 )
 # A line worth reading: one of the tools above is named on it.
-_HINT = re.compile(r"docker|kubectl|helm|railway|vercel|fly|render|heroku|northflank|deploy")
+# Docs' literals are looked for in docs only (their group).
+GROUP = "docs"
+_HINTS = needles(
+    "docker", "kubectl", "helm", "railway", "vercel", "fly", "render", "heroku", "northflank",
+    "deploy", group_name=GROUP,
+)  # fmt: skip
+# Fences and headings, each at a line start: a line holding a fence, or a newline followed
+# by up to three blanks and "#" (the first line, with no newline before it, is always tried).
 _STRUCTURE = re.compile(r"(?m)^[ \t]*(?:```|~~~)|^[ \t]{0,3}#{1,6}[ \t]")
+_FENCES = needles("```", "~~~", group_name=GROUP)
+_HEADINGS = needles(
+    *("\n" + "".join(blanks) + "#" for n in range(4) for blanks in product(" \t", repeat=n)),
+    group_name=GROUP,
+)
 RETIRED = frozenset({"docker-swarm", "docker-compose", "paas", "kubectl-helm", "ssh-docker"})
 """Methods the one path (``./deploy.sh`` / GitOps) replaced."""
 SERVER_ONLY = frozenset({"docker-compose"})
@@ -322,15 +336,14 @@ def deploy_instructions(file: SourceFile) -> tuple[Instruction, ...]:
 def _instructions(file: SourceFile) -> Iterator[Instruction]:
     """Read only the lines naming a tool, and the fences and headings that frame them."""
     text = file.text
-    hints: list[int] = []
-    found = _HINT.search(text)
-    while found:
-        hints.append(file.position(found.start())[0])
-        end = text.find("\n", found.end())
-        found = _HINT.search(text, end) if end != -1 else None
+    searched = file.indexed
+    hints = sorted({file.position(o)[0] for o in searched.offsets(*_HINTS, group_name=GROUP)})
     if not hints:
         return
-    frames = {file.position(m.start())[0] for m in _STRUCTURE.finditer(text)}
+    starts = {text.rfind("\n", 0, o) + 1 for o in searched.offsets(*_FENCES, group_name=GROUP)}
+    starts.update(o + 1 for o in searched.offsets(*_HEADINGS, group_name=GROUP))
+    starts.add(0)
+    frames = {file.position(start)[0] for start in starts if _STRUCTURE.match(text, start)}
     # The environment each open heading level names (a `## Production` section's `###`
     # subsections are production too, until a heading naming another one).
     heading_envs: list[str | None] = []

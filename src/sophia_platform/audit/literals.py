@@ -8,29 +8,31 @@ and a pattern is tried only where one of its start literals occurs.
 
 A rule declares what it needs in its own module, at import:
 
-* :func:`needles` registers literals that rules test with :meth:`Hits.has` or
-  ``SourceFile.lines_with``;
-* :func:`anchored` registers a compiled pattern: its *start literals* (strings one of which
-  every match begins with, lookarounds and word boundaries skipped) are read from the pattern
-  itself by :func:`start_literals`, so editing a pattern can never leave a stale prefilter.
-  A pattern without usable start literals (one led by ``\d``, or case-blind) is searched
-  as before.
+* :func:`needles` registers literals that rules test with ``SourceFile.has`` or
+  ``SourceFile.lines_with``; :func:`lower_needles` words looked for in ``text.lower()``;
+* :func:`anchored` registers a compiled pattern searched with ``SourceFile.finditer``: its
+  *start literals* (strings one of which every match begins with, lookarounds and word
+  boundaries skipped) are read from the pattern itself by :func:`start_literals`, so editing
+  a pattern can never leave a stale prefilter. A pattern without usable start literals (one
+  led by ``\d`` or a wide class) is searched whole, as before.
 
-Asking about a literal or pattern nobody registered still answers correctly: it is added, the
-automaton rebuilt, and the file passed again (slow once, never wrong).
+Literals that only some files are asked about go to a named :class:`Group` (``deploy`` for
+workflows and scripts, ``docs``): its pass runs only over the texts that ask. Asking about a
+literal nobody registered still answers correctly: it is added, the automaton rebuilt, and the
+text passed again (slow once, never wrong; a test checks that a scan registers nothing late).
 
-Results are exact: :func:`finditer` yields what ``pattern.finditer`` yields. A match can only
-start where one of its start literals starts, so trying ``pattern.match`` at those offsets, in
-order and after the previous match's end, is the search the engine would do, skipping only
-offsets where no match can start (``match`` with a position still sees the text before it, for
-lookbehinds and word boundaries).
+Results are exact: :meth:`Indexed.finditer` yields what ``pattern.finditer`` yields. A match
+can only start where one of its start literals starts, so trying ``pattern.match`` at those
+offsets, in order and after the previous match's end, is the search the engine would do,
+skipping only offsets where no match can start (``match`` with a position still sees the text
+before it, for lookbehinds and word boundaries).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from re import _constants as _c  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
@@ -42,54 +44,98 @@ import ahocorasick_rs
 MIN_START = 2
 MAX_STARTS = 256
 _MAX_PREFIX = 8  # longer start literals are cut: a prefix of a start literal is one too
+_MAX_BLIND_PREFIX = 4
 _MAX_HEADS = 1024  # prefixes followed at once while reading a pattern
 _MAX_CLASS = 8  # a character class of at most this many characters is expanded
 
-_words: dict[str, int] = {}  # literal -> its index in the automaton
-_order: list[str] = []
-_automaton: Any = None
-_version = 0
-_id_sets: dict[tuple[str, ...], frozenset[int]] = {}  # numbers stay: literals are only added
-_starts: dict[re.Pattern[str], frozenset[int] | None] = {}  # a pattern's start literals
 
+class Group:
+    """Literals searched together: one automaton, one pass over each text that asks for them.
 
-def needles(*words: str) -> tuple[str, ...]:
-    """Register literals the rules test; returns them, for a module constant."""
-    global _automaton, _version
-    new = [w for w in dict.fromkeys(words) if w and w not in _words]
-    if new:
+    Literals only some files are asked about (the deploy signals of scripts and workflows,
+    the frames of docs) have a group of their own, so the other files' pass neither looks
+    for them nor lists their (many) occurrences.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.words: dict[str, int] = {}  # literal -> its number in the automaton
+        self.order: list[str] = []
+        self.version = 0  # changes whenever a literal is added: older passes are stale
+        self._automaton: Any = None
+        self._id_sets: dict[tuple[str, ...], frozenset[int]] = {}  # numbers never change
+
+    def add(self, words: Iterable[str]) -> None:
+        """Register literals (each once; empty ones are ignored)."""
+        new = [w for w in dict.fromkeys(words) if w and w not in self.words]
         for word in new:
-            _words[word] = len(_order)
-            _order.append(word)
-        _automaton = None
-        _version += 1
+            self.words[word] = len(self.order)
+            self.order.append(word)
+        if new:
+            self._automaton = None
+            self.version += 1
+
+    def ids(self, words: tuple[str, ...]) -> frozenset[int]:
+        """The numbers of ``words`` (registering the missing ones)."""
+        found = self._id_sets.get(words)
+        if found is None:
+            self.add(words)
+            found = self._id_sets[words] = frozenset(self.words[w] for w in words)
+        return found
+
+    def scan(self, text: str) -> Hits:
+        """Every occurrence of every literal of the group in ``text``: the one pass."""
+        if self._automaton is None and self.order:
+            # The DFA is 2-3x faster than the default NFA on a few hundred literals.
+            self._automaton = ahocorasick_rs.AhoCorasick(
+                self.order, implementation=ahocorasick_rs.Implementation.DFA
+            )
+        at: dict[int, list[int]] = {}
+        if self._automaton is not None:
+            for index, start, _ in self._automaton.find_matches_as_indexes(text, overlapping=True):
+                found = at.get(index)
+                if found is None:
+                    at[index] = [start]
+                else:
+                    found.append(start)
+        return Hits(at, self.version)
+
+
+_groups: dict[str, Group] = {}
+_starts: dict[re.Pattern[str], tuple[Group, frozenset[int]] | None] = {}
+
+
+def group(name: str = "") -> Group:
+    """The group of literals named ``name`` ("" is the one every file is passed for)."""
+    found = _groups.get(name)
+    if found is None:
+        found = _groups[name] = Group(name)
+    return found
+
+
+def needles(*words: str, group_name: str = "") -> tuple[str, ...]:
+    """Register literals the rules test; returns them, for a module constant."""
+    group(group_name).add(words)
     return words
 
 
-def anchored(pattern: re.Pattern[str]) -> re.Pattern[str]:
-    """Register a pattern searched with :func:`finditer`/:func:`search`; returns it unchanged."""
+def anchored(pattern: re.Pattern[str], group_name: str = "") -> re.Pattern[str]:
+    """Register a pattern searched with :meth:`Indexed.finditer`; returns it unchanged."""
     if pattern not in _starts:
         starts = start_literals(pattern)
-        _starts[pattern] = ids(starts) if starts else None
+        where = group(group_name)
+        _starts[pattern] = (where, where.ids(starts)) if starts else None
     return pattern
 
 
 class Hits:
-    """Where each registered literal occurs in one text (every occurrence, overlaps too)."""
+    """Where each literal of a group occurs in one text (every occurrence, overlaps too)."""
 
     __slots__ = ("_at", "version")
 
     def __init__(self, at: dict[int, list[int]], version: int) -> None:
         self._at = at
         self.version = version
-
-    def has(self, word: str) -> bool:
-        """``word in text``."""
-        return _words[word] in self._at
-
-    def starts(self, word: str) -> list[int]:
-        """Offsets where ``word`` occurs, in order."""
-        return self._at.get(_words[word], [])
 
     def holds(self, ids: frozenset[int]) -> bool:
         """Whether one of the literals numbered ``ids`` occurs."""
@@ -105,15 +151,6 @@ class Hits:
         return sorted({o for i in present for o in self._at[i]})
 
 
-def ids(words: tuple[str, ...]) -> frozenset[int]:
-    """The automaton's numbers of ``words`` (registering the missing ones)."""
-    found = _id_sets.get(words)
-    if found is None:
-        needles(*words)
-        found = _id_sets[words] = frozenset(_words[w] for w in words)
-    return found
-
-
 def lower_variants(word: str) -> tuple[str, ...]:
     """Every string whose ``str.lower()`` is the ASCII ``word``, character for character.
 
@@ -127,35 +164,22 @@ def lower_variants(word: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def hits(text: str) -> Hits:
-    """Every occurrence of every registered literal in ``text``: the one pass."""
-    global _automaton
-    if _automaton is None and _order:
-        # The DFA is 2-3x faster than the default NFA on a few hundred literals.
-        _automaton = ahocorasick_rs.AhoCorasick(
-            _order, implementation=ahocorasick_rs.Implementation.DFA
-        )
-    at: dict[int, list[int]] = {}
-    if _automaton is not None:
-        for index, start, _ in _automaton.find_matches_as_indexes(text, overlapping=True):
-            found = at.get(index)
-            if found is None:
-                at[index] = [start]
-            else:
-                found.append(start)
-    return Hits(at, _version)
+_LONG_LOWER = "\u0130"  # İ: the one character whose lower case is two characters
+_LOWER_HEAD = 5  # letters of a word looked for in every case (2**5 strings)
 
 
-def version() -> int:
-    """Changes whenever a literal is registered: a file's :class:`Hits` of another are stale."""
-    return _version
+@functools.lru_cache(maxsize=64)
+def _lower_heads(words: tuple[str, ...], group_name: str = "") -> tuple[str, ...]:
+    """The literals a lower-case search looks for: each word's first letters, every case."""
+    heads = tuple(dict.fromkeys(v for w in words for v in lower_variants(w[:_LOWER_HEAD])))
+    needles(*heads, group_name=group_name)
+    return heads
 
 
-def pattern_starts(pattern: re.Pattern[str]) -> frozenset[int] | None:
-    """The numbers of a pattern's start literals (registering it when it was not)."""
-    if pattern not in _starts:
-        anchored(pattern)
-    return _starts[pattern]
+def lower_needles(*words: str, group_name: str = "") -> tuple[str, ...]:
+    """Register lower-case ASCII words searched with :meth:`Indexed.lower_offsets`."""
+    _lower_heads(words, group_name)
+    return words
 
 
 def finditer(
@@ -163,14 +187,13 @@ def finditer(
 ) -> Iterator[re.Match[str]]:
     """``pattern.finditer(text, pos, endpos)``, tried only where a start literal occurs.
 
-    ``found`` must be current (:func:`version`) and the pattern registered with start literals.
+    ``found`` is a current pass of the pattern's group, the pattern has start literals.
     """
-    starts = _starts[pattern]
-    assert starts, "finditer needs a pattern with start literals"
+    where = _starts[pattern]
+    assert where is not None, "finditer needs a pattern with start literals"
     end = len(text) if endpos is None else endpos
     last = pos
-    offsets = found.offsets(starts)
-    for offset in offsets:
+    for offset in found.offsets(where[1]):
         if offset < last:
             continue
         if offset >= end:
@@ -181,41 +204,82 @@ def finditer(
             last = match.end()
 
 
+needles(_LONG_LOWER)
+
+
 class Indexed:
-    """A text and its literal pass (computed on first use, redone when literals were added)."""
+    """A text and its literal passes (one per group asked, redone when literals were added)."""
 
     __slots__ = ("_hits", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._hits: Hits | None = None
+        self._hits: dict[str, Hits] = {}
 
-    @property
-    def hits(self) -> Hits:
-        """The pass over :attr:`text`."""
-        found = self._hits
-        if found is None or found.version != _version:
-            found = self._hits = hits(self.text)
+    def hits(self, group_name: str = "") -> Hits:
+        """The pass of one group over :attr:`text`."""
+        found = self._hits.get(group_name)
+        where = group(group_name)
+        if found is None or found.version != where.version:
+            found = self._hits[group_name] = where.scan(self.text)
         return found
 
-    def has(self, *words: str) -> bool:
+    def has(self, *words: str, group_name: str = "") -> bool:
         """Whether one of ``words`` occurs in the text (``word in text``)."""
-        numbers = ids(words)  # registers new words: before the pass is read
-        return self.hits.holds(numbers)
+        numbers = group(group_name).ids(words)  # registers new words: before the pass is read
+        return self.hits(group_name).holds(numbers)
 
-    def offsets(self, *words: str) -> list[int]:
+    def offsets(self, *words: str, group_name: str = "") -> list[int]:
         """Offsets where one of ``words`` occurs, in order, once each."""
-        numbers = ids(words)
-        return self.hits.offsets(numbers)
+        numbers = group(group_name).ids(words)
+        return self.hits(group_name).offsets(numbers)
+
+    def lowers_evenly(self) -> bool:
+        """Whether ``text.lower()`` keeps every offset (no U+0130, which lowers to two)."""
+        return self.text.isascii() or not self.has(_LONG_LOWER)
+
+    def lower_offsets(self, words: tuple[str, ...], group_name: str = "") -> list[int]:
+        """Offsets in ``text.lower()`` where one of the lower-case ASCII ``words`` occurs.
+
+        From the one pass: the words' first letters in every case that lowers to them
+        (:func:`lower_variants`) are registered, and each offset is checked by lowering a
+        slice. Only U+0130 lowers to two characters, shifting what follows: a text holding
+        it is lowered whole and searched word by word, in the lowered text's offsets.
+        """
+        text = self.text
+        if not self.lowers_evenly():
+            lowered = text.lower()
+            return sorted({m.start() for w in words for m in re.finditer(re.escape(w), lowered)})
+        heads = _lower_heads(words, group_name)
+        size = max(map(len, words))
+        return [
+            o
+            for o in self.offsets(*heads, group_name=group_name)
+            if text[o : o + size].lower().startswith(words)
+        ]
+
+    def has_lower(self, *words: str, group_name: str = "") -> bool:
+        """Whether one of the lower-case ASCII ``words`` occurs in ``text.lower()``."""
+        text = self.text
+        if not self.lowers_evenly():
+            lowered = text.lower()
+            return any(w in lowered for w in words)
+        heads = _lower_heads(words, group_name)
+        offsets = self.offsets(*heads, group_name=group_name)
+        size = max(map(len, words))
+        return any(text[o : o + size].lower().startswith(words) for o in offsets)
 
     def finditer(
         self, pattern: re.Pattern[str], pos: int = 0, endpos: int | None = None
     ) -> Iterator[re.Match[str]]:
         """``pattern.finditer(text, pos, endpos)``, tried only where a start literal occurs."""
         end = len(self.text) if endpos is None else endpos
-        if not pattern_starts(pattern):
+        if pattern not in _starts:
+            anchored(pattern)
+        where = _starts[pattern]
+        if where is None:
             return pattern.finditer(self.text, pos, end)
-        return finditer(pattern, self.text, self.hits, pos, end)
+        return finditer(pattern, self.text, self.hits(where[0].name), pos, end)
 
     def search(self, pattern: re.Pattern[str]) -> re.Match[str] | None:
         """``pattern.search(text)``."""
@@ -285,10 +349,10 @@ def _sequence(items: list[tuple[Any, Any]], heads: Heads, blind: bool) -> Heads 
 def _item(op: Any, av: Any, heads: Heads, blind: bool) -> Heads | None:
     if op is _c.LITERAL:
         chars = _folds(chr(av)) if blind else [chr(av)]
-        return _extend(heads, chars) if chars else _stop(heads)
+        return _extend(heads, chars, blind) if chars else _stop(heads)
     if op is _c.IN:
         chars = _class_chars(av, blind)
-        return _extend(heads, chars) if chars else _stop(heads)
+        return _extend(heads, chars, blind) if chars else _stop(heads)
     if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
         return heads  # zero width: the match starts at the same character
     if op is _c.SUBPATTERN:
@@ -347,10 +411,12 @@ def _folds(char: str) -> list[str] | None:
     return list(dict.fromkeys([low, char.upper(), *_EXTRA_FOLDS.get(low, "")]))
 
 
-def _extend(heads: Heads, chars: list[str]) -> Heads:
+def _extend(heads: Heads, chars: list[str], blind: bool = False) -> Heads:
     out: Heads = []
+    # Case-blind prefixes multiply by two or more per letter: four letters are enough.
+    longest = _MAX_BLIND_PREFIX if blind else _MAX_PREFIX
     for prefix, growing in heads:
-        if not growing or len(prefix) >= _MAX_PREFIX:
+        if not growing or len(prefix) >= longest:
             out.append((prefix, False))
         else:
             out.extend((prefix + c, True) for c in chars)

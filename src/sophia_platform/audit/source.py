@@ -176,6 +176,7 @@ class SourceFile:
     _lines: list[str] | None = field(default=None, repr=False)
     _starts: list[int] | None = field(default=None, repr=False)  # offsets where lines start
     memo: dict[str, Any] = field(default_factory=dict, repr=False)  # per-file results rules share
+    on_disk: bool = False  # read from the work tree (so a rule may read it again), not a blob
 
     @property
     def indexed(self) -> literals.Indexed:
@@ -184,11 +185,6 @@ class SourceFile:
         if found is None:
             found = self.memo["indexed"] = literals.indexed(self.text)
         return found
-
-    @property
-    def hits(self) -> literals.Hits:
-        """The file's one literal pass."""
-        return self.indexed.hits
 
     def has(self, *words: str) -> bool:
         """Whether one of ``words`` occurs in the text (``word in text``, from the one pass)."""

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import re
 
+from sophia_platform.audit.literals import anchored
 from sophia_platform.audit.source import SourceFile
 
-_MARK = re.compile(r"sophia:\s*ignore(?:\[(?P<rules>[\w\s,\-]*)\])?")
+_MARK = anchored(re.compile(r"sophia:\s*ignore(?:\[(?P<rules>[\w\s,\-]*)\])?"))
 ALL = "*"
 
 
 def inline_ignores(file: SourceFile) -> dict[int, frozenset[str]]:
     """1-based line -> rule ids ignored there (``*`` = all) for one file; {} when none."""
-    if "sophia:" not in file.text:
+    if not file.has("sophia:"):
         return {}
     ignores: dict[int, set[str]] = {}
-    for match in _MARK.finditer(file.text):
+    for match in file.finditer(_MARK):
         line, _ = file.position(match.start())
         listed = match.group("rules")
         rules = {r.strip() for r in listed.split(",") if r.strip()} if listed else {ALL}

@@ -100,7 +100,8 @@ class Scope:
 
 def is_generated_text(text: str) -> bool:
     """A generated marker in the first 1 KiB, or a minified bundle."""
-    if _GENERATED_MARK.search(text, 0, 1024):
+    # Every marker says "generated": the lowered head tells without the case-blind search.
+    if "generated" in text[:1024].lower() and _GENERATED_MARK.search(text, 0, 1024):
         return True
     size = len(text)
     if size <= MINIFIED_LINE:

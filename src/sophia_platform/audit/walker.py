@@ -141,7 +141,10 @@ def read_source(root: Path, rel: str, max_bytes: int) -> SourceFile | SkippedFil
             raw = handle.read()
     except OSError:
         return SkippedFile(rel, "unreadable")
-    return source_from_bytes(rel, raw, max_bytes)
+    item = source_from_bytes(rel, raw, max_bytes)
+    if isinstance(item, SourceFile):
+        item.on_disk = True
+    return item
 
 
 def source_from_bytes(rel: str, raw: bytes, max_bytes: int) -> SourceFile | SkippedFile:

@@ -32,6 +32,7 @@ from sophia_platform.spec.facts import SpecFacts
 TOKEN_KEY = "K3S_TOKEN"
 READY_TIMEOUT_S = 120.0
 HOST_STEPS = frozenset({"install", "config", "restart"})  # the steps that (re)start K3s
+STOPPED_STATES = frozenset({"inactive", "failed"})  # `systemctl is-active`: nothing runs it
 Progress = Callable[[str], None]
 
 
@@ -111,6 +112,7 @@ class Bootstrap:
         self.probes: dict[str, Probe] = {}
         self.nodes_seen: dict[str, Any] | None = None  # the API's nodes, as the SSH phase saw
         self._api: Any = None
+        self._prefetch: asyncio.Task[None] | None = None
 
     # -- entry point ---------------------------------------------------------------------
     def run(self, *, dry_run: bool) -> UpResult:
@@ -148,7 +150,7 @@ class Bootstrap:
                         outcomes[agent.name].notes.append("not joined: the server failed")
                 return
             token = await self._server(server, result, outcomes[server.name], dry_run)
-            registered = set(self.nodes_seen) if self.nodes_seen is not None else None
+            registered = self.nodes_seen
             if registered is None:
                 registered = self._registered()  # the server was installed just now
             await asyncio.gather(
@@ -159,13 +161,42 @@ class Bootstrap:
                 )
             )
         finally:
+            await self._prefetched()
             for session in self.sessions.values():
                 session.close()
+
+    def _start_prefetch(self) -> None:
+        """Make the API connection and list its nodes while the hosts answer their probes.
+
+        Started once the first host is connected (not before: its imports would compete with
+        the handshakes), in a thread (blocking IO, mostly waiting).
+        """
+        if self._prefetch is None:
+            self._prefetch = asyncio.create_task(asyncio.to_thread(self._prefetch_nodes))
+
+    async def _prefetched(self) -> None:
+        """Wait for the prefetch, if one runs (before anything reads what it sets)."""
+        if self._prefetch is not None:
+            await self._prefetch
+
+    def _prefetch_nodes(self) -> None:
+        """Connect to the API and list its nodes ahead of need (a failure: asked again later)."""
+        try:
+            self._registered()
+        except SophiaError:
+            self._drop_api()
+
+    def _drop_api(self) -> None:
+        """Forget the API connection and what it listed (the kubeconfig changed under it)."""
+        if self._api is not None:
+            self._api.close()
+        self._api, self.nodes_seen = None, None
 
     async def _open(self, node: ClusterNode, outcome: NodeOutcome) -> None:
         try:
             session = await self.transport.connect(node)
             self.sessions[node.name] = session
+            self._start_prefetch()
             p = await probe(session)
         except SophiaError as e:
             outcome.error = str(e)
@@ -187,7 +218,7 @@ class Bootstrap:
         result: UpResult,
         outcome: NodeOutcome,
         dry_run: bool,
-        registered: set[str] | None = None,
+        registered: dict[str, Any] | None = None,
     ) -> bool:
         """Install, re-configure or restart ``node`` as needed; True if it ran anything."""
         session, p = self.sessions[node.name], self.probes[node.name]
@@ -220,11 +251,26 @@ class Bootstrap:
             await session.write_file(k3s.CONFIG_PATH, k3s.render(desired))
             await self._restart(node, result, dry_run, None)
             return True
-        if registered is not None and node.name not in registered:
-            # Installed with the right config, yet not in the cluster: its join was cut off
-            # (host down mid-join) or its service is failing. Starting it again is the fix.
-            return await self._restart(node, result, dry_run, "installed but not registered")
-        return False
+        why = self._why_restart(node, registered)
+        return why is not None and await self._restart(node, result, dry_run, why)
+
+    def _why_restart(self, node: ClusterNode, registered: dict[str, Any] | None) -> str | None:
+        """Why an installed, configured node's K3s must be started again (None: it need not).
+
+        Not in the cluster: its join was cut off (host down mid-join) or its service fails to
+        start. Registered but not Ready while its unit is stopped or failed: nothing else
+        will start it (systemd restarts a crashing K3s by itself, so a running unit is left
+        alone: its node may be NotReady for other reasons).
+        """
+        if registered is None:
+            return None  # no API to ask yet
+        live = registered.get(node.name)
+        if live is None:
+            return "installed but not registered"
+        state = self.probes[node.name].unit_state
+        if not kubeside.is_ready(live) and state in STOPPED_STATES:
+            return f"registered but not Ready, {k3s.service(node)} is {state}"
+        return None
 
     async def _restart(
         self, node: ClusterNode, result: UpResult, dry_run: bool, why: str | None
@@ -245,7 +291,11 @@ class Bootstrap:
         return True
 
     async def _server(
-        self, server: ClusterNode, result: UpResult, outcome: NodeOutcome, dry_run: bool
+        self,
+        server: ClusterNode,
+        result: UpResult,
+        outcome: NodeOutcome,
+        dry_run: bool,
     ) -> SecretValue | None:
         desired = k3s.desired_config(server, self.inv, self.spec.cluster, None)
         try:
@@ -274,12 +324,17 @@ class Bootstrap:
                 )
                 if not dry_run:
                     self._store_token(token)
-            self._kubeconfig(server.name, kube_text, result, dry_run)
-            registered = None if acted else self._registered()
-            if registered is not None and server.name not in registered:
-                # Its token and k3s.yaml are there, its node is not: the start was cut off
-                # before it registered (or the service is failing). Start it again.
-                await self._restart(server, result, dry_run, "installed but not registered")
+            await self._prefetched()
+            if self._kubeconfig(server.name, kube_text, result, dry_run):
+                self._drop_api()  # made from the kubeconfig as it was
+            # Token and k3s.yaml there, the node not (the start was cut off before it
+            # registered), or its unit stopped: start it again.
+            reason = None
+            if not acted:
+                live = self.nodes_seen if self.nodes_seen is not None else self._registered()
+                reason = self._why_restart(server, live)
+            if reason is not None:
+                await self._restart(server, result, dry_run, reason)
             return token
         except SophiaError as e:
             outcome.error = str(e)
@@ -293,7 +348,7 @@ class Bootstrap:
         result: UpResult,
         outcome: NodeOutcome,
         dry_run: bool,
-        registered: set[str] | None,
+        registered: dict[str, Any] | None,
     ) -> None:
         if token is None and not dry_run:
             outcome.error = "no join token (the server step failed)"
@@ -305,7 +360,8 @@ class Bootstrap:
             outcome.error = str(e)
             self.say(str(e))
 
-    def _kubeconfig(self, server: str, text: str | None, result: UpResult, dry_run: bool) -> None:
+    def _kubeconfig(self, server: str, text: str | None, result: UpResult, dry_run: bool) -> bool:
+        """Merge the server's k3s.yaml into the user's kubeconfig; True if that changes it."""
         if text is None:
             raise SshError(server, f"{k3s.KUBECONFIG_PATH} missing after install")
         source = kcfg.load(text, k3s.KUBECONFIG_PATH)
@@ -322,6 +378,7 @@ class Bootstrap:
                     f"context {self.inv.context} in {self.kubeconfig}",
                 )
             )
+        return merged.changed
 
     def _connect(self) -> Any:
         """The API connection of the environment's context (None: no such context yet)."""
@@ -331,14 +388,14 @@ class Bootstrap:
             self._api = connect(self.kubeconfig, self.inv.context)
         return self._api
 
-    def _registered(self) -> set[str] | None:
-        """Names of the nodes the API server knows (None: no context to ask yet)."""
+    def _registered(self) -> dict[str, Any] | None:
+        """The nodes the API server knows, by name (None: no context to ask yet)."""
         api = self._connect()
         if api is None:
             return None
         try:
             self.nodes_seen = kubeside.list_nodes(api)
-            return set(self.nodes_seen)
+            return self.nodes_seen
         except SophiaError:
             return None  # the API phase reports an unreachable server
 

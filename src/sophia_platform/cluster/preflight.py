@@ -12,6 +12,7 @@ k3s.yaml: one command on one channel per host, everything ``plan`` needs in its 
 from __future__ import annotations
 
 import secrets
+import shlex
 import time
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ echo "uid=$(id -u)"
 v=$(PATH="$PATH:/usr/local/bin" k3s --version 2>/dev/null | head -n 1); echo "k3s=$v"
 echo "gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ')"
 t=$(command -v nvidia-ctk || command -v nvidia-container-runtime || true); echo "toolkit=$t"
+echo "unit=$(systemctl is-active "$1" 2>/dev/null)"
 l=$(awk 'NR > 1 && $4 == "0A" { split($2, a, ":"); print a[2] }' \
   /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u | tr '\n' ' ')
 echo "listen=$l"
@@ -68,6 +70,11 @@ class Probe:
         """The installed K3s version (None: not installed)."""
         return k3s.installed_version(self.facts.get("k3s", ""))
 
+    @property
+    def unit_state(self) -> str:
+        """``systemctl is-active`` of the node's K3s unit ("" when systemctl is missing)."""
+        return self.facts.get("unit", "")
+
     def listening(self) -> set[int]:
         """TCP ports in LISTEN state."""
         return {int(p, 16) for p in self.facts.get("listen", "").split() if p}
@@ -97,7 +104,8 @@ def probe_script(session: Session, nonce: str) -> str:
     """The one probe command: facts, then the privileged reads (``sudo -n`` where needed)."""
     paths = files_of(session.node.is_server)
     read = session.command(["sh", "-c", _READ, "sh", nonce, *paths], privileged=True)
-    return f'{_FACTS}{read}\necho "@@{nonce} exit=$?"\n'
+    unit = shlex.quote(k3s.service(session.node))  # $1 of the facts: the unit's state
+    return f'set -- {unit}\n{_FACTS}{read}\necho "@@{nonce} exit=$?"\n'
 
 
 async def probe(session: Session) -> Probe:

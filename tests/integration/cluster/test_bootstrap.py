@@ -2,8 +2,9 @@
 
 The tests run in file order on one lab (module fixture): from nothing, converged, drift,
 a host down at join time, a host killed while its join runs, the server killed before its node
-registers, a changed host key, upgrade with a PodDisruptionBudget, then air-gapped: a fresh
-host installed and every host upgraded from an uploaded bundle with no network.
+registers, K3s stopped on registered nodes, a changed host key, upgrade with a
+PodDisruptionBudget, then air-gapped: a fresh host installed and every host upgraded from an
+uploaded bundle with no network.
 """
 
 from __future__ import annotations
@@ -314,6 +315,53 @@ def test_server_killed_before_it_registers_then_rerun_restarts_it(lab: Lab) -> N
     assert {c["node"] for c in changes} == {"control"}, changes
     assert ("control", "restart") in {(c["node"], c["step"]) for c in changes}
     assert len(_calls(lab, "control")) == starts + 1  # one start: the restart
+    assert lab.sophia("cluster", "verify", "lab").returncode == 0
+    assert json.loads(lab.sophia("cluster", "plan", "lab", "--json").stdout)["changes"] == []
+
+
+def _ssh(lab: Lab, node: str, command: str) -> None:
+    """Run ``command`` on a loopback host (as an operator would, over SSH)."""
+    import asyncio
+    import getpass
+
+    from sophia_platform.cluster.sshlib import asyncssh
+
+    port = next(h.port for h in lab.result.hosts if h.name == node)
+
+    async def run() -> None:
+        async with asyncssh.connect(
+            "127.0.0.1",
+            port,
+            username=getpass.getuser(),
+            client_keys=[str(lab.result.client_key)],
+            known_hosts=None,  # a test host on loopback; sophia itself pins every key
+        ) as conn:
+            await conn.run(command, check=True)
+
+    asyncio.run(run())
+
+
+def test_a_stopped_k3s_on_a_registered_node_is_started_again(lab: Lab) -> None:
+    # K3s stopped on the server and on an agent: both nodes NotReady, their units inactive.
+    _ssh(lab, "control", "systemctl stop k3s")
+    _ssh(lab, "dev", "systemctl stop k3s-agent")
+    core = lab.api()
+    for name in ("control", "dev"):
+        conditions = core.read_node(name).status.conditions or []
+        assert [c.status for c in conditions if c.type == "Ready"] == ["False"], name
+    verify = lab.sophia("cluster", "verify", "lab")
+    assert verify.returncode == 1 and "dev: not Ready" in verify.stdout
+    plan = json.loads(lab.sophia("cluster", "plan", "lab", "--json").stdout)
+    wanted = {("control", "restart"), ("dev", "restart")}
+    assert {(c["node"], c["step"]) for c in plan["changes"]} == wanted, plan["changes"]
+    before = {n: len(_calls(lab, n)) for n in NODES}
+    done = lab.sophia("cluster", "up", "lab", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    changes = json.loads(done.stdout)["changes"]
+    assert {(c["node"], c["step"]) for c in changes} == wanted, changes
+    assert all("is inactive" in c["detail"] for c in changes), changes
+    grew = {n for n in NODES if len(_calls(lab, n)) != before[n]}
+    assert grew == {"control", "dev"}  # started once each, nothing else touched
     assert lab.sophia("cluster", "verify", "lab").returncode == 0
     assert json.loads(lab.sophia("cluster", "plan", "lab", "--json").stdout)["changes"] == []
 

@@ -13,14 +13,16 @@ import re
 import string
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sophia_platform.audit.rules  # noqa: F401 - registers every rule's literals and patterns
-from sophia_platform.audit import assignments, deploy_signals, literals
+from sophia_platform.audit import assignments, deploy_signals, literals, scan
 from sophia_platform.audit.source import SourceFile, lines_containing
+from tests.fixtures.chaos_repo import generate
 
 ANCHORED = sorted((p for p, starts in literals._starts.items() if starts), key=lambda p: p.pattern)
 PIECES = st.sampled_from(
@@ -149,3 +151,25 @@ def test_a_literal_registered_after_a_pass_is_found_by_a_new_pass() -> None:
     assert searched.offsets("beta-unregistered-literal") == [6]
     late = re.compile(r"\bgamma-late\b|\bgam")
     assert [m.span() for m in searched.finditer(late)] == [(32, 35)]
+
+
+LOWER_WORDS = ("secret", "kube", "_pat")
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.lists(st.one_of(HINT_PIECES, st.text(max_size=2)), max_size=30).map("".join))
+def test_lower_case_search_equals_searching_the_lowered_text(text: str) -> None:
+    searched = literals.Indexed(text)
+    lowered = text.lower()
+    assert searched.has_lower(*LOWER_WORDS) == any(w in lowered for w in LOWER_WORDS)
+    expected = sorted({m.start() for w in LOWER_WORDS for m in re.finditer(w, lowered)})
+    assert searched.lower_offsets(LOWER_WORDS) == expected
+    assert searched.lowers_evenly() == (len(lowered) == len(text))
+
+
+def test_a_scan_finds_every_literal_registered_at_import(tmp_path: Path) -> None:
+    """A literal first asked about mid-scan costs a second pass of the file it is asked on."""
+    generate(tmp_path, files=300, seed=5, commit=False)
+    versions = {name: g.version for name, g in literals._groups.items()}
+    assert scan(tmp_path).findings
+    assert {name: g.version for name, g in literals._groups.items()} == versions

@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 
 from sophia_platform.audit import assignments, context
 from sophia_platform.audit.rules import committed_secret, hardcoded_ip, swarm_reference
-from sophia_platform.audit.source import Span, finditer_in, lines_containing, lines_matching
+from sophia_platform.audit.secret_names import is_secret_key
+from sophia_platform.audit.source import (
+    SourceFile,
+    Span,
+    finditer_in,
+    lines_containing,
+    lines_matching,
+)
 
 PIECES = st.sampled_from(
     [
@@ -137,3 +144,37 @@ KEY_PIECES = st.sampled_from(
 @given(prefix=st.lists(st.one_of(KEY_PIECES, st.text(max_size=2)), max_size=12).map("".join))
 def test_key_before_with_its_last_character_check_equals_the_plain_search(prefix: str) -> None:
     assert context.key_before(prefix) == _plain_key_before(prefix)
+
+
+NAME_PIECES = st.sampled_from(
+    ["api", "Key", "KEY", "token", "Secret", "pass", "Password", "pwd", "credentials", "PAT",
+     "private", "_", "-", ".", " ", "x", "Id", "name", "path", "\u212aey"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.lists(NAME_PIECES, min_size=1, max_size=6).map("".join))
+def test_every_secret_like_name_holds_a_word_the_label_lines_are_found_by(name: str) -> None:
+    if is_secret_key(name):
+        assert any(w in name.lower() for w in committed_secret._SECRET_WORDS)
+
+
+LABEL_PIECES = st.sampled_from(
+    ["- ", "* ", "**", "Api Key", "Access Token", "Secret", "Some Label", ": ", ":", "`",
+     "A1b2C3d4E5f6G7h8", "sk9Xq2Lm4Np7Rt1Vz", "\n", " ", "\t", "x", "İ", "é", "Db Password"]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.lists(LABEL_PIECES, max_size=30).map("".join))
+def test_label_lines_hold_every_label_match_with_a_secret_name(text: str) -> None:
+    file = SourceFile("README.md", text, "docs", len(text), "")
+    secret = [
+        m.span()
+        for m in committed_secret._LABELLED.finditer(text)
+        if is_secret_key(m.group("key").replace(" ", "_"))
+    ]
+    found = [m.span() for m in committed_secret._labelled(file)]
+    assert (
+        set(secret) <= set(found) <= {m.span() for m in committed_secret._LABELLED.finditer(text)}
+    )

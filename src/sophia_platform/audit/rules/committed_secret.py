@@ -15,17 +15,17 @@ from collections.abc import Iterator
 
 from sophia_platform.audit.assignments import file_assignments, names_itself
 from sophia_platform.audit.context import key_before
-from sophia_platform.audit.literals import anchored, needles
+from sophia_platform.audit.literals import anchored, lower_needles, needles
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule
-from sophia_platform.audit.secret_names import is_secret_key, words
+from sophia_platform.audit.secret_names import SECRET_LAST_WORDS, is_secret_key, words
 from sophia_platform.audit.secret_values import (
     base64_text,
     is_placeholder,
     is_reference,
     shannon_entropy,
 )
-from sophia_platform.audit.source import SourceFile, finditer_in
+from sophia_platform.audit.source import SourceFile, finditer_in, lines_at
 
 # (type, literals of which one must occur for the pattern to be tried, pattern)
 _KNOWN: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
@@ -44,7 +44,8 @@ _KNOWN: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
         ("lambda-labs-key", ("secret_",), r"secret_[a-z0-9\-]+_[0-9a-f]{32}\.[A-Za-z0-9]{16,}"),
     )
 )
-needles("PRIVATE KEY", "://", *(t for _, triggers, _ in _KNOWN for t in triggers))
+_TRIGGERS = needles(*(t for _, triggers, _ in _KNOWN for t in triggers))
+needles("PRIVATE KEY", "://")
 _PRIVATE_KEY = anchored(
     re.compile(
         r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?P<body>[\s\S]{0,8000}?)-----END"
@@ -61,6 +62,10 @@ _LABELLED = re.compile(
     re.MULTILINE,
 )
 _LABEL_HINT = anchored(re.compile(r"(?i) (?:key|token|secret|password):"))
+# A label is reported only when it is a secret-like name (is_secret_key), and every such name
+# holds one of these words in some case: only the lines holding one are read (a match of
+# _LABELLED is one whole line).
+_SECRET_WORDS = lower_needles(*sorted(SECRET_LAST_WORDS), "password", "secret")
 # `gh secret set NAME --body "<value>"` (or `-b value`, `--body=value`): the value is committed
 # in the script that seeds GitHub; every gh secret holds a secret, whatever its name says.
 needles("secret set")
@@ -146,6 +151,18 @@ def token_ok(value: str) -> bool:
     return any(c.isdigit() for c in value) and shannon_entropy(value) >= 3.0
 
 
+def _labelled(file: SourceFile) -> Iterator[re.Match[str]]:
+    """The _LABELLED matches that can name a secret: those on lines holding a secret word."""
+    text, searched = file.text, file.indexed
+    if not searched.lowers_evenly():
+        yield from _LABELLED.finditer(text)
+        return
+    for start, end in lines_at(text, searched.lower_offsets(_SECRET_WORDS)):
+        match = _LABELLED.match(text, start, min(end + 1, len(text)))
+        if match is not None:
+            yield match
+
+
 class CommittedSecretRule(Rule):
     """Credentials committed to git: anyone with read access has them, forever."""
 
@@ -167,7 +184,7 @@ class CommittedSecretRule(Rule):
         """Find credentials by shape and by entropy."""
         text = file.text
         taken: list[tuple[int, int]] = []
-        for kind, triggers, pattern in _KNOWN:
+        for kind, triggers, pattern in _KNOWN if file.has(*_TRIGGERS) else ():
             # A token pattern starts with a lookbehind, so it is tried at every character:
             # only the lines holding its literal prefix are searched.
             if not file.has(*triggers):
@@ -198,7 +215,7 @@ class CommittedSecretRule(Rule):
                     start, end = match.span("value")
                     yield self._hit(file, start, end, value, "high-entropy", match.group("key"))
         if file.search(_LABEL_HINT):
-            for match in _LABELLED.finditer(text):
+            for match in _labelled(file):
                 key, value = match.group("key").replace(" ", "_"), match.group("value")
                 if is_secret_key(key) and looks_random(value):
                     taken.append(match.span("value"))

@@ -13,15 +13,19 @@ Dockerfile per service) are not compared.
 from __future__ import annotations
 
 import re
+import sys
 import zlib
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
 
-from sophia_platform.audit.model import Finding, Severity
+from sophia_platform.audit.model import Finding, Severity, SkippedFile
 from sophia_platform.audit.rules.base import CorpusRule, RepoContext
 from sophia_platform.audit.source import SourceFile
+from sophia_platform.audit.walker import read_source
 
 NEAR_THRESHOLD = 0.9
 MIN_BYTES = 64
@@ -66,7 +70,24 @@ class FileShape:
     family: tuple[str, str]
     variant: bool
     stale_folder: bool  # under old/, backup/, legacy/...: a copy kept "just in case"
-    lines: array[int]  # crc32 of each stripped non-blank line
+    # crc32 of each stripped non-blank line; None for a file on disk, whose lines are hashed
+    # when it is compared (only files sharing a name are: a quarter of a real repository).
+    lines: array[int] | None
+
+
+def line_hashes(text: str) -> array[int]:
+    """crc32 of each stripped non-blank line (one encode, then split/strip/crc32 all in C)."""
+    raw = text.encode("utf-8", "surrogatepass")
+    return array("I", map(zlib.crc32, filter(None, map(bytes.strip, raw.split(b"\n")))))
+
+
+# A line holding something besides what bytes.strip() strips (ASCII whitespace).
+_CONTENT_LINE = re.compile(r"^[ \t\r\x0b\x0c]*[^ \t\r\x0b\x0c\n]", re.MULTILINE)
+
+
+def has_lines(text: str, count: int) -> bool:
+    """Whether ``text`` has at least ``count`` non-blank lines (``len(line_hashes) >= count``)."""
+    return sum(1 for _ in islice(_CONTENT_LINE.finditer(text), count)) >= count
 
 
 def similarity(a: array[int], b: array[int]) -> float:
@@ -79,6 +100,29 @@ def similarity(a: array[int], b: array[int]) -> float:
 
 def _rank(path: str, shape: FileShape) -> tuple[int, int, int, int, str]:
     return (int(shape.variant), int(shape.stale_folder), path.count("/"), len(path), path)
+
+
+class _Lines:
+    """Line hashes of the files compared, read again from disk when the pass deferred them."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._read: dict[str, array[int]] = {}
+
+    def similarity(self, a: tuple[str, FileShape], b: tuple[str, FileShape]) -> float:
+        """:func:`similarity` of two (path, shape) members."""
+        return similarity(self(*a), self(*b))
+
+    def __call__(self, path: str, shape: FileShape) -> array[int]:
+        """The line hashes of one member."""
+        if shape.lines is not None:
+            return shape.lines
+        found = self._read.get(path)
+        if found is None:
+            item = read_source(self._root, path, sys.maxsize)
+            found = array("I") if isinstance(item, SkippedFile) else line_hashes(item.text)
+            self._read[path] = found
+        return found
 
 
 class DuplicateFileRule(CorpusRule):
@@ -101,11 +145,14 @@ class DuplicateFileRule(CorpusRule):
         """Digest, name family and line hashes of a file worth comparing."""
         if file.kind == "lock" or file.name.lower() in _IGNORED_NAMES or file.size < MIN_BYTES:
             return None
-        # One encode, then split/strip/crc32 all in C: the per-line Python loop was the cost.
-        raw = file.text.encode("utf-8", "surrogatepass")
-        lines = array("I", map(zlib.crc32, filter(None, map(bytes.strip, raw.split(b"\n")))))
-        if len(lines) < MIN_LINES:
-            return None
+        lines: array[int] | None = None
+        if file.on_disk:
+            if not has_lines(file.text, MIN_LINES):
+                return None
+        else:
+            lines = line_hashes(file.text)
+            if len(lines) < MIN_LINES:
+                return None
         folder, base, variant = family(file.path)
         stale = bool(_STALE_FOLDER.search(folder + "/")) if folder else False
         return FileShape(file.digest, (folder, base), variant, stale, lines)
@@ -125,6 +172,7 @@ class DuplicateFileRule(CorpusRule):
             for path, shape in summaries
             if digests[shape.digest] > 1 or families[shape.family] > 1 or bases[shape.family[1]] > 1
         ]
+        lines = _Lines(ctx.root)
         flagged: dict[str, str] = {}  # flagged path -> its canonical
         by_digest: dict[str, list[tuple[str, FileShape]]] = defaultdict(list)
         by_family: dict[tuple[str, str], list[tuple[str, FileShape]]] = defaultdict(list)
@@ -133,38 +181,43 @@ class DuplicateFileRule(CorpusRule):
             by_family[shape.family].append((path, shape))
         for digest, members in by_digest.items():
             if len(members) > 1:
-                yield from self._flag(members, f"exact-{digest[:12]}", flagged, exact=True)
+                yield from self._flag(members, f"exact-{digest[:12]}", flagged, lines, exact=True)
         by_base: dict[str, list[tuple[str, FileShape]]] = defaultdict(list)
         for (folder, base), members in by_family.items():
             by_base[base].extend(members)
             if len(members) < 2 or not any(s.variant for _, s in members):
                 continue
-            yield from self._near(members, f"near-{folder}/{base}", flagged)
+            yield from self._near(members, f"near-{folder}/{base}", flagged, lines)
         # Copies kept in old/, backup/, legacy/ folders, compared with the live file only.
         for base, members in by_base.items():
             live = [m for m in members if not m[1].stale_folder and m[0] not in flagged]
             stale = [m for m in members if m[1].stale_folder]
             if live and stale:
                 best = min(live, key=lambda m: _rank(*m))
-                yield from self._near([best, *stale], f"near-{base}", flagged)
+                yield from self._near([best, *stale], f"near-{base}", flagged, lines)
 
     def _near(
-        self, members: list[tuple[str, FileShape]], group: str, flagged: dict[str, str]
+        self,
+        members: list[tuple[str, FileShape]],
+        group: str,
+        flagged: dict[str, str],
+        lines: _Lines,
     ) -> Iterator[Finding]:
         members = sorted(members, key=lambda m: _rank(*m))
         canonical_path, canonical = members[0]
         close = [(canonical_path, canonical)]
         for path, shape in members[1:]:
-            if similarity(canonical.lines, shape.lines) >= NEAR_THRESHOLD:
+            if lines.similarity((canonical_path, canonical), (path, shape)) >= NEAR_THRESHOLD:
                 close.append((path, shape))
         if len(close) > 1:
-            yield from self._flag(close, group, flagged, exact=False)
+            yield from self._flag(close, group, flagged, lines, exact=False)
 
     def _flag(
         self,
         members: Iterable[tuple[str, FileShape]],
         group: str,
         flagged: dict[str, str],
+        lines: _Lines,
         *,
         exact: bool,
     ) -> Iterator[Finding]:
@@ -176,7 +229,7 @@ class DuplicateFileRule(CorpusRule):
             if path in flagged or path == canonical_path:
                 continue
             flagged[path] = canonical_path
-            score = 1.0 if exact else similarity(canonical.lines, shape.lines)
+            score = 1.0 if exact else lines.similarity((first_path, canonical), (path, shape))
             what = "identical to" if exact else f"{score:.0%} the same as"
             yield self.whole_file(
                 path,

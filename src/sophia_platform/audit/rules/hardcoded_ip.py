@@ -21,6 +21,7 @@ from sophia_platform.audit.context import (
     key_before,
     usage_context,
 )
+from sophia_platform.audit.literals import needles
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule, normalise_line
 from sophia_platform.audit.source import SourceFile, finditer_in, lines_matching
@@ -31,6 +32,7 @@ _V6 = re.compile(r"(?<![\w:.])([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?![\w
 # _V4 and _V6 start with a character class, so they are tried at every character of a file.
 _V4_HINT = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
 _V6_HINT = re.compile(r":[0-9A-Fa-f]{0,4}:")
+needles("::")
 _PORT = re.compile(r":(\d{2,5})\b")
 _DOC_NETS = (
     ipaddress.ip_network("192.0.2.0/24"),
@@ -157,7 +159,7 @@ class HardcodedIpRule(Rule):
                 yield finding
         # Only compressed IPv6 literals ("::") are looked for: the full eight-group form is rare
         # in configs, and scanning every colon-rich YAML file for it would double the cost.
-        if "::" in text:
+        if file.has("::"):
             for match in finditer_in(_V6, text, lines_matching(text, _V6_HINT)):
                 address = match.group(1)
                 after = text[match.end() : match.end() + 2]

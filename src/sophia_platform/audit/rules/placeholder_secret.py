@@ -84,7 +84,7 @@ class PlaceholderSecretRule(Rule):
                 basis=f"{item.key}|{item.value}",
                 data={"key": item.key, "kind": file.kind},
             )
-        if "://" not in file.text:
+        if not file.has("://"):
             return
         for match in finditer_in(_URL_CREDENTIALS, file.text, file.lines_with("://")):
             if match.start("pw") in seen or not placeholder_password(match.group("pw")):

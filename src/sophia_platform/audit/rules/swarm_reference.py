@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from sophia_platform.audit.literals import anchored, needles
 from sophia_platform.audit.model import Finding, Severity
 from sophia_platform.audit.rules.base import Rule, normalise_line
 from sophia_platform.audit.source import SourceFile, finditer_in
@@ -18,9 +19,11 @@ _COMMAND = re.compile(
     rf"(?P<verb>{_VERBS})\b"
 )
 # The same command as an argv list: ["docker", "stack", "deploy", ...] (may span lines).
-_ARGV = re.compile(
-    r"""["']docker["']\s*,\s*["'](?P<noun>stack|service|swarm|node|secret|config)["']\s*,"""
-    rf"""\s*["'](?P<verb>{_VERBS})["']"""
+_ARGV = anchored(
+    re.compile(
+        r"""["']docker["']\s*,\s*["'](?P<noun>stack|service|swarm|node|secret|config)["']\s*,"""
+        rf"""\s*["'](?P<verb>{_VERBS})["']"""
+    )
 )
 # Swarm labels, metrics and placement constraints (any file kind).
 _MARKS = re.compile(
@@ -29,7 +32,7 @@ _MARKS = re.compile(
     r"|--attachable\b)"
 )
 # Literals one of which every _MARKS match contains (its lines are the only ones searched).
-_MARK_NEEDLES = (
+_MARK_NEEDLES = needles(
     "com.docker.",
     "dockerswarm_",
     "swarmmode",
@@ -38,6 +41,7 @@ _MARK_NEEDLES = (
     "node.labels.",
     "--attachable",
 )
+needles("docker", '"docker"', "'docker'", "attachable", "overlay")
 _ATTACHABLE = re.compile(r"(?m)^[ \t]+attachable[ \t]*:[ \t]*[\"']?true\b")
 _OVERLAY_FLAG = re.compile(r"(?:--driver|-d)[ \t=]+[\"']?overlay\b")
 _OVERLAY_KEY = re.compile(r"(?m)^[ \t]+driver[ \t]*:[ \t]*[\"']?overlay\b")
@@ -80,13 +84,13 @@ class SwarmReferenceRule(Rule):
 
     def _constructs(self, file: SourceFile) -> Iterator[Finding]:
         text = file.text
-        if "docker" in text:
+        if file.has("docker"):
             for match in finditer_in(_COMMAND, text, file.lines_with("docker")):
                 yield self._hit(
                     file, match.start(), match.end(), f"docker {match['noun']} {match['verb']}"
                 )
-            if '"docker"' in text or "'docker'" in text:
-                for match in _ARGV.finditer(text):
+            if file.has('"docker"', "'docker'"):
+                for match in file.finditer(_ARGV):
                     construct = f"docker {match['noun']} {match['verb']}"
                     yield self._hit(file, match.start(), match.end(), construct)
         marks = file.lines_with(*_MARK_NEEDLES)
@@ -96,11 +100,11 @@ class SwarmReferenceRule(Rule):
                 if construct.startswith("node.") and file.kind in ("python", "code"):
                     continue  # node.role == "server" in code is an object's attribute
                 yield self._hit(file, match.start(), match.end(), construct)
-        if file.kind == "yaml" and "attachable" in text:
+        if file.kind == "yaml" and file.has("attachable"):
             for match in _ATTACHABLE.finditer(text):
                 start = match.start() + len(match.group()) - len(match.group().lstrip())
                 yield self._hit(file, start, match.end(), "attachable network")
-        if "overlay" in text:
+        if file.has("overlay"):
             for match in _OVERLAY_FLAG.finditer(text):
                 yield self._hit(file, match.start(), match.end(), "overlay network")
             if file.kind in ("yaml", "docs"):  # docs: a compose file in a code block
