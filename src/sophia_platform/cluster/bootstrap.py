@@ -112,6 +112,7 @@ class Bootstrap:
         self.probes: dict[str, Probe] = {}
         self.nodes_seen: dict[str, Any] | None = None  # the API's nodes, as the SSH phase saw
         self._api: Any = None
+        self._prefetch: asyncio.Task[None] | None = None
 
     # -- entry point ---------------------------------------------------------------------
     def run(self, *, dry_run: bool) -> UpResult:
@@ -160,13 +161,42 @@ class Bootstrap:
                 )
             )
         finally:
+            await self._prefetched()
             for session in self.sessions.values():
                 session.close()
+
+    def _start_prefetch(self) -> None:
+        """Make the API connection and list its nodes while the hosts answer their probes.
+
+        Started once the first host is connected (not before: its imports would compete with
+        the handshakes), in a thread (blocking IO, mostly waiting).
+        """
+        if self._prefetch is None:
+            self._prefetch = asyncio.create_task(asyncio.to_thread(self._prefetch_nodes))
+
+    async def _prefetched(self) -> None:
+        """Wait for the prefetch, if one runs (before anything reads what it sets)."""
+        if self._prefetch is not None:
+            await self._prefetch
+
+    def _prefetch_nodes(self) -> None:
+        """Connect to the API and list its nodes ahead of need (a failure: asked again later)."""
+        try:
+            self._registered()
+        except SophiaError:
+            self._drop_api()
+
+    def _drop_api(self) -> None:
+        """Forget the API connection and what it listed (the kubeconfig changed under it)."""
+        if self._api is not None:
+            self._api.close()
+        self._api, self.nodes_seen = None, None
 
     async def _open(self, node: ClusterNode, outcome: NodeOutcome) -> None:
         try:
             session = await self.transport.connect(node)
             self.sessions[node.name] = session
+            self._start_prefetch()
             p = await probe(session)
         except SophiaError as e:
             outcome.error = str(e)
@@ -261,7 +291,11 @@ class Bootstrap:
         return True
 
     async def _server(
-        self, server: ClusterNode, result: UpResult, outcome: NodeOutcome, dry_run: bool
+        self,
+        server: ClusterNode,
+        result: UpResult,
+        outcome: NodeOutcome,
+        dry_run: bool,
     ) -> SecretValue | None:
         desired = k3s.desired_config(server, self.inv, self.spec.cluster, None)
         try:
@@ -290,10 +324,15 @@ class Bootstrap:
                 )
                 if not dry_run:
                     self._store_token(token)
-            self._kubeconfig(server.name, kube_text, result, dry_run)
+            await self._prefetched()
+            if self._kubeconfig(server.name, kube_text, result, dry_run):
+                self._drop_api()  # made from the kubeconfig as it was
             # Token and k3s.yaml there, the node not (the start was cut off before it
             # registered), or its unit stopped: start it again.
-            reason = None if acted else self._why_restart(server, self._registered())
+            reason = None
+            if not acted:
+                live = self.nodes_seen if self.nodes_seen is not None else self._registered()
+                reason = self._why_restart(server, live)
             if reason is not None:
                 await self._restart(server, result, dry_run, reason)
             return token
@@ -321,7 +360,8 @@ class Bootstrap:
             outcome.error = str(e)
             self.say(str(e))
 
-    def _kubeconfig(self, server: str, text: str | None, result: UpResult, dry_run: bool) -> None:
+    def _kubeconfig(self, server: str, text: str | None, result: UpResult, dry_run: bool) -> bool:
+        """Merge the server's k3s.yaml into the user's kubeconfig; True if that changes it."""
         if text is None:
             raise SshError(server, f"{k3s.KUBECONFIG_PATH} missing after install")
         source = kcfg.load(text, k3s.KUBECONFIG_PATH)
@@ -338,6 +378,7 @@ class Bootstrap:
                     f"context {self.inv.context} in {self.kubeconfig}",
                 )
             )
+        return merged.changed
 
     def _connect(self) -> Any:
         """The API connection of the environment's context (None: no such context yet)."""
