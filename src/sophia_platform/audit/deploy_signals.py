@@ -176,10 +176,8 @@ _DEPLOY_NAME = re.compile(r"(?:^|[_.\-])deploy(?:[_.\-]|$)", re.IGNORECASE)
 _ABOUT_DEPLOYS = re.compile(
     r"analy[sz]|report|monitor|status|notif|verif|health|check|test|validat", re.IGNORECASE
 )
-_LOCAL_PATH = re.compile(
-    r"(?:^|/)(?:tests?|dev|local|examples?)/|(?:^|/)test_[^/]*$|[_\-]tests?\.[a-z]+$",
-    re.IGNORECASE,
-)
+_TEST_PATH = re.compile(r"(?:^|/)tests?/|(?:^|/)test_[^/]*$|[_\-]tests?\.[a-z]+$", re.IGNORECASE)
+_DEV_PATH = re.compile(r"(?:^|/)(?:dev|local|examples?)/", re.IGNORECASE)
 SERVER_METHODS = frozenset({"docker-swarm", "ssh-docker", "paas"})
 """Methods that reach servers: these make even a test or dev script a deploy path."""
 
@@ -194,9 +192,14 @@ def about_deploys(path: str) -> bool:
     return _ABOUT_DEPLOYS.search(PurePosixPath(path).name) is not None
 
 
+def is_test(path: str) -> bool:
+    """Tests: ``tests/…``, ``test_x.py``, ``x_test.sh`` (they name or fake a sync, not run one)."""
+    return _TEST_PATH.search(path) is not None
+
+
 def is_local(path: str) -> bool:
     """Tests, examples and dev helpers: ``docker compose up`` there starts a laptop stack."""
-    return _LOCAL_PATH.search(path) is not None
+    return is_test(path) or _DEV_PATH.search(path) is not None
 
 
 def is_workflow(path: str) -> bool:
@@ -241,7 +244,10 @@ SCRIPT_GITHUB_SECRETS = _signal(
         r"(?i)\bgh\s+secret\s+(?:list|get)\b|"
         + _argv("gh", "secret", "(?:list|get)")
         + r"|/actions/secrets\b(?![^\n]{0,80}?public-key)|"
-        r"\bgithub[\s_-]{0,3}to[\s_-]{0,3}(?:pulumi|esc)\b|\bALL_SECRETS\b|toJSON\(\s*secrets\s*\)"
+        r"\bgithub[\s_-]{0,3}to[\s_-]{0,3}(?:pulumi|esc)\b|\bALL_SECRETS\b|toJSON\(\s*secrets\s*\)|"
+        # "GitHub Organization Secrets → Pulumi ESC": what the script says it moves, and where
+        r"\bgithub[\s_-]{1,3}(?:(?:org|organi[sz]ation|repo|repository)[\s_-]{1,3})?secrets?"
+        r"[\s_-]{1,3}(?:→|->|to|into)[\s_-]{1,3}(?:pulumi|esc)\b"
     )
 )
 _RUNS_SCRIPT = _signal(
@@ -296,6 +302,19 @@ def runs_sync_script(text: str) -> bool:
         "sync" in m.group(1).lower() and not _TRIAL.search(m.group(2))
         for m in indexed(text).finditer(_RUNS_SCRIPT)
     )
+
+
+# A workflow's own name or a step's name saying its job is the secret sync: "Unified Secret
+# Sync", "Run unified secret sync", "Sync secrets to ESC" (name: lines only, not prose).
+_SAYS_SYNC = re.compile(
+    r"(?im)^[ \t]*(?:-[ \t]+)?name:[^\n]{0,120}?\b(?:secrets?[ \t_-]{1,3}sync|"
+    r"sync[ \t_-]{1,3}(?:[a-z]+[ \t_-]{1,3})?secrets)\b"
+)
+
+
+def says_secret_sync(text: str) -> bool:
+    """True when a workflow names itself, or one of its steps, a secret sync."""
+    return "ync" in text and _SAYS_SYNC.search(text) is not None
 
 
 def scripts_run(text: str) -> tuple[str, ...]:

@@ -147,3 +147,70 @@ def test_held_out_deploy_path_lessons(tmp_path: Path) -> None:
         "one-click-deploy.sh",
         "scripts/quick_deploy.py",
     ]
+
+
+def test_a_script_saying_it_moves_github_secrets_to_esc_is_a_sync_and_tests_are_not(
+    tmp_path: Path,
+) -> None:
+    """sophia-main@366e5ff: a script that says what it moves; a test that names a sync."""
+    root = git_repo(
+        tmp_path,
+        {
+            ".github/workflows/sync_secrets_comprehensive.yml": WF_SECRETS.format(
+                name="c", run="pulumi env set org/prod a b --secret"
+            ),
+            "scripts/org_to_esc.sh": (
+                "# GitHub Organization Secrets → Pulumi ESC\n"
+                'for s in A B; do pulumi env set org/prod "v.$s" "${!s}" --secret; done\n'
+            ),
+            "tools/push.py": "# Copies GitHub repo secrets into ESC\nos.system('esc env set o/p')",
+            # Not syncs: a test of the sync, a script writing ESC from local values.
+            "scripts/test_sync.py": (
+                "# GitHub secrets to Pulumi ESC: check the script\n"
+                "subprocess.run(['pulumi', 'env', 'set', 'o/p', 'a', 'b'])\n"
+            ),
+            "scripts/seed_local.sh": "# seed ESC from .env\npulumi env set org/dev a b --secret\n",
+        },
+    )
+    assert findings(root, "redundant-workflow") == [
+        "scripts/org_to_esc.sh",
+        "tools/push.py",
+    ]
+
+
+def test_a_workflow_named_the_secret_sync_is_one_whatever_its_script_does_now(
+    tmp_path: Path,
+) -> None:
+    """sophia-main@366e5ff: 'Unified Secret Sync' feeds every secret to a drifted script."""
+    drifted = "import subprocess\nsubprocess.run(['pulumi', 'env', 'open', 'org/prod'])\n"
+    wf = (
+        "name: {name}\non: workflow_dispatch\njobs:\n  s:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: curl -fsSL https://get.pulumi.com | sh\n"
+        "      - run: echo 'K=${{{{ secrets.OPENAI_API_KEY }}}}' > .env\n"
+        "      - name: {step}\n        run: python scripts/{script}\n"
+    )
+    root = git_repo(
+        tmp_path,
+        {
+            ".github/workflows/export.yml": WF_SECRETS.format(
+                name="Export", run="pulumi env set org/prod a b --secret"
+            ),
+            ".github/workflows/unified.yml": wf.format(
+                name="Unified Secret Sync", step="Run it", script="setup_once.py"
+            ),
+            ".github/workflows/step.yml": wf.format(
+                name="Nightly", step="Sync secrets to ESC", script="setup_once.py"
+            ),
+            # Not a sync: a workflow syncing something else through the same script.
+            ".github/workflows/docs.yml": wf.format(
+                name="Sync docs", step="Sync the docs site", script="setup_once.py"
+            ),
+            "scripts/setup_once.py": drifted,
+        },
+    )
+    result = scan(root, ScanOptions(rules=frozenset({"redundant-workflow"})))
+    assert sorted(f.path for f in result.findings) == [
+        ".github/workflows/step.yml",
+        ".github/workflows/unified.yml",
+    ]
+    assert {f.data["canonical"] for f in result.findings} == {".github/workflows/export.yml"}
