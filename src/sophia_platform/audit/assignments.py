@@ -65,24 +65,25 @@ def assignments(text: str, lines: list[Span]) -> list[Assignment]:
     found: list[Assignment] = []
     for start, end in lines:
         # getenv-style defaults need a call on the line; most lines have none.
-        patterns = (_ASSIGN, _GETENV) if "(" in text[start:end] else (_ASSIGN,)
-        for pattern in patterns:
+        calls = text.find("(", start, end) != -1
+        for pattern in (_ASSIGN, _GETENV) if calls else (_ASSIGN,):
             stop = end
             if pattern is _GETENV and text[start:end].rstrip().endswith("("):
                 stop = _line_end(text, _line_end(text, end + 1) + 1)  # os.getenv(\n KEY,\n value
             for match in pattern.finditer(text, start, stop):
-                for group in ("dq", "sq", "bare"):
-                    if group in pattern.groupindex and match.group(group) is not None:
-                        found.append(
-                            Assignment(
-                                match.group("key"),
-                                match.group(group),
-                                match.start(group),
-                                match.end(group),
-                                group != "bare",
-                            )
-                        )
-                        break
+                # The value is the pattern's last group, one of dq, sq (quoted) and bare.
+                group = match.lastgroup
+                if group is None or group == "key":
+                    continue
+                found.append(
+                    Assignment(
+                        match.group("key"),
+                        match.group(group),
+                        match.start(group),
+                        match.end(group),
+                        group != "bare",
+                    )
+                )
     return found
 
 

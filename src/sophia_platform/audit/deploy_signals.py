@@ -121,15 +121,24 @@ CI_METHODS = frozenset({"one-path", "kubectl-helm"})
 
 _COMMENT_OR_PRINT = re.compile(
     r"""^\s*(?:#|//|echo\b|printf\b|print\(|logger\.\w+\(|logging\.\w+\(|log\s|-\s*name:|"""
-    r"""name:|description:)"""
+    r"""name:|description:|"""
+    # A command string held as data for a person: {"action": …, "command": "vercel --prod"} in
+    # a plan or report (an argv list under such a key is still a command that runs)
+    r"""["'](?:command|hint|example|suggestion|next_step|instructions?)["']\s*:\s*f?["'])"""
 )
+
+
+_LINE_LEADS = (
+    "#", "//", "echo", "print", "log", "name:", "description:",
+    "command", "hint", "example", "suggestion", "next_step", "instruction",
+)  # fmt: skip
 
 
 @lru_cache(maxsize=8)  # both workflow rules ask for the same file's code text
 def code_text(text: str) -> str:
     """The text without comment lines and printed/logged instruction lines."""
-    if "#" not in text and "echo" not in text and "print" not in text and "name:" not in text:
-        return text
+    if not any(lead in text for lead in _LINE_LEADS):
+        return text  # no line can match: every _COMMENT_OR_PRINT match holds one of these
     return "\n".join(line for line in text.split("\n") if not _COMMENT_OR_PRINT.match(line))
 
 

@@ -17,9 +17,10 @@ from itertools import product
 from sophia_platform.audit import deploy_signals as sig
 from sophia_platform.audit.literals import needles
 from sophia_platform.audit.secret_names import SECRET_LAST_WORDS, is_secret_key
-from sophia_platform.audit.source import SourceFile
+from sophia_platform.audit.source import SourceFile, finditer_in, lines_at
 
 DOC_KINDS = frozenset({"docs"})
+GROUP = "docs"  # the docs' literals are looked for in docs only (their group of the pass)
 
 # --- secret names ----------------------------------------------------------------------------
 
@@ -104,12 +105,16 @@ class NameMention:
     end: int
 
 
+# A doc secret name ends with "_" and a secret word (is_doc_secret_name's first test), and an
+# UPPER_NAME match never spans lines: only the lines holding one of these are searched.
+_NAME_ENDS = needles(*("_" + w.upper() for w in sorted(SECRET_LAST_WORDS)), group_name=GROUP)
+
+
 def secret_mentions(file: SourceFile) -> Iterator[NameMention]:
     """The secret names a doc mentions, in order."""
     text = file.text
-    if "_" not in text:
-        return
-    for match in UPPER_NAME.finditer(text):
+    lines = lines_at(text, file.indexed.offsets(*_NAME_ENDS, group_name=GROUP))
+    for match in finditer_in(UPPER_NAME, text, lines):
         name = match.group(1)
         start, end = match.span(1)
         if text[start - 1 : start] in ("<", "[") and text[end : end + 1] in (">", "]"):
@@ -251,8 +256,6 @@ _METHODS: tuple[tuple[str, Finder], ...] = (
     ("one-path", _search(_P["one-path"][1], "deploy")),
 )
 # A line worth reading: one of the tools above is named on it.
-# Docs' literals are looked for in docs only (their group).
-GROUP = "docs"
 _HINTS = needles(
     "docker", "kubectl", "helm", "railway", "vercel", "fly", "render", "heroku", "northflank",
     "deploy", group_name=GROUP,

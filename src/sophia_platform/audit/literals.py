@@ -78,7 +78,7 @@ class Group:
     def ids(self, words: tuple[str, ...]) -> frozenset[int]:
         """The numbers of ``words`` (registering the missing ones)."""
         found = self._id_sets.get(words)
-        if found is None:
+        if found is None:  # once per tuple of words: the rest is this dictionary look-up
             self.add(words)
             found = self._id_sets[words] = frozenset(self.words[w] for w in words)
         return found
@@ -219,15 +219,19 @@ class Indexed:
     def hits(self, group_name: str = "") -> Hits:
         """The pass of one group over :attr:`text`."""
         found = self._hits.get(group_name)
-        where = group(group_name)
+        where = _groups.get(group_name) or group(group_name)
         if found is None or found.version != where.version:
             found = self._hits[group_name] = where.scan(self.text)
         return found
 
     def has(self, *words: str, group_name: str = "") -> bool:
         """Whether one of ``words`` occurs in the text (``word in text``)."""
-        numbers = group(group_name).ids(words)  # registers new words: before the pass is read
-        return self.hits(group_name).holds(numbers)
+        where = _groups.get(group_name) or group(group_name)
+        numbers = where.ids(words)  # registers new words: before the pass is read
+        found = self._hits.get(group_name)
+        if found is None or found.version != where.version:
+            found = self.hits(group_name)
+        return found.holds(numbers)
 
     def offsets(self, *words: str, group_name: str = "") -> list[int]:
         """Offsets where one of ``words`` occurs, in order, once each."""

@@ -214,3 +214,18 @@ def test_a_workflow_named_the_secret_sync_is_one_whatever_its_script_does_now(
         ".github/workflows/unified.yml",
     ]
     assert {f.data["canonical"] for f in result.findings} == {".github/workflows/export.yml"}
+
+
+def test_a_command_string_in_a_plan_is_data_an_argv_list_runs(tmp_path: Path) -> None:
+    """orchestra-main@09e01e4: a verifier's plan holds `"command": "vercel --prod"` for a person."""
+    root = git_repo(
+        tmp_path,
+        {
+            "verify.py": 'plan = [{\n    "action": "x",\n    "command": "vercel --prod",\n}]\n',
+            "steps.py": (
+                "import subprocess\nS = [{'command': ['docker', 'stack', 'deploy', 'app']}]\n"
+                "for s in S:\n    subprocess.run(s['command'])\n"
+            ),
+        },
+    )
+    assert findings(root, "redundant-deploy-path") == ["steps.py"]

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sophia_platform.audit import assignments, context
+from sophia_platform.audit import assignments, context, docs_signals
 from sophia_platform.audit.rules import committed_secret, hardcoded_ip, swarm_reference
 from sophia_platform.audit.secret_names import is_secret_key
 from sophia_platform.audit.source import (
@@ -178,3 +178,62 @@ def test_label_lines_hold_every_label_match_with_a_secret_name(text: str) -> Non
     assert (
         set(secret) <= set(found) <= {m.span() for m in committed_secret._LABELLED.finditer(text)}
     )
+
+
+DOC_PIECES = st.sampled_from(
+    ["OPENAI", "_API", "_KEY", "_TOKEN", "_PAT", "_PASSWORD", "_URL", "_ID", "GITHUB", "YOUR",
+     "_", "2", " ", "\n", "`", "$", "<", ">", "x", "a", "é", "SECRET", "_CREDENTIALS", "KEY"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(DOC_PIECES, max_size=30).map("".join))
+def test_doc_secret_names_are_found_on_the_lines_holding_a_name_end(text: str) -> None:
+    file = SourceFile("docs/a.md", text, "docs", len(text), "")
+    expected = [
+        (m.group(1), m.start(1))
+        for m in docs_signals.UPPER_NAME.finditer(text)
+        if docs_signals.is_doc_secret_name(m.group(1))
+        and not (
+            text[m.start(1) - 1 : m.start(1)] in ("<", "[")
+            and text[m.end(1) : m.end(1) + 1] in (">", "]")
+        )
+    ]
+    assert [(m.name, m.start) for m in docs_signals.secret_mentions(file)] == expected
+
+
+def _plain_assignments(text: str) -> list[assignments.Assignment]:
+    """Every value group of both patterns on every line, read the plain way."""
+    found = []
+    for start, end in lines_containing(text.lower(), assignments._HINTS):
+        for pattern in (assignments._ASSIGN, assignments._GETENV):
+            stop = end
+            if pattern is assignments._GETENV and text[start:end].rstrip().endswith("("):
+                stop = assignments._line_end(text, assignments._line_end(text, end + 1) + 1)
+            for match in pattern.finditer(text, start, stop):
+                for group in ("dq", "sq", "bare"):
+                    if group in pattern.groupindex and match.group(group) is not None:
+                        value = match.group(group)
+                        span = match.span(group)
+                        found.append(
+                            assignments.Assignment(match["key"], value, *span, group != "bare")
+                        )
+                        break
+    return found
+
+
+GETENV_PIECES = st.sampled_from(
+    ["os.getenv(", "environ.get(", '"API_KEY"', "'TOKEN'", ", ", '"dflt"', "'v'", ")", "\n",
+     "default=", "password", " = ", ": ", "x", "(", "İ", "\u212aEY"]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.lists(st.one_of(GETENV_PIECES, ASSIGN_PIECES), max_size=30).map("".join))
+def test_assignments_equal_the_plain_reading(text: str) -> None:
+    file = SourceFile("a.py", text, "python", len(text), "")
+    got = assignments.assignments(text, assignments._lines_with_hints(file))
+    plain = _plain_assignments(text)
+    if not file.indexed.lowers_evenly():
+        return  # the lowered text's lines (kept as they were); compared by the line test
+    assert got == plain
