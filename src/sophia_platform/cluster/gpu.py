@@ -186,15 +186,8 @@ def smoke_jobs(api: Any) -> dict[str, Any]:
     }
 
 
-def smoke_result(api: Any, node: str) -> SmokeResult:
-    """Read the Job's conditions (Complete: nvidia-smi exited 0)."""
-    return smoke_state(
-        node, _read(api, f"/apis/batch/v1/namespaces/{NAMESPACE}/jobs/{SMOKE_PREFIX}{node}")
-    )
-
-
 def smoke_state(node: str, job: Any) -> SmokeResult:
-    """What a live smoke Job (None: missing) says: passed, failed, running or missing."""
+    """A live smoke Job (None: missing) read from its conditions (Complete: nvidia-smi ran)."""
     if job is None:
         return SmokeResult(node, "missing")
     for cond in job.status.conditions or [] if job.status else []:
