@@ -117,10 +117,9 @@ def decode(raw: bytes) -> str:
 
 def is_binary(raw: bytes) -> bool:
     """True for bytes that look binary (a NUL in the first block, UTF-16 BOMs excepted)."""
-    head = raw[:BINARY_SNIFF_BYTES]
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return False
-    return b"\0" in head
+    return raw.find(b"\0", 0, BINARY_SNIFF_BYTES) != -1  # no copy of the head
 
 
 def read_source(root: Path, rel: str, max_bytes: int) -> SourceFile | SkippedFile:
