@@ -81,6 +81,7 @@ TARGETS = [
     ("ai-cherry/sophia-main", "130551edce450b588806f9a8283a8fc774904bdc", "secret syncs"),
     ("ai-cherry/sophia-main", "09d029333d6d2ec61389a5cf0919d9eeb630061b", "labelled, 24k files"),
     ("ai-cherry/sophia-main", "366e5ffdea77a4a39424ee9176786c181222d730", "sync scripts, labelled"),
+    ("ai-cherry/orchestra-main", "09e01e4c2895ee8af882bd5abfee65b044876222", "held out, labelled"),
 ]
 PLAN_GOAL_S = 3.0
 REPEAT = 3

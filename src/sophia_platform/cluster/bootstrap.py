@@ -257,19 +257,17 @@ class Bootstrap:
     def _why_restart(self, node: ClusterNode, registered: dict[str, Any] | None) -> str | None:
         """Why an installed, configured node's K3s must be started again (None: it need not).
 
-        Not in the cluster: its join was cut off (host down mid-join) or its service fails to
-        start. Registered but not Ready while its unit is stopped or failed: nothing else
-        will start it (systemd restarts a crashing K3s by itself, so a running unit is left
-        alone: its node may be NotReady for other reasons).
+        Its unit stopped or failed (``systemctl is-active`` in the probe): nothing else will
+        start it — and on the server, whose K3s serves the API, there is no API to ask. Not
+        in the cluster: its join was cut off (host down mid-join) or its start failed. A
+        running unit whose node is NotReady is left alone: systemd restarts a crashing K3s
+        by itself, so the cause is elsewhere.
         """
-        if registered is None:
-            return None  # no API to ask yet
-        live = registered.get(node.name)
-        if live is None:
-            return "installed but not registered"
         state = self.probes[node.name].unit_state
-        if not kubeside.is_ready(live) and state in STOPPED_STATES:
-            return f"registered but not Ready, {k3s.service(node)} is {state}"
+        if state in STOPPED_STATES:
+            return f"{k3s.service(node)} is {state}"
+        if registered is not None and node.name not in registered:
+            return "installed but not registered"
         return None
 
     async def _restart(
