@@ -115,6 +115,8 @@ SECRET_POSITIVE = [
         f'api_key=os.getenv(\n    "VENDOR_API_KEY",\n    "{CANARY}",\n)\n',
         "high-entropy",
     ),
+    # A word prefix with a made-up tail is not readable: many runs of a letter or two.
+    ("zap/.env", f"WEBHOOK_SECRET=acme_secret_key_{CANARY}\n", "high-entropy"),
     # `gh secret set NAME --body <value>` seeds GitHub with a value committed in the script
     (
         "scripts/seed.sh",
@@ -145,6 +147,10 @@ SECRET_NEGATIVE = [
     # A readable default (words, a year, punctuation) is weak, not a generated credential.
     ("docker-compose.yml", "      - POSTGRES_PASSWORD=Sophia2024!db\n"),
     ("docs/a.md", 'curl -H "X-Admin-Key: acme_admin_2024" http://localhost/\n'),
+    # Long chains of words with a year (held-out orchestra-main): readable defaults too.
+    ("zap/.env", "WEBHOOK_SECRET=webhook_secret_for_zapier_integration_2024\n"),
+    ("docs/r.md", "SECRET_KEY=acme-secret-key-2024-very-secure-minimum-32-chars\n"),
+    ("app/a.py", 'pw = os.getenv("NEO4J_PASSWORD", "neo4j_platform_secure_2024")\n'),
     # base64 of "dummy_value_for_tests" is a placeholder in disguise, not a credential
     ("k8s/secret.yaml", "  MAIL_API_KEY: ZHVtbXlfdmFsdWVfZm9yX3Rlc3Rz\n"),
     ("k8s/secret.yaml", '  MAIL_API_KEY: "base64_encoded_mail_api_key"\n'),

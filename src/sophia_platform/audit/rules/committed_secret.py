@@ -125,12 +125,16 @@ def readable(value: str) -> bool:
     """``Sophia_Admin_2024!``, ``sophia2024!``: words, a year, punctuation — a human default.
 
     Such a value is a weak default password, not a generated credential; the policy leaves it
-    out of ``committed-secret``. A made-up password (``Xk9#mP2$qLw7``) has many short runs.
+    out of ``committed-secret``. A made-up password (``Xk9#mP2$qLw7``) has many short runs; a
+    long chain of words (``webhook_secret_for_zapier_2024``,
+    ``app-secret-key-2024-very-secure-min-32-chars``) has many runs too, but word-sized ones.
     """
     runs = _RUNS.findall(value)
     words = [w for r in runs if r.isalpha() for w in _WORDS.findall(r)]
-    if len(runs) > 7 or not words or len(words[0]) < 3:
+    if not words or len(words[0]) < 3:
         return False
+    if len(runs) > 7 and sum(map(len, words)) < 4 * len(words):
+        return False  # many runs of a letter or two: made up, not words
     return all(_wordlike(w) for w in words)
 
 
