@@ -81,8 +81,14 @@ def without_qualifiers(name: str) -> str:
 @lru_cache(maxsize=16384)
 def is_doc_secret_name(name: str) -> bool:
     """True for an UPPER_SNAKE name in docs that names one particular secret."""
-    base = without_qualifiers(name)
-    if base.rpartition("_")[2].lower() not in SECRET_LAST_WORDS:
+    last = name.rpartition("_")[2].lower()
+    if last in SECRET_LAST_WORDS:
+        base = name
+    elif last in _QUALIFIERS or _VERSION.fullmatch(last):
+        base = without_qualifiers(name)
+        if base.rpartition("_")[2].lower() not in SECRET_LAST_WORDS:
+            return False
+    else:
         return False  # SECRET_MANAGEMENT_GUIDE is a doc's title, not a secret
     # Generic by its whole name: API_KEY is any key, API_KEY_PROD is the production one.
     if base in PLATFORM_SECRETS or name in GENERIC_SECRETS or not is_secret_key(base):
