@@ -111,8 +111,9 @@ class NameMention:
     end: int
 
 
-# A doc secret name ends with "_" and a secret word (is_doc_secret_name's first test), and an
-# UPPER_NAME match never spans lines: only the lines holding one of these are searched.
+# A doc secret name holds "_" and a secret word in upper case (is_doc_secret_name: at its end,
+# or before qualifiers such as _PROD), and an UPPER_NAME match never spans lines: only the
+# lines holding one of these are searched.
 _NAME_ENDS = needles(*("_" + w.upper() for w in sorted(SECRET_LAST_WORDS)), group_name=GROUP)
 
 

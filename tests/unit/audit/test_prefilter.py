@@ -182,7 +182,8 @@ def test_label_lines_hold_every_label_match_with_a_secret_name(text: str) -> Non
 
 DOC_PIECES = st.sampled_from(
     ["OPENAI", "_API", "_KEY", "_TOKEN", "_PAT", "_PASSWORD", "_URL", "_ID", "GITHUB", "YOUR",
-     "_", "2", " ", "\n", "`", "$", "<", ">", "x", "a", "é", "SECRET", "_CREDENTIALS", "KEY"]
+     "_", "2", " ", "\n", "`", "$", "<", ">", "x", "a", "é", "SECRET", "_CREDENTIALS", "KEY",
+     "_PROD", "_V2", "_STAGING"]
 )  # fmt: skip
 
 
