@@ -177,13 +177,14 @@ class SourceFile:
     _starts: list[int] | None = field(default=None, repr=False)  # offsets where lines start
     memo: dict[str, Any] = field(default_factory=dict, repr=False)  # per-file results rules share
     on_disk: bool = False  # read from the work tree (so a rule may read it again), not a blob
+    _indexed: literals.Indexed | None = field(default=None, repr=False)
 
     @property
     def indexed(self) -> literals.Indexed:
         """The text with its one literal pass (:mod:`.literals`), shared by every rule."""
-        found: literals.Indexed | None = self.memo.get("indexed")
+        found = self._indexed
         if found is None:
-            found = self.memo["indexed"] = literals.indexed(self.text)
+            found = self._indexed = literals.indexed(self.text)
         return found
 
     def has(self, *words: str) -> bool:
