@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import filterfalse
 from pathlib import PurePosixPath
 
 from sophia_platform.audit.literals import anchored, indexed, lower_needles, needles
@@ -139,7 +140,7 @@ def code_text(text: str) -> str:
     """The text without comment lines and printed/logged instruction lines."""
     if not any(lead in text for lead in _LINE_LEADS):
         return text  # no line can match: every _COMMENT_OR_PRINT match holds one of these
-    return "\n".join(line for line in text.split("\n") if not _COMMENT_OR_PRINT.match(line))
+    return "\n".join(filterfalse(_COMMENT_OR_PRINT.match, text.split("\n")))  # no frame per line
 
 
 _METHOD_WORDS = lower_needles(
