@@ -28,6 +28,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from sophia_platform import __version__, git
 from sophia_platform.audit.deploy_signals import (
     CANONICAL_METHODS,
+    about_deploys,
     deploy_methods,
     is_workflow,
     named_deploy,
@@ -290,7 +291,8 @@ def existing_deploy_workflows(repo: Path) -> list[str]:
         except OSError:
             continue
         # A workflow named deploy*, or one running a deploy method other than the one path.
-        if named_deploy(rel) or set(deploy_methods(text)) - CANONICAL_METHODS:
+        named = named_deploy(rel) and not about_deploys(rel)
+        if named or set(deploy_methods(text)) - CANONICAL_METHODS:
             found.append(rel)
     return sorted(found)
 

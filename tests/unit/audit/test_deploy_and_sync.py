@@ -137,6 +137,7 @@ def test_held_out_deploy_path_lessons(tmp_path: Path) -> None:
             # a deployment status script, a test named after deploys.
             ".github/workflows/logs.yml": SSH_ACTION.format(name="logs", script="tail -n 50 x"),
             ".github/workflows/ai-deployment-analysis.yml": STEPS + "curl https://x/logs\n",
+            ".github/workflows/pre-deploy-checks.yml": STEPS + "pytest -q\n",
             "scripts/deployment_status.sh": "#!/bin/sh\ncurl -s https://x/health\n",
             "tests/test_deploy.py": "def test_x():\n    assert True\n",
         },

@@ -80,9 +80,9 @@ class RedundantDeployPathRule(CorpusRule):
         workflow = sig.is_workflow(file.path)
         other = set(methods) - (sig.CI_METHODS if workflow else sig.CANONICAL_METHODS)
         name = PurePosixPath(file.path).name.lower()
-        named = sig.named_deploy(file.path) or (
-            workflow and "deploy" in name and not sig.about_deploys(file.path)
-        )
+        named = sig.named_deploy(file.path) or (workflow and "deploy" in name)
+        if workflow and sig.about_deploys(file.path):
+            named = False  # deploy-status.yml, pre-deploy-checks.yml: about deploys, not one
         if not workflow and sig.is_local(file.path) and not named:
             other &= sig.SERVER_METHODS  # compose up in a test or dev helper is a laptop stack
         if not named and "secret" in name:
