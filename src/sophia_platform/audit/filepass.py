@@ -34,8 +34,24 @@ class FilePass:
     files: int = 0
     bytes: int = 0
 
+    def reorder(self, index: dict[str, int]) -> None:
+        """Put everything in the order of ``index`` (path -> position in the listing).
+
+        Each file is passed by one worker, in order, so a stable sort by path position gives
+        what one sequential pass over the listing gives.
+        """
+
+        def at(path: str) -> int:
+            return index.get(path, len(index))
+
+        self.findings.sort(key=lambda f: at(f.path))
+        for rows in self.summaries.values():
+            rows.sort(key=lambda row: at(row[0]))
+        self.ignores = dict(sorted(self.ignores.items(), key=lambda item: at(item[0])))
+        self.skipped.sort(key=lambda s: at(s.path))
+
     def merge(self, other: FilePass) -> None:
-        """Append another pass (over files listed after this one's)."""
+        """Append another pass (:meth:`reorder` puts the whole back in listing order)."""
         self.findings.extend(other.findings)
         for rule_id, rows in other.summaries.items():
             self.summaries[rule_id].extend(rows)

@@ -172,9 +172,10 @@ def _file_pass(
 ) -> FilePass:
     """The per-file pass, split over worker processes when that pays (``jobs``).
 
-    The work is split by the bytes the rules will read (files skipped by name cost nothing),
-    into contiguous chunks so the merged pass equals a sequential one; this process runs the
-    first chunk itself while forked workers run the others.
+    The work is split by the bytes the rules will read (files skipped by name cost nothing)
+    into runs of files dealt out in turn, so that a folder of costly files does not all land in
+    one part; this process runs the first part itself while forked workers run the others, and
+    the merged pass is put back in listing order, equal to a sequential one.
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     jobs = options.jobs if options.jobs > 0 else min(2, cores or 1)
@@ -200,6 +201,7 @@ def _file_pass(
         merged.merge(run_pass(root, chunks[0], config, rule_ids, options.max_file_bytes, scope))
         for future in futures:
             merged.merge(future.result())
+    merged.reorder({path: i for i, path in enumerate(paths)})
     return merged
 
 
@@ -219,17 +221,33 @@ def _read_sizes(
     return sizes
 
 
+RUNS_PER_PART = 8  # runs each part gets: costs vary by folder more than by byte
+
+
 def _chunks(paths: list[str], sizes: list[int], parts: int) -> list[list[str]]:
-    """``paths`` cut into at most ``parts`` contiguous runs of about equal total size."""
+    """``paths`` dealt into at most ``parts`` parts of about equal total size.
+
+    The listing is cut into ``parts * RUNS_PER_PART`` contiguous runs of about equal size, and
+    each run goes to the part with the fewest bytes so far (each part keeps listing order).
+    """
     total = sum(sizes)
-    chunks: list[list[str]] = []
-    start, acc = 0, 0
+    runs: list[tuple[list[str], int]] = []
+    start, acc, cut = 0, 0, 0
+    count = parts * RUNS_PER_PART
     for i, size in enumerate(sizes):
         acc += size
-        if len(chunks) < parts - 1 and acc * parts >= total * (len(chunks) + 1):
-            chunks.append(paths[start : i + 1])
-            start = i + 1
-    chunks.append(paths[start:])
+        if len(runs) < count - 1 and acc * count >= total * (len(runs) + 1):
+            runs.append((paths[start : i + 1], acc - cut))
+            start, cut = i + 1, acc
+    runs.append((paths[start:], acc - cut))
+    chunks: list[list[str]] = [[] for _ in range(parts)]
+    loads = [0] * parts
+    for run, size in runs:
+        if not run:
+            continue
+        part = loads.index(min(loads))
+        chunks[part].extend(run)
+        loads[part] += size
     return [c for c in chunks if c]
 
 

@@ -8,7 +8,11 @@ import pytest
 
 from sophia_platform.audit import ScanOptions, scan
 from sophia_platform.audit.baseline import load_baseline, write_baseline
-from sophia_platform.audit.scanner import _chunks
+from sophia_platform.audit.config import load_config
+from sophia_platform.audit.rules import RULE_IDS
+from sophia_platform.audit.scanner import _chunks, _file_pass
+from sophia_platform.audit.vendored import Scope
+from sophia_platform.audit.walker import list_files
 from sophia_platform.errors import InputError
 
 
@@ -174,14 +178,44 @@ def test_parallel_pass_with_vendored_files_and_skips_matches_sequential(tmp_path
     assert one.metrics == two.metrics
 
 
-def test_chunks_are_contiguous_and_balanced_by_size() -> None:
-    paths = [f"f{i}" for i in range(10)]
-    sizes = [0, 0, 100, 0, 0, 0, 0, 0, 0, 100]
+def test_chunks_deal_runs_so_parts_balance_by_size() -> None:
+    paths = [f"f{i:03}" for i in range(200)]
+    sizes = [50] * 40 + [1] * 160  # the big files are all at the start of the listing
     chunks = _chunks(paths, sizes, 2)
-    assert [p for c in chunks for p in c] == paths  # every path once, in order
-    assert chunks[0] == paths[:3]  # the first 100 bytes; skipped files cost nothing
-    assert _chunks(paths, [1] * 10, 3) == [paths[:4], paths[4:7], paths[7:]]
+    assert sorted(p for c in chunks for p in c) == paths  # every path once
+    assert all(c == sorted(c) for c in chunks)  # each part in listing order
+    loads = [sum(sizes[paths.index(p)] for p in c) for c in chunks]
+    assert abs(loads[0] - loads[1]) <= max(sizes) * 2, loads
+    # Runs are dealt out: each part holds files from the costly start and from the rest (a
+    # folder whose files cost more per byte does not all land in one part).
+    assert all(any(p < "f040" for p in c) and any(p >= "f040" for p in c) for c in chunks)
     assert _chunks(["a"], [5], 2) == [["a"]]
+    assert sorted(p for c in _chunks(paths[:3], [0, 0, 0], 2) for p in c) == paths[:3]
+
+
+def test_parallel_pass_equals_the_sequential_pass_in_order(tmp_path: Path) -> None:
+    """Summaries (which corpus rules judge in order), skips and ignores as one process has them."""
+    files = {
+        f"m{i:02}/deploy_{i}.sh": f"docker stack deploy -c s{i}.yml x\n# sophia: ignore\n"
+        for i in range(30)
+    }
+    files.update(
+        {
+            f"d{i:02}/README.md": "Set OPENAI_API_KEY and run `docker compose up -d`.\n" * (i + 1)
+            for i in range(30)
+        }
+    )
+    files.update({f"n{i}/node_modules/x.js": "a" for i in range(5)})
+    root = git_repo(tmp_path, files)
+    listing = list_files(root)
+    config = load_config(listing.root)
+    scope = Scope.of(listing.paths, enabled=config.vendored, include=config.include)
+    one = _file_pass(listing.root, listing.paths, config, RULE_IDS, ScanOptions(jobs=1), scope)
+    two = _file_pass(listing.root, listing.paths, config, RULE_IDS, ScanOptions(jobs=2), scope)
+    assert two.findings == one.findings
+    assert dict(two.summaries) == dict(one.summaries)
+    assert list(two.ignores.items()) == list(one.ignores.items())
+    assert two.skipped == one.skipped and (two.files, two.bytes) == (one.files, one.bytes)
 
 
 def test_file_level_finding_ignored_on_first_line(tmp_path: Path) -> None:
