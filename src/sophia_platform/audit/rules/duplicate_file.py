@@ -70,8 +70,8 @@ class FileShape:
     family: tuple[str, str]
     variant: bool
     stale_folder: bool  # under old/, backup/, legacy/...: a copy kept "just in case"
-    # crc32 of each stripped non-blank line; None for a file on disk, whose lines are hashed
-    # when it is compared (only files sharing a name are: a quarter of a real repository).
+    # crc32 of each stripped non-blank line; None for a live file on disk, whose lines are
+    # hashed when it is compared (only files sharing a name are: few of a real repository).
     lines: array[int] | None
 
 
@@ -145,16 +145,19 @@ class DuplicateFileRule(CorpusRule):
         """Digest, name family and line hashes of a file worth comparing."""
         if file.kind == "lock" or file.name.lower() in _IGNORED_NAMES or file.size < MIN_BYTES:
             return None
+        folder, base, variant = family(file.path)
+        stale = bool(_STALE_FOLDER.search(folder + "/")) if folder else False
         lines: array[int] | None = None
-        if file.on_disk:
+        # A copy (a variant name, a stale folder) is compared whenever it has a live twin: its
+        # lines are hashed here, in the (parallel) pass; another file on disk is compared
+        # rarely, and hashed by the judge if it is.
+        if file.on_disk and not (variant or stale):
             if not has_lines(file.text, MIN_LINES):
                 return None
         else:
             lines = line_hashes(file.text)
             if len(lines) < MIN_LINES:
                 return None
-        folder, base, variant = family(file.path)
-        stale = bool(_STALE_FOLDER.search(folder + "/")) if folder else False
         return FileShape(file.digest, (folder, base), variant, stale, lines)
 
     def judge(
