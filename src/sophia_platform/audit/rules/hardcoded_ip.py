@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from sophia_platform.audit.context import (
     has_version_word_before,
@@ -42,6 +43,7 @@ _DOC_NETS = (
 )
 
 
+@lru_cache(maxsize=4096)  # a repository (or a bundle) repeats its few addresses
 def is_host_v4(text: str) -> bool:
     """True when a dotted quad is a valid address of a concrete host."""
     octets = text.split(".")
@@ -58,6 +60,7 @@ def is_host_v4(text: str) -> bool:
     return not any(addr in net for net in _DOC_NETS)
 
 
+@lru_cache(maxsize=4096)
 def is_host_v6(text: str) -> bool:
     """True when an IPv6 literal is a concrete host (not loopback/doc/link-local/multicast)."""
     groups = [g for g in text.split(":") if g]
