@@ -51,6 +51,15 @@ def _lines_with_hints(file: SourceFile) -> list[Span]:
     return lines_at(file.text, file.indexed.lower_offsets(_HINTS))
 
 
+# The patterns a hint line is searched with, by (has a separator, has a call).
+_PATTERNS: dict[tuple[bool, bool], tuple[re.Pattern[str], ...]] = {
+    (True, True): (_ASSIGN, _GETENV),
+    (True, False): (_ASSIGN,),
+    (False, True): (_GETENV,),
+    (False, False): (),
+}
+
+
 def _line_end(text: str, at: int) -> int:
     end = text.find("\n", at)
     return len(text) if end == -1 else end
@@ -64,9 +73,11 @@ def assignments(text: str, lines: list[Span]) -> list[Assignment]:
     """
     found: list[Assignment] = []
     for start, end in lines:
-        # getenv-style defaults need a call on the line; most lines have none.
+        # An assignment needs a separator (":" or "=") on its line, a getenv-style default a
+        # call; a third of the hint lines (comments, prose) have no separator.
+        separated = text.find("=", start, end) != -1 or text.find(":", start, end) != -1
         calls = text.find("(", start, end) != -1
-        for pattern in (_ASSIGN, _GETENV) if calls else (_ASSIGN,):
+        for pattern in _PATTERNS[separated, calls]:
             stop = end
             if pattern is _GETENV and text[start:end].rstrip().endswith("("):
                 stop = _line_end(text, _line_end(text, end + 1) + 1)  # os.getenv(\n KEY,\n value
