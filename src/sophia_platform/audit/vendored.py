@@ -106,6 +106,11 @@ def is_generated_text(text: str) -> bool:
     size = len(text)
     if size <= MINIFIED_LINE:
         return False
+    # The average is at most MINIFIED_AVERAGE once there are size / MINIFIED_AVERAGE lines:
+    # counting the first fifth usually finds them (code lines are far shorter than 200).
+    needed = size / MINIFIED_AVERAGE
+    if text.count("\n", 0, size // 5) + 1 >= needed:
+        return False
     lines = text.count("\n") + 1
     if size / lines <= MINIFIED_AVERAGE:
         return False

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sophia_platform.audit import (
     RULE_IDS,
@@ -16,6 +18,7 @@ from sophia_platform.audit import (
     conclude,
     pass_sources,
     scan,
+    vendored,
 )
 from sophia_platform.audit.rules import RULES
 from sophia_platform.audit.vendored import Scope, is_generated_text
@@ -154,3 +157,22 @@ def test_registry_carries_every_rules_metadata() -> None:
     secrets = {cls.id for cls in RULES if cls.security_severity is not None}
     assert secrets == {"placeholder-secret", "committed-secret"}
     assert set(FIXED_RULES) == {cls.id for cls in RULES if cls.fixed_by_cleanup}
+
+
+def _plain_is_minified(text: str) -> bool:
+    size = len(text)
+    if size <= vendored.MINIFIED_LINE or size / (text.count("\n") + 1) <= vendored.MINIFIED_AVERAGE:
+        return False
+    return any(len(line) > vendored.MINIFIED_LINE for line in text.split("\n"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    parts=st.lists(
+        st.sampled_from(["x" * 150, "y" * 1200, "z" * 40, "\n", "\n\n", "a=1;" * 80]),
+        max_size=40,
+    )
+)
+def test_the_minified_test_with_a_counted_head_equals_the_plain_one(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert vendored.is_generated_text(text) == _plain_is_minified(text)
