@@ -10,7 +10,7 @@ from sophia_platform.audit import ScanOptions, scan
 from sophia_platform.audit.baseline import load_baseline, write_baseline
 from sophia_platform.audit.config import load_config
 from sophia_platform.audit.rules import RULE_IDS
-from sophia_platform.audit.scanner import _chunks, _file_pass
+from sophia_platform.audit.scanner import _file_pass, _runs
 from sophia_platform.audit.vendored import Scope
 from sophia_platform.audit.walker import list_files
 from sophia_platform.errors import InputError
@@ -178,19 +178,16 @@ def test_parallel_pass_with_vendored_files_and_skips_matches_sequential(tmp_path
     assert one.metrics == two.metrics
 
 
-def test_chunks_deal_runs_so_parts_balance_by_size() -> None:
+def test_runs_cut_the_listing_into_contiguous_runs_of_equal_size() -> None:
     paths = [f"f{i:03}" for i in range(200)]
     sizes = [50] * 40 + [1] * 160  # the big files are all at the start of the listing
-    chunks = _chunks(paths, sizes, 2)
-    assert sorted(p for c in chunks for p in c) == paths  # every path once
-    assert all(c == sorted(c) for c in chunks)  # each part in listing order
-    loads = [sum(sizes[paths.index(p)] for p in c) for c in chunks]
-    assert abs(loads[0] - loads[1]) <= max(sizes) * 2, loads
-    # Runs are dealt out: each part holds files from the costly start and from the rest (a
-    # folder whose files cost more per byte does not all land in one part).
-    assert all(any(p < "f040" for p in c) and any(p >= "f040" for p in c) for c in chunks)
-    assert _chunks(["a"], [5], 2) == [["a"]]
-    assert sorted(p for c in _chunks(paths[:3], [0, 0, 0], 2) for p in c) == paths[:3]
+    runs = _runs(paths, sizes, 8)
+    assert [p for run in runs for p in run] == paths  # every path once, in listing order
+    assert len(runs) == 8 and all(runs)
+    loads = [sum(sizes[paths.index(p)] for p in run) for run in runs]
+    assert max(loads) - min(loads) <= max(sizes) * 2, loads
+    assert _runs(["a"], [5], 8) == [["a"]]
+    assert [p for run in _runs(paths[:3], [0, 0, 0], 8) for p in run] == paths[:3]
 
 
 def test_parallel_pass_equals_the_sequential_pass_in_order(tmp_path: Path) -> None:
