@@ -9,6 +9,7 @@ passes, so a minified line costs one ``in`` per pattern.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import lru_cache
 from itertools import filterfalse
 from pathlib import PurePosixPath
@@ -106,7 +107,9 @@ DEPLOY_METHODS: dict[str, tuple[tuple[str, ...], re.Pattern[str]]] = {
         _signal(
             re.compile(
                 r"\b(?:railway\s+up|vercel\s+(?:deploy|--prod)|fly(?:ctl)?\s+deploy|"
-                r"northflank\s+(?:create|update|deploy)|render\s+deploy|heroku\s+container:release)\b"
+                r"northflank\s+(?:create|update|deploy)|render\s+deploy|heroku\s+container:release)\b|"
+                # Vercel's REST API: promoting a deployment to production is a deploy
+                r"/deployments/[^\s\"'/]{1,120}/promote\b"
             )
         ),
     ),
@@ -150,30 +153,113 @@ lower_needles("secret", group_name=GROUP)
 
 
 @lru_cache(maxsize=8)  # both workflow rules ask for the same file's methods
-def deploy_methods(text: str) -> tuple[str, ...]:
-    """The deploy methods used in ``text`` (comments and echoed instructions ignored)."""
+def deploy_methods(text: str, *, python: bool = False) -> tuple[str, ...]:
+    """The deploy methods used in ``text`` (comments and echoed instructions ignored).
+
+    A command inside a restart function (``def restart_services``, ``restart() {``) restarts
+    what runs, it deploys nothing. In Python (``python=True``) a command inside a triple-quoted
+    string or a line appended to a text (``script += "…"``, ``f.write("…")``) is text the file
+    holds or writes out, not what it runs, unless the file runs a shell on such a script
+    (``["ssh", host, "bash", "x.sh"]``, ``shell=True``, ``os.system``, ``exec_command``).
+    """
     if not indexed(text).has_lower(*_METHOD_WORDS, group_name=GROUP):
         return ()
     code = code_text(text)
     searched = indexed(code)
+    held: frozenset[int] | None = None if python else frozenset()  # found at the first hit
     found = []
     for method, (words, pattern) in DEPLOY_METHODS.items():
         if not searched.has(*words, group_name=GROUP):
             continue
-        hits = [m.group() for m in searched.finditer(pattern)]
+        hits = []
+        for m in searched.finditer(pattern):
+            if held is None:
+                held = frozenset() if _RUNS_SHELL.search(code) else _written_lines(text, code)
+            if code.count("\n", 0, m.start()) in held or _in_restart(code, m.start(), python):
+                continue
+            hits.append(m)
         if method == "kubectl-helm":
             # `kubectl create secret … | kubectl apply -f -` hand-feeds secrets, not a deploy.
-            hits = [h for h in hits if not _SECRET_ONLY.search(_line_of(code, h))]
+            hits = [h for h in hits if not _SECRET_ONLY.search(_line_at(code, h.start()))]
         if hits:
             found.append(method)
     return tuple(found)
 
 
 _SECRET_ONLY = re.compile(r"\bsecrets?\b")
+_TRIPLE_QUOTE = re.compile(r"\"\"\"|'''")
+# A line adding to a text being built or written: `script += f"…"`, `f.write("…")`.
+_WRITTEN_LINE = re.compile(
+    r"""^[ \t]*(?:[\w.]{1,80}(?:\[[^\]\n]{0,80}\])?[ \t]*\+=|[\w.]{1,80}\.write(?:lines)?\()"""
+    r"""[ \t]*[rbf]{0,2}["']""",
+    re.MULTILINE,
+)
+# The file runs a shell on a script or a command text: then the text it holds may be run.
+_RUNS_SHELL = re.compile(
+    r"""["'](?:ba|z)?sh["']\s*,|\bshell\s*=\s*True\b|\bos\.(?:system|popen)\(|"""
+    r"""\bexec_command\("""
+)
+# The function a line is in: `def restart_services(` (Python), `restart() {`,
+# `function restart {` (shell).
+_PY_FUNCTION = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w{1,100})", re.MULTILINE)
+_SH_FUNCTION = re.compile(
+    r"^[ \t]*(?:function[ \t]+([\w-]{1,100})|([\w-]{1,100})[ \t]*\(\)[ \t]*(?:\{|$))",
+    re.MULTILINE,
+)
 
 
-def _line_of(text: str, hit: str) -> str:
-    at = text.find(hit)
+_NEWLINE = re.compile("\n")
+_OPENS = re.compile(r"(?:[=(,]|\breturn)[ \t]*[rbfRBF]{0,2}$")
+
+
+def _written_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of triple-quoted strings and of lines appended to a text."""
+    spans: list[tuple[int, int]] = []
+    opened: re.Match[str] | None = None
+    for quote in _TRIPLE_QUOTE.finditer(text):
+        lead = text[text.rfind("\n", 0, quote.start()) + 1 : quote.start()]
+        if opened is None or _OPENS.search(lead):
+            opened = quote  # `x = """` opens a text even after an unpaired quote (bad file)
+        elif quote.group() == opened.group():
+            spans.append((opened.start(), quote.end()))
+            opened = None
+    for line in _WRITTEN_LINE.finditer(text):
+        end = text.find("\n", line.end())
+        spans.append((line.start(), end if end != -1 else len(text)))
+    return spans
+
+
+def _written_lines(text: str, code: str) -> frozenset[int]:
+    """Numbers of the lines of ``code`` (``code_text(text)``) that are held or written text.
+
+    The spans are found in ``text``: a dropped comment or print line may hold a quote.
+    """
+    if '"""' not in text and "'''" not in text and "+=" not in text and ".write" not in text:
+        return frozenset()
+    starts = [0, *(newline.end() for newline in _NEWLINE.finditer(text))]
+    flags = [False] * len(starts)
+    for start, end in _written_spans(text):
+        first = bisect_right(starts, start) - 1
+        last = bisect_right(starts, max(start, end - 1)) - 1
+        flags[first : last + 1] = [True] * (last + 1 - first)
+    if code is not text:
+        lines = text.split("\n")
+        kept = zip(flags, lines, strict=True)
+        flags = [flag for flag, line in kept if not _COMMENT_OR_PRINT.match(line)]
+    return frozenset(number for number, flag in enumerate(flags) if flag)
+
+
+def _in_restart(code: str, at: int, python: bool) -> bool:
+    """True when the nearest function started before ``at`` is a restart one."""
+    if "restart" not in code:
+        return False
+    name = ""
+    for function in (_PY_FUNCTION if python else _SH_FUNCTION).finditer(code, 0, at):
+        name = next(group for group in function.groups() if group)
+    return "restart" in name.lower()
+
+
+def _line_at(text: str, at: int) -> str:
     start = text.rfind("\n", 0, at) + 1
     end = text.find("\n", at)
     return text[start : end if end != -1 else len(text)]
@@ -332,3 +418,70 @@ def scripts_run(text: str) -> tuple[str, ...]:
     if ".py" not in text and ".sh" not in text:
         return ()
     return tuple(sorted({m.group(1) for m in indexed(text).finditer(_RUNS_SCRIPT)}))
+
+
+# --- a deploy workflow that deploys nothing --------------------------------------------------
+
+_DEPLOY_STEP = re.compile(r"(?im)^([ \t]*)-[ \t]+name:[^\n]{0,200}?\bdeploy\b")
+_RUN_KEY = re.compile(r"^([ \t]*)(?:-[ \t]+)?run:[ \t]*([^\n]*)$")
+
+
+def _step_block(lines: list[str], first: int, indent: int) -> list[str]:
+    """The lines of the step starting at ``lines[first]`` (a ``- name:`` at ``indent``)."""
+    block = [lines[first]]
+    for line in lines[first + 1 :]:
+        stripped = line.lstrip()
+        if stripped and len(line) - len(stripped) <= indent:
+            break
+        block.append(line)
+    return block
+
+
+def _step_runs_something(block: list[str]) -> bool:
+    """True when a step uses an action or runs a command beyond comments and echoes."""
+    for number, line in enumerate(block):
+        body = line.lstrip()
+        if body.startswith(("uses:", "- uses:")):
+            return True
+        run = _RUN_KEY.match(line)
+        if run is None:
+            continue
+        inline = run.group(2).strip()
+        script = [] if inline in ("", "|", ">", "|-", ">-") else [inline]
+        if not script:
+            own = len(run.group(1))
+            for later in block[number + 1 :]:
+                if later.strip() and len(later) - len(later.lstrip()) <= own:
+                    break
+                script.append(later)
+        if code_text("\n".join(script)).strip():
+            return True
+    return False
+
+
+# A workflow step changing something outside the runner: it ships or writes state.
+_SHIPS = re.compile(
+    r"\b(?:docker\s+push|git\s+push|scp|rsync|aws\s+s3\s+(?:cp|sync)|gsutil\s+(?:cp|rsync)|"
+    r"curl\b[^\n]{0,200}?-X\s*(?:POST|PUT|PATCH)|pulumi\s+up)\b"
+)
+
+
+def deploy_steps_inert(text: str) -> bool:
+    """True when a workflow's steps named deploy only echo, and no step ships anything.
+
+    ``- name: Deploy to production`` whose ``run:`` is ``echo "Deploying…"`` and commented-out
+    examples, after steps that only build and test, deploys nothing. A deploy step that uses an
+    action or runs a command does, and so does a workflow writing Pulumi ESC or pushing,
+    uploading or copying out (``esc env set``, ``docker push``, ``rsync``) before its echo.
+    """
+    if "eploy" not in text:
+        return False
+    if writes_esc(text) or _SHIPS.search(code_text(text)):
+        return False
+    lines = text.split("\n")
+    starts = {text.count("\n", 0, m.start()): len(m.group(1)) for m in _DEPLOY_STEP.finditer(text)}
+    if not starts:
+        return False
+    return not any(
+        _step_runs_something(_step_block(lines, first, indent)) for first, indent in starts.items()
+    )

@@ -230,3 +230,111 @@ def test_a_command_string_in_a_plan_is_data_an_argv_list_runs(tmp_path: Path) ->
         },
     )
     assert findings(root, "redundant-deploy-path") == ["steps.py"]
+
+
+def test_deploy_text_a_python_script_holds_or_writes_is_not_run(tmp_path: Path) -> None:
+    """A bootstrap text, a generated script: data the file holds or writes, unless it runs it."""
+    bootstrap = 'BOOT = """\nset -e\ncd /srv/app\ndocker compose up -d\n"""\n'
+    root = git_repo(
+        tmp_path,
+        {
+            # Not run: a template held in a triple-quoted string, lines written into a script.
+            "tools/make_boot.py": bootstrap + "print(len(BOOT))\n",
+            "tools/gen_release.py": (
+                "out = '#!/bin/sh\\n'\nfor p in ['a', 'b']:\n"
+                "    out += f'npx vercel --prod --yes --name {p}\\n'\n"
+                "with open('release.sh', 'w') as f:\n    f.write('vercel --prod\\n')\n"
+                "    f.write(out)\n"
+            ),
+            # Run: the same text shipped to a host and run there by a shell.
+            "tools/ship_boot.py": bootstrap
+            + "import subprocess\nsubprocess.run(['ssh', 'host', 'bash', '/tmp/boot.sh'])\n",
+            # Run: a plain command string passed to a shell.
+            "tools/up.py": "import os\nos.system('docker compose up -d')\n",
+        },
+    )
+    assert findings(root, "redundant-deploy-path") == ["tools/ship_boot.py", "tools/up.py"]
+
+
+def test_an_unpaired_quote_does_not_hide_a_held_text(tmp_path: Path) -> None:
+    """A damaged file: a lone triple quote before `x = \"\"\"` must not swap opener and closer."""
+    text = (
+        'A = \'\'\'\n\'\'\'\n    tail"""\n\ndef f():\n    """Doc."""\n'
+        '    s = """\ndocker compose up -d\n"""\n    return s\n'
+    )
+    root = git_repo(tmp_path, {"scripts/gen.py": text})
+    assert findings(root, "redundant-deploy-path") == []
+
+
+def test_a_restart_action_is_not_a_deploy(tmp_path: Path) -> None:
+    """A monitor's 'restart services' (compose down, then up) restarts what runs."""
+    root = git_repo(
+        tmp_path,
+        {
+            "scripts/watch.py": (
+                "import subprocess\n\nclass Watch:\n    def restart_services(self):\n"
+                "        subprocess.run(['docker', 'compose', 'down'])\n"
+                "        subprocess.run(['docker', 'compose', 'up', '-d'])\n"
+            ),
+            "scripts/watch.sh": "restart() {\n  docker compose down\n  docker compose up -d\n}\n",
+            # Starting the stack outside a restart function still is one.
+            "scripts/start.sh": (
+                "restart() {\n  docker compose restart\n}\nstart() {\n  docker compose up -d\n}\n"
+            ),
+            "scripts/boot.py": (
+                "import subprocess\n\ndef restart_all():\n    pass\n\ndef start():\n"
+                "    subprocess.run(['docker', 'compose', 'up', '-d'])\n"
+            ),
+        },
+    )
+    assert findings(root, "redundant-deploy-path") == ["scripts/boot.py", "scripts/start.sh"]
+
+
+def test_a_deploy_workflow_whose_deploy_steps_only_echo_deploys_nothing(tmp_path: Path) -> None:
+    """`- name: Deploy` running `echo` and commented-out examples is a placeholder."""
+    head = "name: Deploy\non: push\njobs:\n  d:\n    runs-on: ubuntu-latest\n    steps:\n"
+    build = "      - name: Build\n        run: npm run build\n"
+    root = git_repo(
+        tmp_path,
+        {
+            ".github/workflows/deploy-echo.yml": head
+            + build
+            + "      - name: Deploy to production\n        run: |\n"
+            '          # npx vercel --prod\n          echo "Deploying..."\n'
+            "      - name: Notify deployment\n        run: |\n"
+            "          if [ x = x ]; then echo ok; fi\n",
+            # A deploy step using an action, or running a command, deploys.
+            ".github/workflows/deploy-action.yml": head
+            + build
+            + "      - name: Deploy site\n        uses: some-org/pages-action@v2\n",
+            ".github/workflows/deploy-run.yml": head + "      - name: Deploy\n        run: |\n"
+            "          echo go\n          ./upload.sh dist\n",
+            # Its deploy step echoes, but an earlier step writes ESC: it does its own steps.
+            ".github/workflows/deploy-esc.yml": head
+            + "      - name: Update ESC\n        run: esc env set org/prod --file env.yaml\n"
+            + "      - name: Deploy\n        run: echo ready\n",
+            # Named deploy with no step named so: kept flagged (it may deploy by any step).
+            ".github/workflows/deploy-other.yml": head + build,
+        },
+    )
+    assert findings(root, "redundant-deploy-path") == [
+        ".github/workflows/deploy-action.yml",
+        ".github/workflows/deploy-esc.yml",
+        ".github/workflows/deploy-other.yml",
+        ".github/workflows/deploy-run.yml",
+    ]
+
+
+def test_promoting_a_paas_deployment_through_its_api_is_a_deploy(tmp_path: Path) -> None:
+    """Vercel's REST API: POST …/deployments/<id>/promote makes it the production one."""
+    api = "import requests\nBASE = 'https://api.vercel.com'\n"
+    root = git_repo(
+        tmp_path,
+        {
+            "promote_site.py": api
+            + "def go(d):\n    requests.post(f'{BASE}/v10/deployments/{d}/promote')\n",
+            # Listing deployments is not one.
+            "list_sites.py": api + "requests.get(f'{BASE}/v6/deployments')\n",
+        },
+    )
+    assert findings(root, "redundant-deploy-path") == ["promote_site.py"]

@@ -76,7 +76,7 @@ class RedundantDeployPathRule(CorpusRule):
         """Deploy methods of a workflow or script, and whether it is another path."""
         if not self.wants(file):
             return None
-        methods = sig.deploy_methods(file.text)
+        methods = sig.deploy_methods(file.text, python=file.kind == "python")
         workflow = sig.is_workflow(file.path)
         other = set(methods) - (sig.CI_METHODS if workflow else sig.CANONICAL_METHODS)
         name = PurePosixPath(file.path).name.lower()
@@ -88,7 +88,9 @@ class RedundantDeployPathRule(CorpusRule):
         if not named and "secret" in name:
             other.discard("kubectl-helm")  # hand-fed Kubernetes secrets: the secret flow's debt
         if workflow:
-            flagged = bool(other) or (named and not methods)
+            # named deploy* but running none: flagged unless its deploy steps only echo
+            inert = named and not methods and sig.deploy_steps_inert(file.text)
+            flagged = bool(other) or (named and not methods and not inert)
         else:
             flagged = bool(other) or (named and set(methods) != {"one-path"})
         if file.path == "deploy.sh":
