@@ -53,6 +53,7 @@ def _failing(value: str) -> Callable[[Finding], bool]:
 
 @app.command()
 def audit(
+    ctx: typer.Context,
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
@@ -115,6 +116,8 @@ def audit(
     from sophia_platform.audit import baseline as baselines
     from sophia_platform.audit.reporters import FORMATS, REPORTERS
 
+    if hasattr(ctx.obj, "quick_exit"):  # the scan's heap is not torn down at exit
+        ctx.obj.quick_exit = True
     fmt = "json" if output.wants_json(json_out) else fmt
     if jobs < 0:
         raise InputError(f"--jobs {jobs}: use 0 (auto) or a positive number of processes")

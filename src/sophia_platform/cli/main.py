@@ -7,13 +7,15 @@ command is one line in :data:`COMMANDS` and one module under ``cli/``.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -53,6 +55,9 @@ class AppContext:
     json: bool = False
     debug: bool = False
     spec: Path | None = None
+    # Set by a command that leaves a large heap and nothing to clean up (``audit``): the
+    # console script then ends without tearing it down (see :func:`main`).
+    quick_exit: bool = False
 
 
 def _load(target: str) -> click.Command:
@@ -183,15 +188,29 @@ def _completion_option(name: str, callback: _Callback, help_text: str) -> Callab
 @click.pass_context
 def cli(ctx: click.Context, json_output: bool, debug: bool, spec: Path | None) -> None:
     """Sophia Platform: deploy, secrets and tech-debt cleanup for Sophia AI on K3s."""
-    ctx.obj = AppContext(json=json_output, debug=debug, spec=spec)
+    app = ctx.ensure_object(AppContext)
+    app.json, app.debug, app.spec = json_output, debug, spec
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and map every outcome onto the exit codes of DESIGN.md."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    """Run the CLI and map every outcome onto the exit codes of DESIGN.md.
+
+    Called without ``argv`` (the console script) after a command that asked for it
+    (:attr:`AppContext.quick_exit`), the process ends here: exit handlers run and the
+    standard streams are flushed, but the heap is not torn down object by object (~20 ms
+    after an audit of 2,500 files, a tenth of its wall time beside the scan).
+    """
+    app = AppContext()
+    code = _run(list(sys.argv[1:] if argv is None else argv), app)
+    if argv is None and app.quick_exit:
+        _exit_now(code)
+    return code
+
+
+def _run(args: list[str], app: AppContext) -> int:
     debug = "--debug" in args or os.environ.get("SOPHIA_DEBUG") == "1"
     try:
-        result = cli.main(args=args, prog_name="sophia", standalone_mode=False)
+        result = cli.main(args=args, prog_name="sophia", standalone_mode=False, obj=app)
     except SophiaError as exc:
         _report(f"error: {exc}", debug)
         return int(exc.exit_status)
@@ -207,6 +226,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(f"unexpected error: {type(exc).__name__} (run with --debug for details)", debug)
         return int(ExitStatus.EXTERNAL)
     return int(result) if isinstance(result, int) else 0
+
+
+def _exit_now(code: int) -> NoReturn:
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (``| head``)
+            stream.flush()
+    os._exit(code)
 
 
 def _report(line: str, debug: bool) -> None:

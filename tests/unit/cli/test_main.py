@@ -152,3 +152,34 @@ def test_schema_is_valid_json_schema(tmp_path: Path, capsys: pytest.CaptureFixtu
     jsonschema.Draft202012Validator.check_schema(schema)
     example = resources.example_spec_path()
     jsonschema.validate(YAML(typ="safe").load(example.read_text()), schema)
+
+
+QUICK_EXIT_SCRIPT = """
+import atexit, sys
+from sophia_platform.cli.main import main
+atexit.register(lambda: print("exit handlers ran", file=sys.stderr))
+sys.argv = ["sophia", *sys.argv[1:]]
+main()
+print("not reached", file=sys.stderr)
+"""
+
+
+def test_audit_as_the_console_script_exits_at_once_with_its_code_and_whole_report(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "docker-compose.yml").write_text("services:\n  a:\n    image: x\n")
+    argv = [sys.executable, "-c", QUICK_EXIT_SCRIPT, "audit", str(tmp_path), "--format", "json"]
+    done = subprocess.run(argv, capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr  # findings remain: the exit code is kept
+    assert json.loads(done.stdout)["counts"]["compose-file"] == 1  # stdout flushed, whole
+    assert "exit handlers ran" in done.stderr and "not reached" not in done.stderr
+    # Any other command returns to its caller, which exits as usual.
+    argv = [sys.executable, "-c", QUICK_EXIT_SCRIPT, "--version"]
+    done = subprocess.run(argv, capture_output=True, text=True)
+    assert done.returncode == 0 and "not reached" in done.stderr
+
+
+def test_audit_called_with_argv_returns_its_code(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text("services:\n  a:\n    image: x\n")
+    assert main(["audit", str(tmp_path), "--format", "json", "-o", str(tmp_path / "r.json")]) == 1
+    assert json.loads((tmp_path / "r.json").read_text())["counts"]["compose-file"] == 1
