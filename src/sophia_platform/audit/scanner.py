@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, NoReturn
 
 from sophia_platform import git
 from sophia_platform.audit.baseline import Baseline, load_baseline
@@ -39,10 +40,7 @@ from sophia_platform.audit.walker import (
     list_targets,
     locate,
 )
-from sophia_platform.errors import InputError
-
-if TYPE_CHECKING:
-    from multiprocessing.sharedctypes import Synchronized
+from sophia_platform.errors import ExternalError, InputError
 
 # Below this many bytes to read, forking a worker costs more than it saves (jobs=0, auto).
 PARALLEL_MIN_BYTES = 2_000_000
@@ -190,56 +188,103 @@ def _file_pass(
     total = sum(sizes)
     if options.jobs == 0 and total < PARALLEL_MIN_BYTES:
         return run_pass(root, paths, config, rule_ids, options.max_file_bytes, scope)
-    runs = _runs(paths, sizes, jobs * RUNS_PER_PROCESS)
+    runs = _runs(paths, sizes, min(jobs * RUNS_PER_PROCESS, MAX_RUNS))
     if len(runs) == 1:
         return run_pass(root, paths, config, rule_ids, options.max_file_bytes, scope)
-    import multiprocessing  # deferred: most scans are sequential and start-up counts in CI
-    from concurrent.futures import ProcessPoolExecutor
-
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    turns = context.Value("i", 0)  # the next run to take, shared (inherited) by every process
+    if not _CAN_FORK:
+        return run_pass(root, paths, config, rule_ids, options.max_file_bytes, scope)
     args = (root, runs, config, rule_ids, options.max_file_bytes, scope)
-    workers = min(jobs, len(runs)) - 1
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_share, initargs=(turns,)
-    ) as pool:
-        futures = [pool.submit(_worker_pass, *args) for _ in range(workers)]
-        merged = FilePass()
-        for part in _take_runs(turns, *args):
-            merged.merge(part)
-        for future in futures:
-            for blob in future.result():
-                merged.merge(pickle.loads(blob))
+    merged = _forked_pass(min(jobs, len(runs)) - 1, *args)
     merged.reorder({path: i for i, path in enumerate(paths)})
     return merged
 
 
-_SHARED: dict[str, Synchronized[int]] = {}  # in a worker: the counter of runs taken
+# Workers are forked (not spawned: a spawned one imports the audit again, ~0.1 s), which
+# macOS's system libraries do not support and Windows cannot do: there the pass is one process.
+_CAN_FORK = hasattr(os, "fork") and sys.platform != "darwin"
+_TURN = 4  # bytes of one run number in the pipe the processes take their runs from
 
 
-def _share(turns: Synchronized[int]) -> None:
-    _SHARED["turns"] = turns
-
-
-def _worker_pass(
+def _forked_pass(
+    workers: int,
     root: Path,
     runs: list[list[str]],
     config: AuditConfig,
     rule_ids: tuple[str, ...],
     max_bytes: int,
     scope: Scope,
-) -> list[bytes]:
-    """A worker's share of the runs, each pickled as soon as it is passed.
+) -> FilePass:
+    """The runs passed by this process and ``workers`` forked ones, merged (not reordered).
 
-    Pickling at the end instead would keep the other process waiting for it (the pass of
-    half of sophia-intel-ai pickles to ~0.4 MB, ~5 ms).
+    The run numbers wait in a pipe (closed for writing before any fork): each process reads
+    the next one, which no other process then gets, until the pipe is empty. A worker sends
+    its passes back pickled through a pipe of its own and exits; its error is raised here.
     """
     args = (root, runs, config, rule_ids, max_bytes, scope)
-    return [pickle.dumps(part) for part in _take_runs(_SHARED["turns"], *args)]
+    turns, fill = os.pipe()
+    with os.fdopen(fill, "wb") as out:  # at most MAX_RUNS: no reader is needed yet
+        out.write(b"".join(i.to_bytes(_TURN, "big") for i in range(len(runs))))
+    children: list[int] = []
+    children_unread: list[int] = []  # their result pipes, not yet read and closed
+    try:
+        for _ in range(workers):
+            back, send = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the worker; coverage does not follow forks
+                os.close(back)
+                _worker(turns, send, args)
+            os.close(send)
+            children.append(pid)
+            children_unread.append(back)
+        merged = FilePass()
+        for part in _take_runs(turns, *args):
+            merged.merge(part)
+        while children_unread:
+            with os.fdopen(children_unread.pop(0), "rb") as inp:
+                error, blobs = pickle.loads(inp.read())
+            if error is not None:
+                raise error
+            for blob in blobs:
+                merged.merge(pickle.loads(blob))
+        return merged
+    except BaseException:
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)
+        raise
+    finally:
+        for fd in (turns, *children_unread):
+            os.close(fd)
+        for pid in children:
+            os.waitpid(pid, 0)
+
+
+def _worker(turns: int, send: int, args: tuple[Any, ...]) -> NoReturn:  # pragma: no cover
+    """A forked worker: pass runs until none is left, send them back, exit.
+
+    ``os._exit``: none of the parent's clean-up runs here, none of its buffers is flushed.
+    """
+    code = 0
+    try:
+        # Each run's pass is pickled as soon as it is done, not all at the end while the
+        # other process waits for it (half of sophia-intel-ai pickles to ~0.4 MB, ~5 ms).
+        payload = pickle.dumps((None, [pickle.dumps(p) for p in _take_runs(turns, *args)]))
+    except BaseException as exc:
+        code = 1
+        try:
+            payload = pickle.dumps((exc, []))
+        except Exception:
+            payload = pickle.dumps(
+                (ExternalError(f"audit worker failed: {type(exc).__name__}"), [])
+            )
+    try:
+        with os.fdopen(send, "wb") as out:
+            out.write(payload)
+    finally:
+        os._exit(code)
 
 
 def _take_runs(
-    turns: Synchronized[int],
+    turns: int,
     root: Path,
     runs: list[list[str]],
     config: AuditConfig,
@@ -247,14 +292,12 @@ def _take_runs(
     max_bytes: int,
     scope: Scope,
 ) -> Iterator[FilePass]:
-    """The passes of the runs not yet taken by another process, one run at a time."""
+    """The passes of the runs no other process has taken, one run at a time."""
     while True:
-        with turns.get_lock():
-            turn = turns.value
-            turns.value = turn + 1
-        if turn >= len(runs):
+        turn = os.read(turns, _TURN)
+        if not turn:
             return
-        yield run_pass(root, runs[turn], config, rule_ids, max_bytes, scope)
+        yield run_pass(root, runs[int.from_bytes(turn, "big")], config, rule_ids, max_bytes, scope)
 
 
 def _read_sizes(
@@ -274,6 +317,7 @@ def _read_sizes(
 
 
 RUNS_PER_PROCESS = 16  # runs per process: the last run taken bounds how unevenly they finish
+MAX_RUNS = 1024  # their numbers (4 bytes each) fit the smallest pipe buffer, 4 KiB
 
 
 def _runs(paths: list[str], sizes: list[int], count: int) -> list[list[str]]:

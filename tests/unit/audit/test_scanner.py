@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from sophia_platform.audit import ScanOptions, scan
+from sophia_platform.audit import ScanOptions, scan, scanner
 from sophia_platform.audit.baseline import load_baseline, write_baseline
 from sophia_platform.audit.config import load_config
+from sophia_platform.audit.filepass import FilePass
 from sophia_platform.audit.rules import RULE_IDS
 from sophia_platform.audit.scanner import _file_pass, _runs
 from sophia_platform.audit.vendored import Scope
@@ -213,6 +216,28 @@ def test_parallel_pass_equals_the_sequential_pass_in_order(tmp_path: Path) -> No
     assert dict(two.summaries) == dict(one.summaries)
     assert list(two.ignores.items()) == list(one.ignores.items())
     assert two.skipped == one.skipped and (two.files, two.bytes) == (one.files, one.bytes)
+
+
+def test_parallel_pass_raises_a_workers_error_and_leaves_no_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = git_repo(tmp_path, {f"d{i:02}/deploy.sh": "docker stack deploy x\n" for i in range(40)})
+    listing = list_files(root)
+    config = load_config(listing.root)
+    scope = Scope.of(listing.paths, enabled=config.vendored, include=config.include)
+    parent, real = os.getpid(), scanner.run_pass
+
+    def run_pass(*args: object) -> FilePass:
+        if os.getpid() != parent:
+            raise RuntimeError("worker failed on purpose")
+        time.sleep(0.01)  # the parent is slow: the forked workers surely take runs
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scanner, "run_pass", run_pass)
+    with pytest.raises(RuntimeError, match="worker failed on purpose"):
+        _file_pass(listing.root, listing.paths, config, RULE_IDS, ScanOptions(jobs=3), scope)
+    with pytest.raises(ChildProcessError):  # every worker was waited for
+        os.waitpid(-1, os.WNOHANG)
 
 
 def test_file_level_finding_ignored_on_first_line(tmp_path: Path) -> None:
