@@ -122,12 +122,12 @@ _CLUSTER = re.compile(r"[^aeiouyAEIOUY]{5,}")
 
 
 def readable(value: str) -> bool:
-    """``Sophia_Admin_2024!``, ``sophia2024!``: words, a year, punctuation — a human default.
+    """``<Word>_<Word>_<year>!``, ``<word><year>!``: words, a year, punctuation — a human default.
 
     Such a value is a weak default password, not a generated credential; the policy leaves it
     out of ``committed-secret``. A made-up password (``Xk9#mP2$qLw7``) has many short runs; a
-    long chain of words (``webhook_secret_for_zapier_2024``,
-    ``app-secret-key-2024-very-secure-min-32-chars``) has many runs too, but word-sized ones.
+    long chain of words (``<word>_secret_for_<word>_<year>``,
+    ``<word>-secret-key-<year>-very-secure-…``) has many runs too, but word-sized ones.
     """
     runs = _RUNS.findall(value)
     words = [w for r in runs if r.isalpha() for w in _WORDS.findall(r)]
