@@ -223,28 +223,8 @@ def test_host_killed_while_its_join_runs_then_rerun_converges(lab: Lab) -> None:
     for node in ("data", "dev"):
         _fresh(lab, node)
     set_standin(lab.hosts, "data", pause_join=True)
-    marker = lab.hosts.host_dir("data") / "var-lib-rancher" / "k3s" / "standin-join-paused"
-    proc = subprocess.Popen(
-        lab.argv("cluster", "up", "lab", "--json"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=lab.env,
-        cwd=lab.root,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not marker.exists():
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the join never started"
-            time.sleep(0.05)
-        _kill_machine(lab, "data")
-        out, err = proc.communicate(timeout=240)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 3, out + err
+    returncode, out, err = _up_killed_when_paused(lab, "data", "the join never started")
+    assert returncode == 3, out + err
     result = json.loads(out)
     failed = {n["name"]: n["error"] for n in result["nodes"] if not n["ok"]}
     assert list(failed) == ["data"], failed
@@ -266,12 +246,13 @@ def test_host_killed_while_its_join_runs_then_rerun_converges(lab: Lab) -> None:
     assert json.loads(lab.sophia("cluster", "plan", "lab", "--json").stdout)["changes"] == []
 
 
-def test_server_killed_before_it_registers_then_rerun_restarts_it(lab: Lab) -> None:
-    # The server is a fresh machine; its stand-in k3s writes the join token and k3s.yaml,
-    # then pauses before its node registers, and the machine is killed right then.
-    _fresh(lab, "control")
-    set_standin(lab.hosts, "control", pause_join=True)
-    state = lab.hosts.host_dir("control") / "var-lib-rancher" / "k3s"
+def _up_killed_when_paused(lab: Lab, name: str, never: str) -> tuple[int, str, str]:
+    """Run ``cluster up lab --json`` and kill host ``name`` once its stand-in k3s pauses.
+
+    The host must have been set up with ``pause_join=True``. Returns the exit code, stdout
+    and stderr of the ``up``; ``never`` is the failure message if the pause is never reached.
+    """
+    marker = lab.hosts.host_dir(name) / "var-lib-rancher" / "k3s" / "standin-join-paused"
     proc = subprocess.Popen(
         lab.argv("cluster", "up", "lab", "--json"),
         stdout=subprocess.PIPE,
@@ -282,17 +263,29 @@ def test_server_killed_before_it_registers_then_rerun_restarts_it(lab: Lab) -> N
     )
     try:
         deadline = time.monotonic() + 120
-        while not (state / "standin-join-paused").exists():
+        while not marker.exists():
             assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the server's start never got there"
+            assert time.monotonic() < deadline, never
             time.sleep(0.05)
-        _kill_machine(lab, "control")
+        _kill_machine(lab, name)
         out, err = proc.communicate(timeout=240)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 3, out + err
+    return proc.returncode, out, err
+
+
+def test_server_killed_before_it_registers_then_rerun_restarts_it(lab: Lab) -> None:
+    # The server is a fresh machine; its stand-in k3s writes the join token and k3s.yaml,
+    # then pauses before its node registers, and the machine is killed right then.
+    _fresh(lab, "control")
+    set_standin(lab.hosts, "control", pause_join=True)
+    state = lab.hosts.host_dir("control") / "var-lib-rancher" / "k3s"
+    returncode, out, err = _up_killed_when_paused(
+        lab, "control", "the server's start never got there"
+    )
+    assert returncode == 3, out + err
     result = json.loads(out)
     failed = {n["name"]: n["error"] for n in result["nodes"] if not n["ok"]}
     assert "k3s installer" in failed.pop("control"), failed
