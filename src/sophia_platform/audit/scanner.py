@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from sophia_platform import git
 from sophia_platform.audit.baseline import Baseline, load_baseline
@@ -180,23 +180,34 @@ def _file_pass(
     none is left, so a process that drew costly files takes fewer runs and all finish about
     together. The merged pass is put back in listing order, equal to a sequential one.
     """
+    work = _Work(root, config, rule_ids, options.max_file_bytes, scope)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     jobs = options.jobs if options.jobs > 0 else min(2, cores or 1)
-    if jobs == 1:
-        return run_pass(root, paths, config, rule_ids, options.max_file_bytes, scope)
+    if jobs == 1 or not _CAN_FORK:
+        return work.pass_of(paths)
     sizes = _read_sizes(root, paths, config, scope, options.max_file_bytes)
-    total = sum(sizes)
-    if options.jobs == 0 and total < PARALLEL_MIN_BYTES:
-        return run_pass(root, paths, config, rule_ids, options.max_file_bytes, scope)
+    if options.jobs == 0 and sum(sizes) < PARALLEL_MIN_BYTES:
+        return work.pass_of(paths)
     runs = _runs(paths, sizes, min(jobs * RUNS_PER_PROCESS, MAX_RUNS))
     if len(runs) == 1:
-        return run_pass(root, paths, config, rule_ids, options.max_file_bytes, scope)
-    if not _CAN_FORK:
-        return run_pass(root, paths, config, rule_ids, options.max_file_bytes, scope)
-    args = (root, runs, config, rule_ids, options.max_file_bytes, scope)
-    merged = _forked_pass(min(jobs, len(runs)) - 1, *args)
+        return work.pass_of(paths)
+    merged = _forked_pass(min(jobs, len(runs)) - 1, work, runs)
     merged.reorder({path: i for i, path in enumerate(paths)})
     return merged
+
+
+@dataclass(frozen=True)
+class _Work:
+    """What every process's pass is given besides the paths of its run."""
+
+    root: Path
+    config: AuditConfig
+    rule_ids: tuple[str, ...]
+    max_bytes: int
+    scope: Scope
+
+    def pass_of(self, paths: list[str]) -> FilePass:
+        return run_pass(self.root, paths, self.config, self.rule_ids, self.max_bytes, self.scope)
 
 
 # Workers are forked (not spawned: a spawned one imports the audit again, ~0.1 s), which
@@ -205,22 +216,13 @@ _CAN_FORK = hasattr(os, "fork") and sys.platform != "darwin"
 _TURN = 4  # bytes of one run number in the pipe the processes take their runs from
 
 
-def _forked_pass(
-    workers: int,
-    root: Path,
-    runs: list[list[str]],
-    config: AuditConfig,
-    rule_ids: tuple[str, ...],
-    max_bytes: int,
-    scope: Scope,
-) -> FilePass:
+def _forked_pass(workers: int, work: _Work, runs: list[list[str]]) -> FilePass:
     """The runs passed by this process and ``workers`` forked ones, merged (not reordered).
 
     The run numbers wait in a pipe (closed for writing before any fork): each process reads
     the next one, which no other process then gets, until the pipe is empty. A worker sends
     its passes back pickled through a pipe of its own and exits; its error is raised here.
     """
-    args = (root, runs, config, rule_ids, max_bytes, scope)
     turns, fill = os.pipe()
     with os.fdopen(fill, "wb") as out:  # at most MAX_RUNS: no reader is needed yet
         out.write(b"".join(i.to_bytes(_TURN, "big") for i in range(len(runs))))
@@ -232,12 +234,12 @@ def _forked_pass(
             pid = os.fork()
             if pid == 0:  # pragma: no cover - the worker; coverage does not follow forks
                 os.close(back)
-                _worker(turns, send, args)
+                _worker(turns, send, work, runs)
             os.close(send)
             children.append(pid)
             children_unread.append(back)
         merged = FilePass()
-        for part in _take_runs(turns, *args):
+        for part in _take_runs(turns, work, runs):
             merged.merge(part)
         while children_unread:
             with os.fdopen(children_unread.pop(0), "rb") as inp:
@@ -258,7 +260,9 @@ def _forked_pass(
             os.waitpid(pid, 0)
 
 
-def _worker(turns: int, send: int, args: tuple[Any, ...]) -> NoReturn:  # pragma: no cover
+def _worker(  # pragma: no cover
+    turns: int, send: int, work: _Work, runs: list[list[str]]
+) -> NoReturn:
     """A forked worker: pass runs until none is left, send them back, exit.
 
     ``os._exit``: none of the parent's clean-up runs here, none of its buffers is flushed.
@@ -267,7 +271,7 @@ def _worker(turns: int, send: int, args: tuple[Any, ...]) -> NoReturn:  # pragma
     try:
         # Each run's pass is pickled as soon as it is done, not all at the end while the
         # other process waits for it (half of sophia-intel-ai pickles to ~0.4 MB, ~5 ms).
-        payload = pickle.dumps((None, [pickle.dumps(p) for p in _take_runs(turns, *args)]))
+        payload = pickle.dumps((None, [pickle.dumps(p) for p in _take_runs(turns, work, runs)]))
     except BaseException as exc:
         code = 1
         try:
@@ -283,21 +287,13 @@ def _worker(turns: int, send: int, args: tuple[Any, ...]) -> NoReturn:  # pragma
         os._exit(code)
 
 
-def _take_runs(
-    turns: int,
-    root: Path,
-    runs: list[list[str]],
-    config: AuditConfig,
-    rule_ids: tuple[str, ...],
-    max_bytes: int,
-    scope: Scope,
-) -> Iterator[FilePass]:
+def _take_runs(turns: int, work: _Work, runs: list[list[str]]) -> Iterator[FilePass]:
     """The passes of the runs no other process has taken, one run at a time."""
     while True:
         turn = os.read(turns, _TURN)
         if not turn:
             return
-        yield run_pass(root, runs[int.from_bytes(turn, "big")], config, rule_ids, max_bytes, scope)
+        yield work.pass_of(runs[int.from_bytes(turn, "big")])
 
 
 def _read_sizes(
